@@ -1,0 +1,22 @@
+import { setupHost } from '../host/setup.ts';
+import { HOST_PACKAGES } from '../host/packages.ts';
+import { progress } from '../progress.ts';
+import { defineCommand } from './command.ts';
+
+export default defineCommand({
+  name: 'setup',
+  summary: 'install the Debian packages clogtest needs (idempotent)',
+  help: `usage: clogtest setup
+
+Adds a deb-src entry for Debian's main archive if there is none (cmirrord is built
+from the lvm2 source package) and installs any missing package of:
+${HOST_PACKAGES.map((p) => `  ${p.name.padEnd(24)} ${p.why}`).join('\n')}
+Prints what it installed; a second run installs nothing. Needs root.`,
+  options: {},
+  async run() {
+    const { installed, addedDebSrc } = await setupHost(progress);
+    if (installed.length) progress(`installed: ${installed.join(' ')}`);
+    else progress(addedDebSrc ? 'all packages were already installed' : 'host already set up: nothing to install');
+    return 0;
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * Exit codes and the error classes that carry them. Anything a user can cause is
+ * one of these, so cli.ts prints one or two plain lines instead of a stack trace.
+ */
+export const EXIT = {
+  ok: 0,
+  checkFailed: 1,
+  usage: 2,
+  infra: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class ClogError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad arguments, bad YAML, a patch that does not apply, a config option kconfig dropped. */
+export class InputError extends ClogError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** The machine, a tool, a VM or the network let us down; nothing is known about the code under test. */
+export class InfraError extends ClogError {
+  constructor(message: string) {
+    super(message, EXIT.infra);
+  }
+}
+
+export class MissingToolError extends InfraError {
+  constructor(readonly tool: string) {
+    super(`missing ${tool}: run \`make setup\``);
+  }
+}
+
+/** A check found the system under test misbehaving. */
+export class CheckFailedError extends ClogError {
+  constructor(message: string) {
+    super(message, EXIT.checkFailed);
+  }
+}
+
+/** A wait ran past its deadline; says what was awaited and what was seen instead. */
+export class DeadlineError extends InfraError {
+  constructor(awaited: string, seconds: number, lastSeen: string) {
+    super(`timed out after ${seconds}s waiting for ${awaited}; last seen: ${lastSeen}`);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The Debian packages clogtest needs on the host, and why. `clogtest setup`
+ * installs the missing ones; other commands only check for the tools.
+ */
+export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
+  { name: 'qemu-system-x86', why: 'runs the guests' },
+  { name: 'qemu-utils', why: 'qemu-img makes copy-on-write overlays of the root image' },
+  { name: 'linux-source-6.1', why: "Debian's kernel source tarball, the default kernel under test" },
+  { name: 'build-essential', why: 'kernel and cmirrord builds' },
+  { name: 'bc', why: 'kernel build' },
+  { name: 'bison', why: 'kernel build (kconfig)' },
+  { name: 'flex', why: 'kernel build (kconfig)' },
+  { name: 'libelf-dev', why: 'kernel build (objtool)' },
+  { name: 'libssl-dev', why: 'kernel build (certificates)' },
+  { name: 'cpio', why: 'kernel build' },
+  { name: 'xz-utils', why: 'unpacks the kernel source tarball' },
+  { name: 'ccache', why: 'makes kernel rebuilds cheap' },
+  { name: 'patch', why: 'applies kernel and daemon patches' },
+  { name: 'debootstrap', why: 'builds the guest root filesystem' },
+  { name: 'e2fsprogs', why: 'mkfs.ext4 -d builds the root image without mounting' },
+  { name: 'dpkg-dev', why: '`apt-get source lvm2` unpacks with dpkg-source' },
+  { name: 'pkg-config', why: 'cmirrord build' },
+  { name: 'libcpg-dev', why: 'cmirrord build (corosync CPG)' },
+  { name: 'libcorosync-common-dev', why: 'cmirrord build' },
+  { name: 'libqb-dev', why: 'cmirrord build' },
+  { name: 'libaio-dev', why: 'cmirrord build (libdm)' },
+  { name: 'openssh-client', why: 'ssh-keygen makes the harness key for the guests' },
+];
+
+/** Tools each stage needs, checked before the stage starts. */
+export const TOOLS = {
+  kernel: ['make', 'gcc', 'bison', 'flex', 'bc', 'patch', 'tar', 'xz', 'ccache'],
+  image: ['debootstrap', 'mkfs.ext4', 'ssh-keygen', 'dpkg-source', 'patch', 'make', 'gcc', 'pkg-config'],
+  vm: ['qemu-system-x86_64', 'qemu-img'],
+} as const;
+
+/** apt sources entry that lets `apt-get source lvm2` work; written only if none exists. */
+export const DEB_SRC_FILE = '/etc/apt/sources.list.d/clogtest-deb-src.sources';
+export const DEB_SRC_ENTRY = `# Added by clogtest setup: cmirrord is built from Debian's lvm2 source package.
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+`;
