@@ -1,0 +1,52 @@
+/**
+ * The contract between the host side and the guest image: what the kernel command
+ * line carries, how NICs are told apart, where things live inside a guest.
+ * vm-images/guest/init reads the same keys; change both together.
+ */
+
+/** Guest init installed by the image recipe. */
+export const GUEST_INIT = '/sbin/clogtest-init';
+
+/** Management NIC: QEMU user-mode networking; the harness reaches sshd through a host-forwarded port. */
+export const MGMT_IP = '10.0.2.15/24';
+export const MGMT_GW = '10.0.2.2';
+
+/** Cluster NIC on the harness hub; corosync binds here. Node ids start at 1. */
+export function clusterIp(node: number): string {
+  return `192.168.77.${node}`;
+}
+export const CLUSTER_PREFIX = 24;
+
+export function mgmtMac(node: number): string {
+  return `52:54:00:a0:00:${node.toString(16).padStart(2, '0')}`;
+}
+export function clusterMac(node: number): string {
+  return `52:54:00:c1:00:${node.toString(16).padStart(2, '0')}`;
+}
+
+/** Shared disks appear in the guest as /dev/disk/by-id/virtio-<serial> (init makes the links, as udev would). */
+export function sharedDiskPath(serial: string): string {
+  return `/dev/disk/by-id/virtio-${serial}`;
+}
+
+/** Where guest-side logs go; the harness pulls this directory into the run directory. */
+export const GUEST_LOG_DIR = '/var/log/clogtest';
+
+export function kernelCommandLine(node: number, extra: readonly string[] = []): string {
+  return [
+    'console=ttyS0',
+    'root=/dev/vda',
+    'rw',
+    'rootfstype=ext4',
+    `init=${GUEST_INIT}`,
+    'panic=-1',
+    `clogtest.node=${node}`,
+    `clogtest.hostname=node${node}`,
+    `clogtest.mgmt_mac=${mgmtMac(node)}`,
+    `clogtest.mgmt_ip=${MGMT_IP}`,
+    `clogtest.mgmt_gw=${MGMT_GW}`,
+    `clogtest.cluster_mac=${clusterMac(node)}`,
+    `clogtest.cluster_ip=${clusterIp(node)}/${CLUSTER_PREFIX}`,
+    ...extra,
+  ].join(' ');
+}
