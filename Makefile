@@ -1,0 +1,43 @@
+# clogtest: the two commands a developer needs are `make run` and `make test`.
+# Both install what they need (Debian packages, npm packages, kernel and lvm2 source).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+CLOGTEST := ./clogtest
+TAP := node_modules/.bin/tap
+TSX := node --import tsx
+
+.PHONY: setup npm kernel image test test-unit test-integration typecheck run bench up down clean-runs
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+npm: node_modules/.package-lock.json
+
+setup: npm
+	$(CLOGTEST) setup
+
+kernel: setup
+	$(CLOGTEST) kernel
+
+image: setup
+	$(CLOGTEST) image
+
+typecheck: npm
+	node_modules/.bin/tsc --noEmit
+
+# Unit tests need no VM; integration tests boot real guests (TCG here, KVM where /dev/kvm works).
+test-unit: npm
+	$(TAP) --reporter=tap --timeout=120 test/unit/*.test.ts | $(TSX) test/summary.ts
+
+test-integration: kernel image
+	$(TAP) --reporter=tap --timeout=1800 --jobs=1 test/integration/*.test.ts | $(TSX) test/summary.ts
+
+test: setup typecheck kernel image
+	$(TAP) --reporter=tap --timeout=1800 --jobs=1 test/unit/*.test.ts test/integration/*.test.ts | $(TSX) test/summary.ts
+
+run: kernel image
+	$(CLOGTEST) run cases/
+
+bench: kernel image
+	$(CLOGTEST) bench cluster

@@ -1,0 +1,45 @@
+import { ensureKernel } from '../kernel/index.ts';
+import { defineCommand } from './command.ts';
+
+export const kernelOptions = {
+  'kernel-tree': { type: 'string' },
+  'kernel-image': { type: 'string' },
+  'kernel-patch': { type: 'string', multiple: true },
+  'config-fragment': { type: 'string', multiple: true },
+} as const;
+
+export const kernelOptionsHelp = `  --kernel-tree PATH       build a kernel git tree (HEAD + uncommitted changes) instead of
+                           Debian's linux-source-6.1; the tree itself is never written to
+  --kernel-image PATH      use this bzImage as it is: no build
+  --kernel-patch FILE      apply FILE after kernel-patches/series (repeatable)
+  --config-fragment FILE   merge FILE after kernel-patches/config/*.config (repeatable)`;
+
+export default defineCommand({
+  name: 'kernel',
+  summary: 'build (or find in the cache) the patched guest kernel',
+  help: `usage: clogtest kernel [OPTIONS]
+
+Builds an x86_64 bzImage: tinyconfig plus kernel-patches/config/*.config, every
+option built in, after applying kernel-patches/series. Every option a fragment asks
+for is verified in the final .config. The result is cached under
+\${CLOGTEST_CACHE:-~/.cache/clogtest}/kernels/KEY/ (bzImage, .config, build.log,
+metadata.json), KEY being the hash of the source, patches, fragments and compiler.
+
+Options:
+${kernelOptionsHelp}
+  --force                  rebuild even on a cache hit
+
+Exit 2 when a patch does not apply or kconfig drops a requested option.`,
+  options: { ...kernelOptions, force: { type: 'boolean' } },
+  async run(values) {
+    const kernel = await ensureKernel({
+      kernelTree: values['kernel-tree'],
+      kernelImage: values['kernel-image'],
+      kernelPatches: values['kernel-patch'],
+      configFragments: values['config-fragment'],
+      force: values.force,
+    });
+    process.stdout.write(`${kernel.bzImage}\n`);
+    return 0;
+  },
+});

@@ -1,0 +1,1 @@
+export { ensureKernel, kernelKey, type Kernel, type KernelOptions } from './build.ts';
