@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Guest-side block writer/reader for clogtest.
+
+Writes blocks in the format of harness/oracle/block-header.ts (that file's comment is the format's
+definition; test/unit/oracle-block-header.test.ts checks this encoder against it byte for byte) and logs
+every write as JSON lines: a "write-start" line before the write is issued and a "write" line after it was
+acknowledged, so the oracle can tell acknowledged writes from ones in flight at a crash. --read reads
+blocks and logs which write each one held.
+
+Uses only modules in Debian's python3-minimal (no json: lines are formatted here).
+"""
+
+import argparse
+import binascii
+import mmap
+import os
+import random
+import struct
+import sys
+import time
+
+BLOCK_MAGIC = b"CLOGBLK1"
+STAMP_TAG = b"clogsect"
+HEADER_BYTES = 64
+STAMP_BYTES = 32
+SECTOR_BYTES = 512
+
+
+def stamp(node, seq, offset, run_id, sector):
+    return STAMP_TAG + struct.pack("<QQIHH", seq, offset, run_id, node, sector)
+
+
+def encode_block(node, seq, offset, run_id, size):
+    parts = []
+    for sector in range(size // SECTOR_BYTES):
+        n = SECTOR_BYTES // STAMP_BYTES - (HEADER_BYTES // STAMP_BYTES if sector == 0 else 0)
+        parts.append(stamp(node, seq, offset, run_id, sector) * n)
+    payload = b"".join(parts)
+    head = BLOCK_MAGIC + struct.pack("<HHIQQII", node, 0, run_id, seq, offset, size, binascii.crc32(payload))
+    head += bytes(60 - len(head))
+    head += struct.pack("<I", binascii.crc32(head))
+    return head + payload
+
+
+def decode_block(buf, offset):
+    """(kind, (node, seq, run) or None, why); kinds as decodeBlock in block-header.ts, without sector detail."""
+    if buf.count(0) == len(buf):
+        return "empty", None, ""
+    if buf[0:8] != BLOCK_MAGIC:
+        return "foreign", None, "no magic, first bytes " + buf[0:8].hex()
+    node, _, run_id, seq, written_at, size, payload_crc = struct.unpack_from("<HHIQQII", buf, 8)
+    (header_crc,) = struct.unpack_from("<I", buf, 60)
+    found = (node, seq, run_id)
+    if binascii.crc32(buf[0:60]) != header_crc:
+        return "torn", None, "header checksum mismatch"
+    if size != len(buf):
+        return "torn", found, "header says block size %d, read %d" % (size, len(buf))
+    if written_at != offset:
+        return "torn", found, "written for offset %d, found at offset %d" % (written_at, offset)
+    if binascii.crc32(buf[HEADER_BYTES:]) != payload_crc:
+        return "torn", found, "payload checksum mismatch"
+    return "valid", found, ""
+
+
+def json_line(fields):
+    def value(v):
+        if v is None:
+            return "null"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, dict):
+            return json_line(v)
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "{" + ",".join('"%s":%s' % (k, value(v)) for k, v in fields.items()) + "}"
+
+
+def parse_list(text):
+    out = []
+    for part in text.split(","):
+        if "-" in part:
+            lo, hi = part.split("-", 1)
+            out.extend(range(int(lo), int(hi) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description="write or read clogtest blocks and log each acknowledged operation")
+    p.add_argument("--dev", required=True, help="block device or file")
+    p.add_argument("--node", type=int, required=True, help="this writer's node id (0-65535)")
+    p.add_argument("--run-id", type=int, required=True, help="run id stamped into every block (0-2^32-1)")
+    p.add_argument("--block-size", type=int, default=4096, help="bytes per block, a multiple of 512")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--blocks", help='block indices, e.g. "0-3,7"')
+    what.add_argument("--regions", help='region indices, e.g. "2,5-6"; needs --region-size')
+    p.add_argument("--region-size", type=int, help="region size in bytes")
+    p.add_argument("--count", type=int, help="operations to do (default: one per listed block)")
+    p.add_argument("--seq-start", type=int, default=1, help="first sequence number; must not repeat within a run")
+    p.add_argument("--random", action="store_true", help="pick blocks at random (seeded by run id and node)")
+    p.add_argument("--read", action="store_true", help="read blocks instead of writing them")
+    p.add_argument("--log", required=True, help='JSON-lines log, "-" for stdout')
+    p.add_argument("--no-direct", action="store_true", help="no O_DIRECT (for files on tmpfs in tests)")
+    a = p.parse_args(argv)
+
+    size = a.block_size
+    if size < SECTOR_BYTES or size % SECTOR_BYTES:
+        p.error("--block-size must be a multiple of %d" % SECTOR_BYTES)
+    if a.regions is not None:
+        if not a.region_size or a.region_size % size:
+            p.error("--regions needs --region-size, a multiple of --block-size")
+        per = a.region_size // size
+        blocks = [r * per + i for r in parse_list(a.regions) for i in range(per)]
+    else:
+        blocks = parse_list(a.blocks)
+    if not blocks:
+        p.error("no blocks to operate on")
+    count = len(blocks) if a.count is None else a.count
+    rng = random.Random(a.run_id * 65536 + a.node)
+
+    flags = (os.O_RDONLY if a.read else os.O_RDWR | os.O_DSYNC) | (0 if a.no_direct else os.O_DIRECT)
+    fd = os.open(a.dev, flags)
+    # An anonymous mmap is page-aligned, which O_DIRECT needs of the user buffer.
+    buf = mmap.mmap(-1, size)
+    log = sys.stdout if a.log == "-" else open(a.log, "a", buffering=1)
+
+    def emit(fields):
+        log.write(json_line(fields) + "\n")
+        log.flush()
+
+    for k in range(count):
+        block = rng.choice(blocks) if a.random else blocks[k % len(blocks)]
+        offset = block * size
+        if a.read:
+            start = time.time_ns()
+            got = os.preadv(fd, [buf], offset)
+            t = time.time_ns()
+            if got != size:
+                sys.exit("clogwrite: short read of block %d at offset %d: %d of %d bytes" % (block, offset, got, size))
+            kind, found, why = decode_block(bytes(buf), offset)
+            emit({"op": "read", "t": t, "start": start, "run": a.run_id, "node": a.node, "block": block,
+                  "offset": offset, "kind": kind,
+                  "found": None if found is None else {"node": found[0], "seq": found[1], "run": found[2]},
+                  "why": why})
+            continue
+        seq = a.seq_start + k
+        buf[:] = encode_block(a.node, seq, offset, a.run_id, size)
+        ident = {"run": a.run_id, "node": a.node, "seq": seq, "block": block, "offset": offset}
+        start = time.time_ns()
+        emit(dict({"op": "write-start", "t": start}, **ident))
+        try:
+            got = os.pwrite(fd, buf, offset)
+        except OSError as e:
+            sys.exit("clogwrite: write of block %d seq %d at offset %d failed: %s" % (block, seq, offset, e))
+        t = time.time_ns()
+        if got != size:
+            sys.exit("clogwrite: short write of block %d seq %d at offset %d: %d of %d bytes" % (block, seq, offset, got, size))
+        emit(dict({"op": "write", "t": t, "start": start}, **ident))
+    os.close(fd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
