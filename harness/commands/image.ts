@@ -1,0 +1,44 @@
+import { ensureImage } from '../image/index.ts';
+import { defineCommand } from './command.ts';
+
+export const imageOptions = {
+  'daemon-patch': { type: 'string', multiple: true },
+  'daemon-tree': { type: 'string' },
+} as const;
+
+export const imageOptionsHelp = `  --daemon-patch FILE      apply FILE (patch -p1) to the lvm2 source before building
+                           cmirrord (repeatable, in order); a fresh copy is patched each time
+  --daemon-tree PATH       build cmirrord from an lvm2 git checkout (HEAD + uncommitted changes
+                           to tracked files) instead of Debian's lvm2 source; PATH is never written to`;
+
+export default defineCommand({
+  name: 'image',
+  summary: 'build (or find in the cache) the guest root image with cmirrord',
+  help: `usage: clogtest image [OPTIONS]
+
+Builds the guest's ext4 root image: Debian bookworm (debootstrap minbase plus
+vm-images/packages.txt), clogtest's init (vm-images/guest/init as /sbin/clogtest-init),
+the files under vm-images/overlay/, sshd with fresh host keys and a new harness key,
+and cmirrord built from lvm2 source with its own libdevmapper.so.1.02.
+The result is cached under \${CLOGTEST_CACHE:-~/.cache/clogtest}/images/KEY/ (root.img,
+id_ed25519, id_ed25519.pub, build.log, metadata.json), KEY being the hash of vm-images/,
+the package list, the lvm2 source, the daemon patches and the compiler. The root
+filesystem and cmirrord are cached separately (rootfs/, cmirrord/), so changing one
+does not rebuild the other. Prints the KEY and the image directory on stdout.
+
+Options:
+${imageOptionsHelp}
+  --force                  rebuild the root filesystem, cmirrord and the image even on a cache hit
+
+Exit 2 when a daemon patch does not apply or an option names a missing file or tree.`,
+  options: { ...imageOptions, force: { type: 'boolean' } },
+  async run(values) {
+    const image = await ensureImage({
+      daemonPatches: values['daemon-patch'],
+      daemonTree: values['daemon-tree'],
+      force: values.force,
+    });
+    process.stdout.write(`${image.key} ${image.dir}\n`);
+    return 0;
+  },
+});

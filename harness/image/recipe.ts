@@ -1,0 +1,43 @@
+/**
+ * The guest-side recipe: every file under vm-images/ (init, sshd drop-in, package list).
+ * Its bytes go into the image key, so editing any of them rebuilds the image.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { KeyPart } from '../cache.ts';
+import { InputError } from '../errors.ts';
+import { repoRoot } from '../paths.ts';
+
+export const VM_IMAGES = join(repoRoot, 'vm-images');
+export const PACKAGES_FILE = join(VM_IMAGES, 'packages.txt');
+export const GUEST_DIR = join(VM_IMAGES, 'guest');
+
+/** Package names, one a line; `#` starts a comment. */
+export function parsePackages(text: string, file: string): string[] {
+  const names: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return;
+    if (!/^[a-z0-9][a-z0-9+.-]+$/.test(line)) throw new InputError(`${file}:${i + 1}: "${line}" is not a Debian package name`);
+    names.push(line);
+  });
+  return names;
+}
+
+export function loadPackages(file = PACKAGES_FILE): string[] {
+  return parsePackages(readFileSync(file, 'utf8'), file);
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** Path, executable bit and bytes of each file: a chmod changes the guest as much as an edit. */
+export function recipeParts(dir = VM_IMAGES): KeyPart[] {
+  return walk(dir).map((file) => {
+    const exec = (statSync(file).mode & 0o111) !== 0 ? 'x' : '-';
+    return [`file ${exec} ${relative(dir, file)}`, readFileSync(file)] as const;
+  });
+}
