@@ -1,0 +1,299 @@
+/**
+ * A validated case: what load.ts returns and the runner interprets. Every default is
+ * already filled in and every size and duration is a plain number (bytes, milliseconds),
+ * so the runner never parses or guesses. YAML keys are kebab-case; fields here are camelCase.
+ */
+
+/** Corosync node ids; node N is `node<N>` and 192.168.77.N. The lowest live id serves the disk log. */
+export type NodeId = number;
+
+export const LOG_TYPES = ['clustered-disk', 'clustered-core'] as const;
+export type LogType = (typeof LOG_TYPES)[number];
+
+export const LIMITS = {
+  nodes: { min: 2, max: 8 },
+  legs: { min: 2, max: 4 },
+  mirrors: { min: 1, max: 4 },
+  /** cmirrord and the kernel disk log both want room beyond the bitmap; below 1 MiB is untested. */
+  minLogSize: 1024 * 1024,
+  sector: 512,
+} as const;
+
+export const TOPOLOGY_DEFAULTS = {
+  nodes: 3,
+  legs: 2,
+  legSize: 64 * 1024 * 1024,
+  logSize: 1024 * 1024,
+  regionSize: 512 * 1024,
+  logType: 'clustered-disk',
+  mirrors: 1,
+} as const satisfies Topology;
+
+export interface Topology {
+  nodes: number;
+  /** Mirror legs per mirror, each a separate shared virtio disk seen by every node. */
+  legs: number;
+  legSize: number;
+  /** Shared log device per mirror; only clustered-disk has one. */
+  logSize: number;
+  /** Bytes; a power of two and a multiple of 512 (the table gives it in sectors). */
+  regionSize: number;
+  logType: LogType;
+  mirrors: number;
+}
+
+/** Regions per mirror: dm-raid1 counts a trailing partial region as a whole one. */
+export function regionCount(t: Pick<Topology, 'legSize' | 'regionSize'>): number {
+  return Math.ceil(t.legSize / t.regionSize);
+}
+
+/** Header (1024 bytes) + one bit per region, rounded up to a sector: the disk log layout cmirrord writes. */
+export function minLogBytes(t: Pick<Topology, 'legSize' | 'regionSize'>): number {
+  const bytes = 1024 + Math.ceil(regionCount(t) / 8);
+  return Math.ceil(bytes / LIMITS.sector) * LIMITS.sector;
+}
+
+export const MIRROR_OPS = ['create', 'remove', 'suspend', 'resume', 'reload'] as const;
+export type MirrorOp = (typeof MIRROR_OPS)[number];
+
+export const CHECKS = [
+  'clean-implies-equal',
+  'dirty-before-write',
+  'no-lost-writes',
+  'no-stale-reads',
+  'legs-converge',
+  'nodes-agree',
+  'no-hang',
+  'kernel-clean',
+  'single-writer',
+] as const;
+export type CheckName = (typeof CHECKS)[number];
+
+/**
+ * Fault kinds. Targets come from the step's `on:`; for the kinds in NODE_FAULTS it is
+ * required, because "every node" is never what a crash means.
+ */
+export const FAULT_KINDS = [
+  /** QMP quit: the node is gone without a clean shutdown. */
+  'crash',
+  /** QMP system_reset: the guest reboots; it rejoins only with restart-node. */
+  'reset',
+  /** QMP stop / cont. */
+  'pause',
+  'resume',
+  /** SIGKILL cmirrord (SIGTERM is refused while logs exist). */
+  'kill-daemon',
+  /** Start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME on its own. */
+  'restart-daemon',
+  /** SIGKILL corosync; cmirrord loses CPG. Undone by restart-daemon. */
+  'kill-corosync',
+  /** Hub drops frames between groups; every node is in exactly one group. */
+  'partition',
+  /** Cuts the `on:` nodes off from the others (a partition: `on:` versus the rest). */
+  'isolate',
+  /** Removes every network fault: partitions, loss and delay. */
+  'heal',
+  /** Hub drops this percentage of frames to and from the `on:` nodes. */
+  'net-loss',
+  /** Hub delays frames to and from the `on:` nodes. */
+  'net-delay',
+  /** Swaps the dm-linear under a leg to dm-error on the `on:` nodes, as lvm2's tests do. */
+  'fail-leg',
+  /** Swaps a leg back to dm-linear; undoes fail-leg and slow-leg. */
+  'restore-leg',
+  /** Same as fail-leg for the log device. */
+  'fail-log',
+  'restore-log',
+  /** Puts dm-delay under a leg on the `on:` nodes. */
+  'slow-leg',
+  /** Boots a crashed or reset node again: corosync, cmirrord, and the mirrors if they exist. */
+  'restart-node',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Faults whose `on:` must name the nodes explicitly. */
+export const NODE_FAULTS = [
+  'crash',
+  'reset',
+  'pause',
+  'resume',
+  'kill-daemon',
+  'restart-daemon',
+  'kill-corosync',
+  'isolate',
+  'restart-node',
+] as const satisfies readonly FaultKind[];
+
+/** Faults that act on the whole segment and take no `on:`. */
+export const CLUSTER_FAULTS = ['partition', 'heal'] as const satisfies readonly FaultKind[];
+
+export type Fault =
+  | { kind: (typeof NODE_FAULTS)[number] | 'heal' }
+  | { kind: 'partition'; groups: NodeId[][] }
+  | { kind: 'net-loss'; percent: number }
+  | { kind: 'net-delay'; delayMs: number }
+  /** `mirror` absent: every mirror of the topology. */
+  | { kind: 'fail-leg'; leg: number; mirror?: number }
+  /** `leg` absent: every leg. */
+  | { kind: 'restore-leg'; leg?: number; mirror?: number }
+  | { kind: 'fail-log' | 'restore-log'; mirror?: number }
+  | { kind: 'slow-leg'; leg: number; delayMs: number; mirror?: number };
+
+/** Which regions a workload's writers aim at. */
+export type RegionTarget =
+  /** Region r belongs to the writer node at position r mod (number of writer nodes): no sharing. */
+  | { kind: 'own' }
+  /** Regions 0..(writer nodes - 1), written by every writer: the contention case. */
+  | { kind: 'shared' }
+  /** Any region of the mirror, by any writer. */
+  | { kind: 'all' }
+  | { kind: 'list'; regions: number[] };
+
+export interface Workload {
+  /** Names the workload in history, logs and `wait: {until: workload NAME done}`. Default "w<step number>". */
+  name: string;
+  /** Writer processes per node in `on:`. */
+  writers: number;
+  /** Bytes per write; a multiple of 512 that divides the region size, so no block spans two regions. */
+  blockSize: number;
+  regions: RegionTarget;
+  /** Exactly one of durationMs and count (writes per writer) is set. */
+  durationMs?: number;
+  count?: number;
+  /** Also run a reader per node that verifies every block it reads against the acknowledged writes. */
+  readers: boolean;
+  /** Index of the mirror written to. */
+  mirror: number;
+}
+
+export type WaitCondition =
+  | { kind: 'workloads-done' }
+  | { kind: 'workload-done'; name: string }
+  /** Some node reports SYNCED < REGIONS: resync is in progress (to fault during it). */
+  | { kind: 'resyncing' }
+  /** Some node reports a leg or the log as D (failed) in `dmsetup status`. */
+  | { kind: 'degraded' }
+  /** Corosync membership on every node in `on:` lists exactly the nodes that are up. */
+  | { kind: 'members-agree' };
+
+export type Wait =
+  /** Every node in `on:` reports SYNCED == REGIONS for every mirror. */
+  | { kind: 'sync' }
+  | { kind: 'sleep'; ms: number }
+  | { kind: 'until'; condition: WaitCondition };
+
+interface StepBase {
+  /** 1-based line of the step in the case file, for the runner's messages and history. */
+  line: number;
+  /**
+   * Nodes the step acts on or runs on. Absent: every node that is up when the step starts
+   * (never absent for NODE_FAULTS; always absent for partition and heal).
+   */
+  on?: NodeId[];
+  /** Delay after the previous step finished before this one starts. */
+  afterMs: number;
+  /** Deadline for the step itself; for a workload, for starting it (it then runs in the background). */
+  timeoutMs: number;
+}
+
+export type Step =
+  | (StepBase & { kind: 'mirror'; op: MirrorOp })
+  | (StepBase & { kind: 'wait'; wait: Wait })
+  | (StepBase & { kind: 'workload'; workload: Workload })
+  | (StepBase & { kind: 'fault'; fault: Fault })
+  | (StepBase & { kind: 'check'; checks: CheckName[] })
+  /** Where the faults drawn from `schedule:` go; schedule.ts replaces it with fault steps. */
+  | (StepBase & { kind: 'schedule' });
+
+export type StepKind = Step['kind'];
+export const STEP_KINDS = ['mirror', 'wait', 'workload', 'fault', 'check', 'schedule'] as const satisfies readonly StepKind[];
+
+export const DEFAULT_TIMEOUT_MS: Record<StepKind, number> = {
+  mirror: 60_000,
+  wait: 300_000,
+  workload: 60_000,
+  fault: 60_000,
+  check: 300_000,
+  schedule: 60_000,
+};
+
+/** Faults a random schedule may start; each is undone by RECOVERY before the next one starts. */
+export const SCHEDULABLE_FAULTS = [
+  'crash',
+  'reset',
+  'pause',
+  'kill-daemon',
+  'kill-corosync',
+  'partition',
+  'isolate',
+  'net-loss',
+  'net-delay',
+  'fail-leg',
+  'fail-log',
+  'slow-leg',
+] as const satisfies readonly FaultKind[];
+export type SchedulableFault = (typeof SCHEDULABLE_FAULTS)[number];
+
+export const RECOVERY: Record<SchedulableFault, FaultKind> = {
+  crash: 'restart-node',
+  reset: 'restart-node',
+  pause: 'resume',
+  'kill-daemon': 'restart-daemon',
+  'kill-corosync': 'restart-daemon',
+  partition: 'heal',
+  isolate: 'heal',
+  'net-loss': 'heal',
+  'net-delay': 'heal',
+  'fail-leg': 'restore-leg',
+  'fail-log': 'restore-log',
+  'slow-leg': 'restore-leg',
+};
+
+/**
+ * One entry of a random schedule's fault menu. Parameters left out are drawn from the seed:
+ * the target node (one of `on`, default any node), the leg, the partition's minority,
+ * the loss percentage (10..50) and the delay (50..500 ms).
+ */
+export interface MenuEntry {
+  kind: SchedulableFault;
+  on?: NodeId[];
+  groups?: NodeId[][];
+  percent?: number;
+  delayMs?: number;
+  leg?: number;
+  mirror?: number;
+}
+
+export interface RandomSchedule {
+  kind: 'random';
+  /** The drawn faults, with their recoveries, all end within this time. */
+  durationMs: number;
+  /** Mean gap between a recovery and the next fault; each gap is drawn from [interval/2, 3*interval/2]. */
+  intervalMs: number;
+  /** Mean time a fault stays in effect before its recovery, drawn the same way. */
+  holdMs: number;
+  faults: MenuEntry[];
+}
+
+export interface ExpectedKernelMessage {
+  /** A JavaScript regular expression matched against each dmesg line. */
+  pattern: string;
+  reason: string;
+}
+
+export interface Case {
+  /** Path the case was loaded from, as given. */
+  file: string;
+  /** Lowercase letters, digits, '.', '_' and '-': it names the run directory. */
+  name: string;
+  description: string;
+  tags: string[];
+  topology: Topology;
+  /** Unsigned 32-bit; `--seed` overrides it; absent: the runner draws one and prints it. */
+  seed?: number;
+  /** The case is expected to fail for this reason: a failure is reported as todo, a pass loudly. */
+  knownFailure?: string;
+  schedule?: RandomSchedule;
+  expectKernelMessages: ExpectedKernelMessage[];
+  steps: Step[];
+}
