@@ -61,3 +61,44 @@ export class CacheEntry {
     renameSync(staging, this.dir);
   }
 }
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One build at a time per cache: two processes building the same entry would delete
+ * each other's scratch trees. Builds are CPU-bound on a small machine anyway, so one
+ * lock for the whole cache costs little. A lock whose process is gone is taken over.
+ */
+export async function withBuildLock<T>(what: string, say: (line: string) => void, body: () => Promise<T>): Promise<T> {
+  mkdirSync(cacheRoot(), { recursive: true });
+  const lock = join(cacheRoot(), 'build.lock');
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+      if (!Number.isFinite(holder) || !alive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!told) say(`waiting for process ${holder}, which is building in ${cacheRoot()}, before building ${what}`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacheEntry, cacheKey, type KeyPart } from '../cache.ts';
+import { CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
 import { InfraError, InputError } from '../errors.ts';
 import { HostCommandError, requireTools } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
@@ -16,7 +16,7 @@ import { TOOLS } from '../host/packages.ts';
 import { commandLinePatches } from '../kernel/series.ts';
 import { loadPackages, recipeParts } from './recipe.ts';
 import { ensureRootfs, rootfsKey } from './rootfs.ts';
-import { ensureCmirrord, planCmirrord } from './cmirrord.ts';
+import { ensureCmirrord, planCmirrord, type CmirrordPlan } from './cmirrord.ts';
 import { GUEST_CMIRRORD, GUEST_LIBDEVMAPPER, copyRootfs, customize, makeClientKey, makeExt4, verifyCmirrord } from './assemble.ts';
 
 /** Bump when the assembly procedure changes in a way that changes the image. */
@@ -83,10 +83,25 @@ export async function ensureImage(opts: ImageOptions = {}): Promise<Image> {
   const key = imageKey({ recipe: recipeParts(), rootfsKey: rootfsKey(packages), cmirrordKey: plan.key, patches: plan.patches });
   const entry = new CacheEntry('images', key);
   say(`image ${key}: Debian bookworm + ${packages.length} packages, cmirrord ${plan.key} from ${plan.source.description}, ${patches.length} daemon patch(es)`);
-  if (entry.isComplete() && !opts.force) {
+  const hit = (): Image => {
     say(`cache hit: ${entry.dir}`);
     return image(entry, true);
-  }
+  };
+  if (entry.isComplete() && !opts.force) return hit();
+  return withBuildLock(`image ${key}`, say, async () => {
+    if (entry.isComplete() && !opts.force) return hit();
+    return buildImage({ key, entry, packages, plan, opts, say });
+  });
+}
+
+async function buildImage({ key, entry, packages, plan, opts, say }: {
+  key: string;
+  entry: CacheEntry;
+  packages: string[];
+  plan: CmirrordPlan;
+  opts: ImageOptions;
+  say: Progress;
+}): Promise<Image> {
 
   const started = Date.now();
   const staging = entry.stage();

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { CacheEntry, cacheKey, type KeyPart } from '../cache.ts';
+import { CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
 import { InfraError, InputError } from '../errors.ts';
 import { HostCommandError, requireTools, run } from '../proc.ts';
 import { cacheRoot, repoRoot } from '../paths.ts';
@@ -108,11 +108,26 @@ export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
   const key = kernelKey({ source, patches, fragments, compiler });
   const entry = new CacheEntry('kernels', key);
   say(`kernel ${key}: ${source.description}, ${patches.length} patch(es), ${fragments.length} fragment(s)`);
-  if (entry.isComplete() && !opts.force) {
+  const hit = (): Kernel => {
     say(`cache hit: ${entry.path('bzImage')}`);
     return { bzImage: entry.path('bzImage'), key, dir: entry.dir, cached: true };
-  }
+  };
+  if (entry.isComplete() && !opts.force) return hit();
+  return withBuildLock(`kernel ${key}`, say, async () => {
+    if (entry.isComplete() && !opts.force) return hit();
+    return buildKernel({ source, patches, fragments, requested, compiler, key, entry, say });
+  });
+}
 
+interface BuildPlan extends KernelInputs {
+  source: KernelSource;
+  requested: Requested[];
+  key: string;
+  entry: CacheEntry;
+  say: Progress;
+}
+
+async function buildKernel({ source, patches, fragments, requested, compiler, key, entry, say }: BuildPlan): Promise<Kernel> {
   const work = join(cacheRoot(), 'work', `kernel-${key}`);
   const src = join(work, 'src');
   const build = join(work, 'build');
