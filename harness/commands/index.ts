@@ -4,6 +4,10 @@ import decodeLog from './decode-log.ts';
 import kernel from './kernel.ts';
 import image from './image.ts';
 import validate from './validate.ts';
+import up from './up.ts';
+import ssh from './ssh.ts';
+import down from './down.ts';
+import bench from './bench.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, kernel, image, decodeLog, validate];
+export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench];

@@ -1,0 +1,411 @@
+/**
+ * N QEMU guests on one hub segment sharing raw disk files, brought up to a quorate
+ * corosync membership with cmirrord running on every node, and torn down in
+ * reverse with the guests' logs pulled into the run directory first.
+ */
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InfraError, InputError } from '../errors.ts';
+import { GUEST_LOG_DIR } from '../guest.ts';
+import { Hub } from '../net/hub.ts';
+import { runsRoot } from '../paths.ts';
+import { requireTools, run } from '../proc.ts';
+import { progress, stage, type Progress } from '../progress.ts';
+import { shellQuote } from '../remote/ssh.ts';
+import { Scope } from '../scope.ts';
+import { chooseAccel, Machine, QEMU } from '../vm/machine.ts';
+import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
+import { corosyncConf } from './corosync-conf.ts';
+import { Node } from './node.ts';
+import { GiveUp, message, poll } from './poll.ts';
+import { freePorts } from './ports.ts';
+import { describeQuorum, hasMembership, parseQuorumtool, type QuorumStatus } from './quorum.ts';
+
+export interface SharedDiskSpec {
+  serial: string;
+  sizeMb: number;
+}
+
+/** Two mirror legs and a disk log (cmirrord wants at least 1 MiB of log device). */
+export const DEFAULT_SHARED_DISKS: readonly SharedDiskSpec[] = [
+  { serial: 'leg0', sizeMb: 64 },
+  { serial: 'leg1', sizeMb: 64 },
+  { serial: 'log', sizeMb: 4 },
+];
+
+export interface Deadlines {
+  /** QEMU started and answering QMP. */
+  qemu: number;
+  /** From QEMU start to sshd answering, i.e. the whole guest boot. */
+  ssh: number;
+  /** From the last sshd answering to a full quorate membership on every node. */
+  quorum: number;
+  /** cmirrord running on every node. */
+  daemon: number;
+  /** Each remote command of the bring-up and tear-down. */
+  command: number;
+}
+
+export const DEFAULT_DEADLINES: Deadlines = { qemu: 15_000, ssh: 90_000, quorum: 60_000, daemon: 20_000, command: 20_000 };
+
+export interface ClusterOptions {
+  /** Names the run directory and the corosync cluster. */
+  name: string;
+  /** 2..8, default 3. */
+  nodes?: number;
+  bzImage: string;
+  rootImage: string;
+  /** Private key that logs in as root on the image. */
+  sshKey: string;
+  /** Default: chooseAccel(), which says on the progress line what it chose and why. */
+  accel?: Accel;
+  cpus?: number;
+  memoryMb?: number;
+  kernelArgs?: readonly string[];
+  sharedDisks?: readonly SharedDiskSpec[];
+  /** corosync totem token timeout, ms. */
+  tokenMs?: number;
+  /** Seed of the hub's loss RNG. */
+  seed?: number;
+  /** Keep the shared disk files after stop(). */
+  keepDisks?: boolean;
+  /** Bring-up ends once corosync is quorate: cmirrord is not started. */
+  noDaemon?: boolean;
+  deadlines?: Partial<Deadlines>;
+  say?: Progress;
+}
+
+export interface Timings {
+  qemu: number;
+  ssh: number;
+  quorum: number;
+  daemon: number;
+  total: number;
+}
+
+export const MIN_NODES = 2;
+export const MAX_NODES = 8;
+
+const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
+/** Printed by cmirrord once it has joined CPG and opened its kernel connector socket. */
+const CMIRRORD_READY = 'Starting cmirrord';
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
+}
+
+/** Why polling node n is pointless: its QEMU exited or its SSH session is gone. */
+function nodeGone(n: Node): string | undefined {
+  if (n.machine?.hasExited()) return `QEMU exited\n${n.machine.describeExit()}`;
+  if (!n.hasSsh) return 'ssh connection lost';
+  return undefined;
+}
+
+export class Cluster {
+  readonly nodes: Node[] = [];
+  readonly disks: Array<SharedDisk & { sizeMb: number }> = [];
+  private network: Hub | undefined;
+  timings: Timings | undefined;
+  /** Silent: stop() returns its failures and the caller's scope reports them once. */
+  private readonly own = new Scope(() => {});
+  private readonly deadlines: Deadlines;
+  private readonly say: Progress;
+
+  private constructor(
+    readonly opts: ClusterOptions,
+    readonly runDir: string,
+    readonly accel: Accel,
+  ) {
+    this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
+    this.say = opts.say ?? progress;
+  }
+
+  /**
+   * Brings the cluster up. The tear-down is registered on scope before anything is
+   * set up, so a failure half-way still collects logs and stops every QEMU.
+   */
+  static async start(opts: ClusterOptions, scope: Scope): Promise<Cluster> {
+    const count = opts.nodes ?? 3;
+    if (!Number.isInteger(count) || count < MIN_NODES || count > MAX_NODES) {
+      throw new InputError(`a cluster has ${MIN_NODES} to ${MAX_NODES} nodes, got ${count}`);
+    }
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.name)) {
+      throw new InputError(`cluster name "${opts.name}" must be 1-32 characters of letters, digits, - and _`);
+    }
+    for (const [what, path] of [
+      ['kernel', opts.bzImage],
+      ['root image', opts.rootImage],
+      ['ssh key', opts.sshKey],
+    ] as const) {
+      if (!existsSync(path)) throw new InputError(`${what} ${path} does not exist`);
+    }
+    requireTools(QEMU, 'qemu-img', 'tar');
+    const say = opts.say ?? progress;
+    let accel = opts.accel;
+    if (!accel) {
+      const chosen = await chooseAccel();
+      say(`accelerator: ${chosen.accel} (${chosen.why})`);
+      accel = chosen.accel;
+    }
+    const runDir = makeRunDir(opts.name);
+    const cluster = new Cluster(opts, runDir, accel);
+    scope.defer(`stop cluster ${opts.name}`, async () => {
+      const failures = await cluster.stop();
+      if (failures.length) throw new InfraError(failures.join('; '));
+    });
+    await cluster.bringUp(count);
+    return cluster;
+  }
+
+  node(i: number): Node {
+    const n = this.nodes.find((x) => x.id === i);
+    if (!n) throw new InputError(`no node ${i} (nodes: ${this.nodes.map((x) => x.id).join(', ')})`);
+    return n;
+  }
+
+  /** The cluster segment and its fault injector. */
+  get hub(): Hub {
+    if (!this.network) throw new InfraError(`cluster ${this.opts.name}: the hub is not running`);
+    return this.network;
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  private async bringUp(count: number): Promise<void> {
+    const t0 = Date.now();
+    const { deadlines } = this;
+    const ids = Array.from({ length: count }, (_, i) => i + 1);
+
+    const disks = this.opts.sharedDisks ?? DEFAULT_SHARED_DISKS;
+    this.own.defer('remove shared disks', () => {
+      if (!this.opts.keepDisks) for (const d of this.disks) rmSync(d.file, { force: true });
+    });
+    for (const d of disks) {
+      if (!(Number.isInteger(d.sizeMb) && d.sizeMb > 0)) throw new InputError(`shared disk ${d.serial}: size must be a positive whole number of MiB`);
+    }
+    mkdirSync(join(this.runDir, 'disks'));
+    for (const d of disks) {
+      const file = join(this.runDir, 'disks', `${d.serial}.img`);
+      this.disks.push({ serial: d.serial, file, sizeMb: d.sizeMb });
+      const fd = openSync(file, 'wx');
+      try {
+        ftruncateSync(fd, d.sizeMb * 1024 * 1024);
+      } finally {
+        closeSync(fd);
+      }
+    }
+
+    this.own.defer('stop hub', async () => {
+      if (!this.network) return;
+      writeFileSync(join(this.runDir, 'hub.json'), `${JSON.stringify(this.network.counters(), null, 2)}\n`);
+      await this.network.close();
+    });
+    this.network = await Hub.start({ seed: this.opts.seed });
+    const [sshPorts, clusterPorts] = [await freePorts('tcp', count), await freePorts('udp', count)];
+    for (const [i, id] of ids.entries()) {
+      const dir = join(this.runDir, `node${id}`);
+      mkdirSync(dir);
+      const node = new Node(id, dir, { ssh: sshPorts[i]!, cluster: clusterPorts[i]! }, this.opts.sshKey);
+      this.nodes.push(node);
+      this.hub.addNode(id, node.ports.cluster);
+      this.own.defer(`stop ${node.name}`, async () => {
+        node.closeSsh();
+        await node.machine?.shutdown();
+      });
+    }
+    this.own.defer('collect guest logs', () => this.collectLogs());
+    this.writeDescription();
+
+    const hubPort = this.hub.port;
+    await stage(`booting ${count} nodes (${this.accel})`, async () => {
+      // Settle every start before failing, so each QEMU that did start is known to the tear-down.
+      await allSettledOrThrow(
+        this.nodes.map(async (node) => {
+          node.machine = await Machine.start({
+            rootImage: this.opts.rootImage,
+            dir: node.dir,
+            qmpDeadlineMs: deadlines.qemu,
+            say: this.say,
+            spec: {
+              node: node.id,
+              accel: this.accel,
+              cpus: this.opts.cpus,
+              memoryMb: this.opts.memoryMb,
+              kernel: this.opts.bzImage,
+              kernelArgs: this.opts.kernelArgs,
+              sharedDisks: this.disks,
+              sshPort: node.ports.ssh,
+              hubPort,
+              clusterPort: node.ports.cluster,
+            },
+          });
+        }),
+      );
+    }, this.say);
+    this.writeDescription();
+    const tQemu = Date.now();
+
+    const conf = corosyncConf({
+      clusterName: this.opts.name,
+      nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip })),
+      tokenMs: this.opts.tokenMs,
+    });
+    // Each node starts corosync as soon as its own sshd answers: under TCG the guests
+    // boot seconds apart, and corosync's joining overlaps the slower boots.
+    let tSsh = 0;
+    await stage('waiting for sshd and starting corosync on every node', async () => {
+      let waiting = count;
+      await Promise.all(
+        this.nodes.map(async (n) => {
+          await n.connect(deadlines.ssh);
+          if (--waiting === 0) tSsh = Date.now();
+          // One round trip: each exec costs a guest shell start, slow under TCG.
+          await n.execOrThrow(
+            `mkdir -p /etc/corosync ${GUEST_LOG_DIR} && cat > /etc/corosync/corosync.conf && ${background('corosync -f', `${GUEST_LOG_DIR}/corosync.out`)}`,
+            { input: conf, timeoutMs: deadlines.command },
+          );
+        }),
+      );
+    }, this.say);
+    await stage(`waiting for a quorate membership of ${count} on every node`, async () => {
+      await Promise.all(this.nodes.map((n) => this.waitQuorate(n, ids, deadlines.quorum)));
+    }, this.say);
+    const tQuorum = Date.now();
+
+    if (!this.opts.noDaemon) {
+      await stage('starting cmirrord', async () => {
+        await Promise.all(
+          this.nodes.map(async (n) => {
+            // cmirrord -f logs to stdout, block-buffered into a file: line buffering makes its
+            // start-up line, and later its SIGUSR1 state dumps, visible as they happen.
+            await n.execOrThrow(background('stdbuf -oL -eL cmirrord -f', CMIRRORD_LOG), { timeoutMs: deadlines.command });
+            await poll(`${n.name}: cmirrord started ("${CMIRRORD_READY}" in ${CMIRRORD_LOG})`, deadlines.daemon, 300, async () => {
+              const r = await n.exec(`grep -q ${shellQuote(CMIRRORD_READY)} ${CMIRRORD_LOG}`, { timeoutMs: deadlines.command });
+              if (r.code === 0) return { done: true, value: undefined };
+              const state = await n.exec(`pgrep -x cmirrord >/dev/null && echo running || echo 'not running'; tail -n 3 ${CMIRRORD_LOG}`, {
+                timeoutMs: deadlines.command,
+              });
+              const seen = `cmirrord ${state.stdout.trim().replace(/\n/g, ' | ')}`;
+              if (seen.startsWith('cmirrord not running')) throw new GiveUp(seen);
+              return { done: false, seen };
+            }, () => nodeGone(n));
+          }),
+        );
+      }, this.say);
+    }
+    const tDaemon = Date.now();
+    this.timings = { qemu: tQemu - t0, ssh: tSsh - tQemu, quorum: tQuorum - tSsh, daemon: tDaemon - tQuorum, total: tDaemon - t0 };
+    writeFileSync(join(this.runDir, 'timings.json'), `${JSON.stringify(this.timings, null, 2)}\n`);
+    this.say(`cluster ${this.opts.name} ready: ${count} nodes in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
+  }
+
+  /** Quorate membership of exactly ids, as node n sees it. */
+  waitQuorate(n: Node, ids: readonly number[], deadlineMs: number): Promise<QuorumStatus> {
+    return this.waitMembership(n, ids, true, deadlineMs);
+  }
+
+  /** Until node n sees exactly members and is quorate or not as given (after a partition, say). */
+  waitMembership(n: Node, members: readonly number[], quorate: boolean, deadlineMs: number): Promise<QuorumStatus> {
+    const awaited = `${n.name}: ${quorate ? 'quorate' : 'non-quorate'} corosync membership of nodes ${members.join(',')}`;
+    return poll(awaited, deadlineMs, 500, async () => {
+      const r = await n.exec('corosync-quorumtool -s', { timeoutMs: this.deadlines.command });
+      const status = parseQuorumtool(r.stdout);
+      if (hasMembership(status, members, quorate)) return { done: true, value: status };
+      if (r.stdout.trim()) return { done: false, seen: describeQuorum(status) };
+      const out = `${GUEST_LOG_DIR}/corosync.out`;
+      const alive = await n.exec(`pgrep -x corosync >/dev/null || tail -n 5 ${out}`, { timeoutMs: this.deadlines.command });
+      if (alive.code !== 0 || alive.stdout.trim()) throw new GiveUp(`corosync is not running; ${out} ends:\n${alive.stdout.trim() || '(empty)'}`);
+      return { done: false, seen: `corosync-quorumtool exited ${r.code}: ${r.stderr.trim().split('\n').pop() || '(no output)'}` };
+    }, () => nodeGone(n));
+  }
+
+  /** Pauses every guest at once (QMP stop), in parallel so they stop as close together as possible. */
+  async freeze(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.qmp.stop()));
+  }
+
+  async thaw(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.qmp.cont()));
+  }
+
+  /**
+   * Collects logs, stops every QEMU, the hub, and removes the shared disks unless
+   * keepDisks. Idempotent; returns the clean-up failures rather than throwing, so
+   * it never hides the error that led here.
+   */
+  stop(): Promise<string[]> {
+    return this.own.close();
+  }
+
+  /** Static facts about the run, for `clogtest ssh` and for reading a run directory later. */
+  private writeDescription(): void {
+    const description = {
+      name: this.opts.name,
+      accel: this.accel,
+      hubPort: this.network?.port,
+      bzImage: this.opts.bzImage,
+      rootImage: this.opts.rootImage,
+      sshKey: this.opts.sshKey,
+      disks: this.disks,
+      nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip, sshPort: n.ports.ssh, clusterPort: n.ports.cluster, pid: n.machine?.pid })),
+    };
+    writeFileSync(join(this.runDir, 'cluster.json'), `${JSON.stringify(description, null, 2)}\n`);
+  }
+
+  /**
+   * Pulls GUEST_LOG_DIR and dmesg of every reachable node into nodeN/guest/. A
+   * frozen guest is thawed first, or every command would run into its deadline.
+   */
+  private async collectLogs(): Promise<void> {
+    await Promise.allSettled(this.nodes.filter((n) => n.machine && !n.machine.hasExited()).map((n) => n.qmp.cont(2000)));
+    const results = await Promise.allSettled(this.nodes.map((n) => this.collectNodeLogs(n)));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.nodes[i]!.name}: ${message(r.reason)}`] : []));
+    if (failed.length) throw new InfraError(`guest logs not collected from ${failed.join('; ')}`);
+  }
+
+  private async collectNodeLogs(n: Node): Promise<void> {
+    if (!n.hasSsh) throw new InfraError(`no ssh session (console: ${join(n.dir, 'serial.log')})`);
+    const timeoutMs = this.deadlines.command;
+    const archive = '/tmp/clogtest-logs.tgz';
+    await n.execOrThrow(
+      `mkdir -p ${GUEST_LOG_DIR} && dmesg > ${GUEST_LOG_DIR}/dmesg.txt 2>&1; tar -C ${GUEST_LOG_DIR} -czf ${archive} .`,
+      { timeoutMs },
+    );
+    const local = join(n.dir, 'guest-logs.tgz');
+    await n.ssh.download(archive, local, { timeoutMs });
+    const dest = join(n.dir, 'guest');
+    mkdirSync(dest, { recursive: true });
+    await run('tar', ['-xzf', local, '-C', dest], { timeoutMs });
+    rmSync(local, { force: true });
+  }
+}
+
+/** Like Promise.all, but throws the first failure only once every promise has settled. */
+async function allSettledOrThrow(promises: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** A guest command started detached from the SSH channel, so the channel closes at once. */
+function background(cmd: string, logFile: string): string {
+  // Braces keep `&` to this command: `a && b &` would background the whole list.
+  return `{ setsid nohup ${cmd} >> ${shellQuote(logFile)} 2>&1 < /dev/null & }`;
+}
+
+function makeRunDir(name: string): string {
+  const root = runsRoot();
+  mkdirSync(root, { recursive: true });
+  const base = join(root, `${stamp()}-${name}`);
+  for (let i = 0; ; i++) {
+    const dir = i === 0 ? base : `${base}.${i}`;
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || i > 100) throw err;
+    }
+  }
+}

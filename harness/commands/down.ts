@@ -1,0 +1,37 @@
+import { liveRun } from '../cluster/run-info.ts';
+import { DeadlineError } from '../errors.ts';
+import { progress } from '../progress.ts';
+import { defineCommand } from './command.ts';
+
+const DEADLINE_MS = 120_000;
+
+export default defineCommand({
+  name: 'down',
+  summary: 'stop the cluster a `clogtest up` is holding',
+  help: `usage: clogtest down [--run DIR]
+
+Sends SIGTERM to the \`clogtest up\` process of the cluster, which pulls the guests'
+logs into the run directory and stops every QEMU, then waits for it to exit (${DEADLINE_MS / 1000}s at most).
+
+Options:
+  --run DIR    the run directory of the cluster (default: the newest running \`clogtest up\`)`,
+  options: { run: { type: 'string' } },
+  async run(values) {
+    const info = liveRun(values.run);
+    const pid = info.upPid!;
+    progress(`stopping cluster ${info.name} (clogtest up, pid ${pid}) ...`);
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + DEADLINE_MS;
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      if (Date.now() > deadline) throw new DeadlineError(`clogtest up (pid ${pid}) to exit`, DEADLINE_MS / 1000, 'still running');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    progress(`cluster ${info.name} stopped; logs in ${info.dir}`);
+    return 0;
+  },
+});

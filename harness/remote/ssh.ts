@@ -1,0 +1,265 @@
+/**
+ * SSH into one guest (ssh2, no host ssh binary). Host keys are not checked: the
+ * guests are ours and their keys change with every image. Every remote command
+ * has a deadline, and every failure names the node and the command.
+ */
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Client, type ClientChannel } from 'ssh2';
+import { DeadlineError, InfraError } from '../errors.ts';
+
+export interface SshTarget {
+  host?: string;
+  port: number;
+  /** The private key's contents (OpenSSH or PEM format). */
+  privateKey: string | Buffer;
+  username?: string;
+  /** Names the guest in errors, e.g. "node2". */
+  label?: string;
+}
+
+export interface ConnectOptions extends SshTarget {
+  deadlineMs: number;
+  /** Polled between attempts: a reason to give up early (say, QEMU exited), or undefined. */
+  abortIf?: () => string | undefined;
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string | Buffer;
+}
+
+export interface ExecResult {
+  code: number;
+  /** Set when the command was killed by a signal (code is then -1). */
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+const RETRY_PAUSE_MS = 300;
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').filter((l) => l.trim()).slice(-n).join('\n');
+}
+
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A remote command that exited non-zero: node, command, exit code and the end of its stderr. */
+export class RemoteCommandError extends InfraError {
+  constructor(
+    readonly node: string,
+    readonly command: string,
+    readonly result: ExecResult,
+  ) {
+    const why = result.signal ? `was killed by ${result.signal}` : `exited ${result.code}`;
+    const tail = lastLines(result.stderr, 10) || lastLines(result.stdout, 5);
+    super(`${node}: \`${command}\` ${why}${tail ? `\n${tail}` : ''}`);
+  }
+}
+
+function connectOnce(target: SshTarget, readyTimeout: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let settled = false;
+    // ssh2 may emit more than one error for one failed attempt; later ones are expected noise.
+    client.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      reject(err);
+    });
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      resolve(client);
+    });
+    client.connect({
+      host: target.host ?? '127.0.0.1',
+      port: target.port,
+      username: target.username ?? 'root',
+      privateKey: target.privateKey,
+      readyTimeout,
+      hostVerifier: () => true,
+    });
+  });
+}
+
+/** Retries until the guest's sshd lets us in, the deadline passes, or abortIf gives a reason to stop. */
+export async function connectWithRetry(opts: ConnectOptions): Promise<Ssh> {
+  const label = opts.label ?? `127.0.0.1:${opts.port}`;
+  const awaited = `${label}: sshd on 127.0.0.1:${opts.port}`;
+  const deadline = Date.now() + opts.deadlineMs;
+  let last = 'no attempt finished';
+  for (;;) {
+    const aborted = opts.abortIf?.();
+    if (aborted) throw new InfraError(`${label}: gave up waiting for sshd: ${aborted}`);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new DeadlineError(awaited, opts.deadlineMs / 1000, last);
+    try {
+      const client = await connectOnce(opts, Math.min(10_000, Math.max(1000, remaining)));
+      return new Ssh(client, label);
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+export interface RemoteStream {
+  /** Exit code of the remote command, or null when it ended without one (connection lost, stopped). */
+  readonly done: Promise<number | null>;
+  stop(): void;
+}
+
+export class Ssh {
+  private closedReason: string | undefined;
+
+  constructor(
+    private readonly client: Client,
+    readonly label: string,
+  ) {
+    client.on('error', (err) => (this.closedReason ??= `ssh connection failed: ${err.message}`));
+    client.on('close', () => (this.closedReason ??= 'ssh connection closed'));
+  }
+
+  get isOpen(): boolean {
+    return this.closedReason === undefined;
+  }
+
+  private channel(cmd: string): Promise<ClientChannel> {
+    if (this.closedReason) return Promise.reject(new InfraError(`${this.label}: cannot run \`${cmd}\`: ${this.closedReason}`));
+    return new Promise((resolve, reject) => {
+      this.client.exec(cmd, (err, ch) => {
+        if (err) reject(new InfraError(`${this.label}: cannot run \`${cmd}\`: ${err.message}`));
+        else resolve(ch);
+      });
+    });
+  }
+
+  private async execRaw(cmd: string, opts: ExecOptions): Promise<{ code: number; signal?: string; stdout: Buffer; stderr: Buffer }> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const ch = await this.channel(cmd);
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let code: number | undefined;
+      let signal: string | undefined;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ch.close();
+      }, timeoutMs);
+      ch.on('data', (d: Buffer) => out.push(d));
+      ch.stderr.on('data', (d: Buffer) => err.push(d));
+      ch.on('exit', (c: number | null, sig?: string) => {
+        if (typeof c === 'number') code = c;
+        if (sig) signal = sig;
+      });
+      ch.on('close', () => {
+        clearTimeout(timer);
+        const stderr = Buffer.concat(err);
+        if (timedOut) {
+          const seen = lastLines(stderr.toString('utf8'), 3) || lastLines(Buffer.concat(out).toString('utf8'), 3) || 'no output';
+          reject(new DeadlineError(`${this.label}: \`${cmd}\` to finish`, timeoutMs / 1000, seen));
+        } else if (code === undefined && signal === undefined) {
+          reject(new InfraError(`${this.label}: \`${cmd}\` ended without an exit status (${this.closedReason ?? 'channel closed'})`));
+        } else {
+          resolve({ code: code ?? -1, signal, stdout: Buffer.concat(out), stderr });
+        }
+      });
+      if (opts.input !== undefined) ch.end(opts.input);
+      else ch.end();
+    });
+  }
+
+  /** Runs cmd through the guest's shell; a non-zero exit is a result, not an error. */
+  async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.execRaw(cmd, opts);
+    return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+  }
+
+  async execOrThrow(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.exec(cmd, opts);
+    if (r.code !== 0) throw new RemoteCommandError(this.label, cmd, r);
+    return r;
+  }
+
+  /** Writes a local file (path) or bytes to remotePath through `cat`, so the guest needs no sftp-server. */
+  async upload(src: string | Buffer, remotePath: string, opts: { mode?: string; timeoutMs?: number } = {}): Promise<void> {
+    const data = typeof src === 'string' ? await readFile(src) : src;
+    const chmod = opts.mode ? ` && chmod ${shellQuote(opts.mode)} ${shellQuote(remotePath)}` : '';
+    await this.execOrThrow(`cat > ${shellQuote(remotePath)}${chmod}`, { input: data, timeoutMs: opts.timeoutMs });
+  }
+
+  async download(remotePath: string, localPath: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const cmd = `cat ${shellQuote(remotePath)}`;
+    const r = await this.execRaw(cmd, opts);
+    if (r.code !== 0) {
+      throw new RemoteCommandError(this.label, cmd, { code: r.code, signal: r.signal, stdout: '', stderr: r.stderr.toString('utf8') });
+    }
+    writeFileSync(localPath, r.stdout);
+  }
+
+  /** Starts a long-running command, appending its stdout and stderr to logFile until it ends or stop(). */
+  async stream(cmd: string, logFile: string): Promise<RemoteStream> {
+    const ch = await this.channel(cmd);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    ch.pipe(log, { end: false });
+    ch.stderr.pipe(log, { end: false });
+    let code: number | null = null;
+    ch.on('exit', (c: number | null) => {
+      if (typeof c === 'number') code = c;
+    });
+    const done = new Promise<number | null>((resolve) => {
+      ch.on('close', () => log.end(() => resolve(code)));
+    });
+    ch.end();
+    return { done, stop: () => ch.close() };
+  }
+
+  /** An interactive login shell wired to this process's terminal; resolves with its exit code. */
+  shell(): Promise<number> {
+    const { stdin, stdout } = process;
+    const tty = stdin.isTTY === true;
+    const window = { term: process.env.TERM ?? 'xterm', rows: stdout.rows ?? 24, cols: stdout.columns ?? 80 };
+    return new Promise((resolve, reject) => {
+      this.client.shell(tty ? window : false, (err, ch) => {
+        if (err) {
+          reject(new InfraError(`${this.label}: cannot open a shell: ${err.message}`));
+          return;
+        }
+        let code = 0;
+        const onResize = () => ch.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0);
+        if (tty) {
+          stdin.setRawMode(true);
+          stdout.on('resize', onResize);
+        }
+        stdin.pipe(ch);
+        ch.pipe(stdout);
+        ch.stderr.pipe(process.stderr);
+        ch.on('exit', (c: number | null) => {
+          if (typeof c === 'number') code = c;
+        });
+        ch.on('close', () => {
+          stdin.unpipe(ch);
+          if (tty) {
+            stdin.setRawMode(false);
+            stdout.off('resize', onResize);
+          }
+          stdin.pause();
+          resolve(code);
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.closedReason ??= 'closed by the harness';
+    this.client.end();
+  }
+}

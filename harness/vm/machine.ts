@@ -1,0 +1,162 @@
+/**
+ * One QEMU process: its private root overlay, its command line on disk for
+ * reproduction by hand, its QMP connection, and a shutdown that escalates to
+ * SIGKILL by PID and says so.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeadlineError, InfraError, InputError } from '../errors.ts';
+import { describeCommand, run, startDaemon, type Daemon } from '../proc.ts';
+import { progress, type Progress } from '../progress.ts';
+import { Qmp } from './qmp.ts';
+import { accel, qemuArgs, type Accel, type QemuSpec } from './qemu-args.ts';
+
+export const QEMU = 'qemu-system-x86_64';
+
+/**
+ * The accelerator to use and why. CLOGTEST_ACCEL=kvm|tcg decides when set. An
+ * openable /dev/kvm is not enough: under nested virtualisation QEMU 7.2 can abort
+ * setting up a `-cpu host` vCPU (MSR 0x10a), so KVM is tried once with a paused
+ * machine that is told to quit over QMP on stdin.
+ */
+export async function chooseAccel(): Promise<{ accel: Accel; why: string }> {
+  const forced = process.env.CLOGTEST_ACCEL;
+  if (forced !== undefined && forced !== '') {
+    if (forced !== 'kvm' && forced !== 'tcg') throw new InputError(`CLOGTEST_ACCEL must be kvm or tcg, got "${forced}"`);
+    return { accel: forced, why: 'CLOGTEST_ACCEL' };
+  }
+  if (accel() === 'tcg') return { accel: 'tcg', why: 'no usable /dev/kvm' };
+  const probe = await run(
+    QEMU,
+    ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', 'kvm', '-cpu', 'host', '-m', '64', '-S', '-qmp', 'stdio'],
+    { input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', timeoutMs: 10_000, allowFailure: true },
+  );
+  if (probe.exitCode === 0) return { accel: 'kvm', why: '/dev/kvm works' };
+  const err = probe.stderr.trim().split('\n')[0] || `exit ${probe.exitCode}`;
+  return { accel: 'tcg', why: `KVM unusable here (${err})` };
+}
+
+export interface MachineOptions {
+  spec: Omit<QemuSpec, 'rootOverlay' | 'qmpSocket' | 'serialLog'>;
+  /** Raw root image, shared read-only by every node through its overlay. */
+  rootImage: string;
+  /** This node's directory in the run directory. */
+  dir: string;
+  /** Deadline for QEMU to open its QMP socket and answer. */
+  qmpDeadlineMs?: number;
+  say?: Progress;
+}
+
+/** Last lines of a text file, for error messages; empty when it cannot be read. */
+export function fileTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export class Machine {
+  private constructor(
+    readonly node: number,
+    readonly daemon: Daemon,
+    readonly qmp: Qmp,
+    readonly serialLog: string,
+    readonly qemuLog: string,
+    private readonly say: Progress,
+  ) {}
+
+  /** Creates the overlay and starts QEMU; resolves once QMP answers. */
+  static async start(opts: MachineOptions): Promise<Machine> {
+    const { dir, spec } = opts;
+    const say = opts.say ?? progress;
+    const label = `node${spec.node}`;
+    const rootOverlay = join(dir, 'root.qcow2');
+    const qmpSocket = join(dir, 'qmp.sock');
+    const serialLog = join(dir, 'serial.log');
+    const qemuLog = join(dir, 'qemu.log');
+    rmSync(qmpSocket, { force: true });
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', opts.rootImage, '-F', 'raw', rootOverlay], { timeoutMs: 30_000 });
+    const args = qemuArgs({ ...spec, rootOverlay, qmpSocket, serialLog });
+    writeFileSync(join(dir, 'qemu.cmdline'), `${describeCommand(QEMU, args)}\n`);
+    const daemon = startDaemon(QEMU, args, { logFile: qemuLog, cwd: dir });
+    let qmp: Qmp;
+    try {
+      qmp = await connectQmp(qmpSocket, label, daemon, qemuLog, opts.qmpDeadlineMs ?? 10_000);
+    } catch (err) {
+      await daemon.stop(1000);
+      throw err;
+    }
+    return new Machine(spec.node, daemon, qmp, serialLog, qemuLog, say);
+  }
+
+  get pid(): number {
+    return this.daemon.pid;
+  }
+
+  hasExited(): boolean {
+    return this.daemon.hasExited();
+  }
+
+  /** What QEMU and the guest console said last: for errors about this node. */
+  describeExit(): string {
+    const qemu = fileTail(this.qemuLog, 5);
+    const serial = fileTail(this.serialLog, 10);
+    // The panic reason sits above a stack trace longer than the tail.
+    const panic = fileTail(this.serialLog, 200)
+      .split('\n')
+      .find((l) => /Kernel panic|BUG:|Oops/.test(l));
+    const shown = panic && !serial.includes(panic) ? `${panic}\n...\n${serial}` : serial;
+    return [qemu && `qemu.log:\n${qemu}`, shown && `serial console (${this.serialLog}):\n${shown}`].filter(Boolean).join('\n') || '(no output)';
+  }
+
+  /**
+   * QMP quit with a deadline; if QEMU is still there after it, SIGTERM then SIGKILL
+   * its process group by PID. Resolves true when it had to kill.
+   */
+  async shutdown(deadlineMs = 5000): Promise<boolean> {
+    if (this.daemon.hasExited()) {
+      this.qmp.close();
+      return false;
+    }
+    let why = '';
+    try {
+      await this.qmp.quit(deadlineMs);
+      const exited = await Promise.race([
+        this.daemon.exited.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), deadlineMs).unref()),
+      ]);
+      if (exited) {
+        this.qmp.close();
+        return false;
+      }
+      why = `still running ${deadlineMs / 1000}s after QMP quit`;
+    } catch (err) {
+      why = `QMP quit failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    this.qmp.close();
+    const killed = await this.daemon.stop(2000);
+    this.say(`node${this.node}: QEMU pid ${this.pid} ${why}; ${killed ? 'killed it with SIGKILL' : 'stopped it with SIGTERM'}`);
+    return true;
+  }
+}
+
+/** QEMU creates the socket a moment after exec; retry until it answers, QEMU exits, or the deadline. */
+async function connectQmp(path: string, label: string, daemon: Daemon, qemuLog: string, deadlineMs: number): Promise<Qmp> {
+  const deadline = Date.now() + deadlineMs;
+  let last = 'socket not created yet';
+  while (Date.now() < deadline) {
+    if (daemon.hasExited()) {
+      throw new InfraError(`${label}: QEMU exited before its QMP socket answered:\n${fileTail(qemuLog) || '(no output)'}`);
+    }
+    if (existsSync(path)) {
+      try {
+        return await Qmp.connect(path, { label, deadlineMs: Math.max(1000, deadline - Date.now()) });
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new DeadlineError(`${label}: QEMU's QMP socket ${path}`, deadlineMs / 1000, last);
+}
