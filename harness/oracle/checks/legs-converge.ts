@@ -1,0 +1,61 @@
+/**
+ * Invariant 4 (end state): once faults have stopped and every node reports the mirror fully in sync
+ * (SYNCED == REGIONS), every region is byte-identical on every leg. Before that it cannot judge: 'unknown'.
+ */
+import { describeBlock } from '../block-header.ts';
+import { regionCount } from '../disk-log.ts';
+import { parseDmStatus } from '../dm-status.ts';
+import { compareLegs, describeRegionDiff, type LegInput } from '../legs.ts';
+import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
+
+export const INVARIANT = 'legs-converge';
+
+export interface LegsConvergeInput {
+  /** `dmsetup status` output of every node that has the mirror, raw. */
+  statuses: Array<{ node: number; text: string }>;
+  /** Which mirror of the status output; needed only when a node lists several. */
+  mirror?: string;
+  legs: LegInput[];
+  regionBytes: number;
+  blockBytes: number;
+  mirrorBytes: number;
+  runId?: number;
+}
+
+export async function legsConverge(input: LegsConvergeInput): Promise<Verdict> {
+  const regions = regionCount(input.mirrorBytes, input.regionBytes);
+  if (input.statuses.length === 0) throw new Error('no node status given: cannot tell whether resync finished');
+  const behind: string[] = [];
+  for (const { node, text } of input.statuses) {
+    const mirrors = parseDmStatus(text);
+    const m = input.mirror === undefined && mirrors.length === 1 ? mirrors[0] : mirrors.find((s) => s.name === input.mirror);
+    if (!m) throw new Error(`node${node}: no mirror ${JSON.stringify(input.mirror ?? '')} among ${mirrors.map((s) => s.name).join(', ')}`);
+    if (m.regions !== regions) throw new Error(`node${node} reports ${m.regions} regions; the mirror's geometry implies ${regions}`);
+    if (m.log.kind === 'com-failure' || m.synced !== m.regions) behind.push(`node${node} ${m.synced}/${m.regions}${m.log.kind === 'com-failure' ? ' (COM_FAILURE)' : ''}`);
+  }
+  if (behind.length) {
+    return { valid: 'unknown', invariant: INVARIANT, detail: `resync not finished, cannot judge: ${behind.join(', ')}`, findings: [] };
+  }
+  const cmp = await compareLegs(input.legs, { regionBytes: input.regionBytes, blockBytes: input.blockBytes, mirrorBytes: input.mirrorBytes });
+  const findings: Finding[] = cmp.diffs.map((d) => {
+    const first = d.blocks[0]!;
+    return {
+      kind: 'legs-differ',
+      region: d.region,
+      block: first.block,
+      offset: first.offset,
+      legs: first.legs.map((b, i) => `${cmp.labels[i]} ${describeBlock(b, input.runId)}`),
+      nodes: [...new Set(first.legs.flatMap((b) => (b.kind === 'valid' ? [`node${b.header!.node} seq ${b.header!.seq}`] : [])))],
+      message: `in sync on every node but ${describeRegionDiff(d, cmp.labels, input.runId)}`,
+    };
+  });
+  const legs = cmp.labels.join(', ');
+  return verdictFrom(
+    INVARIANT,
+    findings,
+    `${regions} regions in sync on ${input.statuses.length} nodes and identical on ${legs}`,
+    `among ${regions} in-sync regions (legs ${legs})`,
+  );
+}
+
+export const checkLegsConverge = (input: LegsConvergeInput) => safeCheck(INVARIANT, () => legsConverge(input));

@@ -1,0 +1,124 @@
+/**
+ * Invariant 5: when quiescent, every node reports the same sync count, region count, leg health and log state in
+ * `dmsetup status`, and cmirrord's SIGUSR1 dumps show the same sync and clean bitmaps on every node.
+ * Device numbers (legs, log device) are per guest and are not compared. Run it only when no I/O or recovery is
+ * running: while they run, nodes legitimately see different moments.
+ */
+import { lastCmirrordDump, bitSet, type CmirrordLogState } from '../cmirrord-dump.ts';
+import { ranges } from '../disk-log.ts';
+import { describeLog, parseDmStatus, type MirrorStatus } from '../dm-status.ts';
+import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
+
+export const INVARIANT = 'nodes-agree';
+
+export interface NodesAgreeInput {
+  /** `dmsetup status` output of every node, raw. */
+  statuses: Array<{ node: number; text: string }>;
+  /** cmirrord's log output of every node containing a SIGUSR1 dump; the last dump in each is compared. */
+  dumps?: Array<{ node: number; text: string }>;
+}
+
+/** Regions listed in a finding before the rest are only counted. */
+const SHOWN_REGIONS = 16;
+
+function statusFindings(statuses: NodesAgreeInput['statuses']): Finding[] {
+  const perNode = statuses.map((s) => ({ node: s.node, mirrors: new Map(parseDmStatus(s.text).map((m) => [m.name, m])) }));
+  const names = [...new Set(perNode.flatMap((p) => [...p.mirrors.keys()]))].sort();
+  const findings: Finding[] = [];
+  const aspects: Array<[string, (m: MirrorStatus) => string]> = [
+    ['SYNCED/REGIONS', (m) => `${m.synced}/${m.regions}`],
+    ['leg health', (m) => m.legs.map((l) => l.health).join('')],
+    ['log state', (m) => describeLog(m.log)],
+  ];
+  for (const name of names) {
+    const label = name ? `mirror ${name}` : 'mirror';
+    const missing = perNode.filter((p) => !p.mirrors.has(name)).map((p) => `node${p.node}`);
+    if (missing.length) {
+      findings.push({ kind: 'mirror-missing', nodes: missing, message: `${label}: absent from dmsetup status on ${missing.join(', ')}` });
+    }
+    const present = perNode.flatMap((p) => (p.mirrors.has(name) ? [{ node: p.node, m: p.mirrors.get(name)! }] : []));
+    for (const [aspect, value] of aspects) {
+      const groups = new Map<string, number[]>();
+      for (const { node, m } of present) groups.set(value(m), [...(groups.get(value(m)) ?? []), node]);
+      if (groups.size < 2) continue;
+      const parts = [...groups].map(([v, nodes]) => `${nodes.map((n) => `node${n}`).join(', ')} ${v}`);
+      findings.push({
+        kind: 'status-differs',
+        nodes: present.map((p) => `node${p.node}`),
+        message: `${label}: ${aspect} differs across nodes: ${parts.join('; ')}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Regions where two bitsets differ, within the first `count` regions. */
+function differing(a: Uint8Array, b: Uint8Array, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) if (bitSet(a, i) !== bitSet(b, i)) out.push(i);
+  return out;
+}
+
+function describeRegions(regions: number[]): string {
+  const shown = ranges(regions.slice(0, SHOWN_REGIONS));
+  return regions.length > SHOWN_REGIONS ? `${shown},... (${regions.length} regions)` : shown;
+}
+
+function dumpFindings(dumps: NonNullable<NodesAgreeInput['dumps']>): Finding[] {
+  const perNode = dumps.map((d) => ({ node: d.node, logs: new Map(lastCmirrordDump(d.text).logs.map((l) => [l.uuid, l])) }));
+  const uuids = [...new Set(perNode.flatMap((p) => [...p.logs.keys()]))].sort();
+  const findings: Finding[] = [];
+  for (const uuid of uuids) {
+    const present = perNode.flatMap((p) => (p.logs.has(uuid) ? [{ node: p.node, log: p.logs.get(uuid)! }] : []));
+    const missing = perNode.filter((p) => !p.logs.has(uuid)).map((p) => `node${p.node}`);
+    const short = present[0]!.log.short;
+    if (missing.length) {
+      findings.push({ kind: 'log-missing', nodes: missing, message: `log ${short}: not in the cmirrord dump of ${missing.join(', ')}` });
+    }
+    const ref = present[0]!;
+    const regions = (l: CmirrordLogState) => l.regionCount ?? Math.max(l.syncBits.length, l.cleanBits.length) * 8;
+    for (const other of present.slice(1)) {
+      const count = Math.min(regions(ref.log), regions(other.log));
+      const pair = [`node${ref.node}`, `node${other.node}`];
+      if (regions(ref.log) !== regions(other.log)) {
+        findings.push({
+          kind: 'dump-differs',
+          nodes: pair,
+          message: `log ${short}: region count differs: node${ref.node} ${regions(ref.log)}, node${other.node} ${regions(other.log)}`,
+        });
+      }
+      if (ref.log.syncCount !== other.log.syncCount) {
+        findings.push({
+          kind: 'dump-differs',
+          nodes: pair,
+          message: `log ${short}: sync_count differs: node${ref.node} ${ref.log.syncCount ?? '(pending)'}, node${other.node} ${other.log.syncCount ?? '(pending)'}`,
+        });
+      }
+      for (const which of ['syncBits', 'cleanBits'] as const) {
+        const diff = differing(ref.log[which], other.log[which], count);
+        if (!diff.length) continue;
+        const name = which === 'syncBits' ? 'sync_bits' : 'clean_bits';
+        const set = (l: CmirrordLogState, i: number) => (bitSet(l[which], i) ? 1 : 0);
+        findings.push({
+          kind: 'bitmap-differs',
+          region: diff[0]!,
+          nodes: pair,
+          message:
+            `log ${short}: ${name} differ between node${ref.node} and node${other.node} in regions ${describeRegions(diff)}` +
+            ` (region ${diff[0]}: node${ref.node} ${set(ref.log, diff[0]!)}, node${other.node} ${set(other.log, diff[0]!)})`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+export function nodesAgree(input: NodesAgreeInput): Verdict {
+  if (input.statuses.length < 2) throw new Error(`need the status of at least two nodes, got ${input.statuses.length}`);
+  const findings = [...statusFindings(input.statuses), ...(input.dumps ? dumpFindings(input.dumps) : [])];
+  const nodes = input.statuses.map((s) => `node${s.node}`).join(', ');
+  const what = input.dumps ? 'dmsetup status and cmirrord dumps' : 'dmsetup status';
+  return verdictFrom(INVARIANT, findings, `${nodes} agree in ${what}`, `across ${nodes} in ${what}`);
+}
+
+export const checkNodesAgree = (input: NodesAgreeInput) => safeCheck(INVARIANT, () => nodesAgree(input));
