@@ -1,0 +1,63 @@
+/**
+ * Ctrl-C in the middle of bring-up: `clogtest up` must tear down what it started
+ * so far and leave no QEMU behind. The hub lives in the clogtest process, so the
+ * process being gone means the hub is gone too.
+ */
+import './guard.ts';
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../harness/paths.ts';
+
+t.setTimeout(10 * 60_000);
+
+/** PIDs of the QEMU processes whose parent is parent, read from /proc. */
+function qemuChildren(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').trim();
+        const [, comm, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat) ?? [];
+        const ppid = Number(rest?.split(' ')[1]);
+        return comm?.startsWith('qemu-system') && ppid === parent ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
+  const child = spawn(join(repoRoot, 'clogtest'), ['up', '--nodes', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  // Interrupt once the guests are booting but before the cluster is ready.
+  const qemu = await new Promise<number[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`clogtest up never started booting; stderr:\n${stderr}`)), 5 * 60_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/waiting for sshd/.test(stderr) && !child.killed) {
+        clearTimeout(timer);
+        const pids = qemuChildren(child.pid!);
+        child.kill('SIGINT');
+        resolve(pids);
+      }
+    });
+  });
+  const code = await exited;
+  t.equal(qemu.length, 3, `interrupted with 3 guests booting (pids ${qemu.join(' ')})`);
+  t.equal(code, 130, 'clogtest up exits 130 after SIGINT');
+  t.match(stderr, /SIGINT received, tearing down/, 'says it is tearing down');
+  t.same(qemu.filter(alive), [], 'no QEMU of this run is left');
+  t.notMatch(stderr, /ready:/, 'the cluster never reported ready');
+});
