@@ -16,6 +16,11 @@ export interface Command<O extends Options = Options> {
   help: string;
   options: O;
   allowPositionals?: boolean;
+  /**
+   * Options end at the first positional: everything from there on is passed through
+   * verbatim (`clogtest ssh 2 corosync-quorumtool -s`), as ssh and env do.
+   */
+  optionsBeforePositionals?: boolean;
   run(
     values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'],
     positionals: string[],
@@ -27,7 +32,35 @@ export function defineCommand<O extends Options>(c: Command<O>): Command {
   return c as unknown as Command;
 }
 
-export function parseCommandArgs(cmd: Command, argv: string[]) {
+/** Index of the first positional in argv, skipping the values of string options. */
+function firstPositional(cmd: Command, argv: string[]): number {
+  const takesValue = (arg: string) => {
+    const long = /^--([^=]+)$/.exec(arg);
+    if (long) return cmd.options[long[1]!]?.type === 'string';
+    const short = /^-(\w)$/.exec(arg);
+    return short ? Object.values(cmd.options).some((o) => o.short === short[1] && o.type === 'string') : false;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return i;
+    if (!arg.startsWith('-') || arg === '-') return i;
+    if (takesValue(arg)) i++;
+  }
+  return argv.length;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  positionals: string[];
+}
+
+export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
+  if (cmd.optionsBeforePositionals) {
+    const split = firstPositional(cmd, argv);
+    const rest = argv[split] === '--' ? argv.slice(split + 1) : argv.slice(split);
+    const parsed = parseCommandArgs({ ...cmd, optionsBeforePositionals: false }, argv.slice(0, split));
+    return { ...parsed, positionals: [...parsed.positionals, ...rest] };
+  }
   try {
     return parseArgs({
       args: argv,
@@ -36,7 +69,8 @@ export function parseCommandArgs(cmd: Command, argv: string[]) {
       strict: true,
     });
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    // Node appends advice about '--' that does not fit every command; the first sentence is the error.
+    const msg = (err instanceof Error ? err.message.split('\n')[0]! : String(err)).replace(/\. To specify a positional.*$/, '');
     throw new InputError(`clogtest ${cmd.name}: ${msg} (see \`clogtest ${cmd.name} --help\`)`);
   }
 }

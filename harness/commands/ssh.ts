@@ -10,13 +10,14 @@ export default defineCommand({
   help: `usage: clogtest ssh [--run DIR] NODE [COMMAND...]
 
 Without COMMAND, opens an interactive root shell on NODE (1..N). With COMMAND, runs it
-through the guest's shell, prints its output and exits with its exit code; put \`--\`
-before a COMMAND that has options of its own.
+through the guest's shell, prints its output and exits with its exit code. Options
+of clogtest ssh come before NODE; everything after NODE is the command.
 
 Options:
   --run DIR    the run directory of the cluster (default: the newest running \`clogtest up\`)`,
   options: { run: { type: 'string' } },
   allowPositionals: true,
+  optionsBeforePositionals: true,
   async run(values, positionals, { scope }) {
     const [nodeArg, ...words] = positionals;
     if (nodeArg === undefined || !/^\d+$/.test(nodeArg)) throw new InputError('ssh: give a node number (see `clogtest ssh --help`)');
