@@ -110,12 +110,14 @@ export function qemuArgs(spec: QemuSpec): string[] {
     );
   }
   args.push(
-    '-netdev', `user,id=mgmt,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22,restrict=off`,
-    '-device', `virtio-net-pci,netdev=mgmt,mac=${mgmtMac(node)}`,
+    // restrict=on: the guest cannot reach the host or beyond; the forwarded SSH port still works.
+    '-netdev', `user,id=mgmt,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22,restrict=on`,
+    // romfile=: no iPXE option ROM, nothing here boots from the network.
+    '-device', `virtio-net-pci,netdev=mgmt,mac=${mgmtMac(node)},romfile=`,
     '-netdev',
     `dgram,id=clu,local.type=inet,local.host=127.0.0.1,local.port=${spec.clusterPort},` +
       `remote.type=inet,remote.host=127.0.0.1,remote.port=${spec.hubPort}`,
-    '-device', `virtio-net-pci,netdev=clu,mac=${clusterMac(node)}`,
+    '-device', `virtio-net-pci,netdev=clu,mac=${clusterMac(node)},romfile=`,
   );
   return args;
 }

@@ -69,12 +69,12 @@ t.test('root disk first, shared disks shared', async (t) => {
 t.test('NICs: user-mode management with ssh forward, dgram cluster NIC to the hub', async (t) => {
   const a = qemuArgs(spec(3));
   t.same(values(a, '-netdev'), [
-    'user,id=mgmt,hostfwd=tcp:127.0.0.1:40003-:22,restrict=off',
+    'user,id=mgmt,hostfwd=tcp:127.0.0.1:40003-:22,restrict=on',
     'dgram,id=clu,local.type=inet,local.host=127.0.0.1,local.port=42003,remote.type=inet,remote.host=127.0.0.1,remote.port=41000',
   ]);
   t.same(
     values(a, '-device').filter((d) => d.startsWith('virtio-net-pci')),
-    [`virtio-net-pci,netdev=mgmt,mac=${mgmtMac(3)}`, `virtio-net-pci,netdev=clu,mac=${clusterMac(3)}`],
+    [`virtio-net-pci,netdev=mgmt,mac=${mgmtMac(3)},romfile=`, `virtio-net-pci,netdev=clu,mac=${clusterMac(3)},romfile=`],
   );
 });
 
