@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from './paths.ts';
+import { isAlive } from './proc.ts';
 
 export type KeyPart = readonly [label: string, value: string | Buffer];
 
@@ -62,15 +63,6 @@ export class CacheEntry {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One build at a time per cache: two processes building the same entry would delete
  * each other's scratch trees. Builds are CPU-bound on a small machine anyway, so one
@@ -87,7 +79,7 @@ export async function withBuildLock<T>(what: string, say: (line: string) => void
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-      if (!Number.isFinite(holder) || !alive(holder)) {
+      if (!Number.isFinite(holder) || !isAlive(holder)) {
         rmSync(lock, { force: true });
         continue;
       }

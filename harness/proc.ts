@@ -35,6 +35,16 @@ export function killAllTracked(): number[] {
   return killed;
 }
 
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but is not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function trackedPids(): number[] {
   return [...live];
 }

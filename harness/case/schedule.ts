@@ -3,21 +3,10 @@
  * menu: it runs the expanded steps, so a replay with the same seed is the same run script.
  */
 import { randomInt } from 'node:crypto';
+import { seededRandom } from '../random.ts';
 import { DEFAULT_TIMEOUT_MS, RECOVERY, type Case, type Fault, type MenuEntry, type NodeId, type RandomSchedule, type Step, type Topology } from './schema.ts';
 
 type FaultStep = Extract<Step, { kind: 'fault' }>;
-
-/** mulberry32: a 32-bit state is enough for schedules, and it is the same on every Node version. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ResolvedSeed {
   seed: number;
@@ -37,7 +26,7 @@ export function resolveSeed(caseSeed: number | undefined, cliSeed: number | unde
  * schedule ends and a failure can be pinned on one fault.
  */
 export function drawSchedule(schedule: RandomSchedule, topology: Topology, seed: number, line: number): FaultStep[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const around = (mean: number) => Math.round(mean / 2 + rand() * mean);
   const steps: FaultStep[] = [];
   let elapsed = 0;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { runsRoot } from '../paths.ts';
+import { isAlive } from '../proc.ts';
 
 export const UP_PID_FILE = 'up.pid';
 
@@ -18,22 +19,13 @@ export interface RunInfo {
   upPid?: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function readRun(dir: string): RunInfo {
   const file = join(dir, 'cluster.json');
   if (!existsSync(file)) throw new InputError(`${dir} is not a cluster run directory (no cluster.json)`);
   const info = JSON.parse(readFileSync(file, 'utf8')) as Omit<RunInfo, 'dir' | 'upPid'>;
   const pidFile = join(dir, UP_PID_FILE);
   const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
-  return { ...info, dir, upPid: pid !== undefined && Number.isInteger(pid) && alive(pid) ? pid : undefined };
+  return { ...info, dir, upPid: pid !== undefined && Number.isInteger(pid) && isAlive(pid) ? pid : undefined };
 }
 
 /** The run named by --run, or else the newest run whose `clogtest up` is still running. */

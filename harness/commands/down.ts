@@ -2,6 +2,7 @@ import { liveRun } from '../cluster/run-info.ts';
 import { DeadlineError } from '../errors.ts';
 import { progress } from '../progress.ts';
 import { defineCommand } from './command.ts';
+import { isAlive } from '../proc.ts';
 
 const DEADLINE_MS = 120_000;
 
@@ -23,11 +24,7 @@ Options:
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + DEADLINE_MS;
     for (;;) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
+      if (!isAlive(pid)) break;
       if (Date.now() > deadline) throw new DeadlineError(`clogtest up (pid ${pid}) to exit`, DEADLINE_MS / 1000, 'still running');
       await new Promise((r) => setTimeout(r, 200));
     }

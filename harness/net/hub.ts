@@ -7,6 +7,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { InfraError, InputError } from '../errors.ts';
+import { seededRandom } from '../random.ts';
 
 export interface LinkFault {
   /** Percentage of frames dropped, 0..100, drawn from the hub's seeded RNG. */
@@ -32,18 +33,6 @@ export interface HubCounters {
   malformed: number;
   /** Socket errors while sending, e.g. to a node whose QEMU is gone. */
   sendErrors: number;
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ETH_HEADER = 14;

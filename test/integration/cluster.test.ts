@@ -16,6 +16,7 @@ import { parseQuorumtool } from '../../harness/cluster/quorum.ts';
 import { sharedDiskPath } from '../../harness/guest.ts';
 import { ensureImage } from '../../harness/image/index.ts';
 import { ensureKernel } from '../../harness/kernel/index.ts';
+import { isAlive } from '../../harness/proc.ts';
 import { Scope } from '../../harness/scope.ts';
 
 t.setTimeout(30 * 60_000);
@@ -74,15 +75,7 @@ t.test('3-node cluster comes up, serves, and goes away cleanly', async (t) => {
     t.same(failures, [], 'tear-down without failures');
   }
 
-  const alive = pids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  t.same(alive, [], 'no QEMU of ours is left');
+  t.same(pids.filter(isAlive), [], 'no QEMU of ours is left');
   for (const n of cluster!.nodes) {
     t.ok(existsSync(join(n.dir, 'guest', 'dmesg.txt')), `${n.name} dmesg collected`);
     t.ok(existsSync(join(n.dir, 'guest', 'corosync.log')), `${n.name} corosync.log collected`);

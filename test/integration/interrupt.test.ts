@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../harness/paths.ts';
+import { isAlive } from '../../harness/proc.ts';
 
 t.setTimeout(10 * 60_000);
 
@@ -26,15 +27,6 @@ function qemuChildren(parent: number): number[] {
         return [];
       }
     });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
@@ -58,6 +50,6 @@ t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
   t.equal(qemu.length, 3, `interrupted with 3 guests booting (pids ${qemu.join(' ')})`);
   t.equal(code, 130, 'clogtest up exits 130 after SIGINT');
   t.match(stderr, /SIGINT received, tearing down/, 'says it is tearing down');
-  t.same(qemu.filter(alive), [], 'no QEMU of this run is left');
+  t.same(qemu.filter(isAlive), [], 'no QEMU of this run is left');
   t.notMatch(stderr, /ready:/, 'the cluster never reported ready');
 });

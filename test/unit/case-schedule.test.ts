@@ -1,6 +1,7 @@
 import t from 'tap';
 import { validateCase } from '../../harness/case/load.ts';
-import { drawSchedule, expandSchedule, mulberry32, resolveSeed } from '../../harness/case/schedule.ts';
+import { drawSchedule, expandSchedule, resolveSeed } from '../../harness/case/schedule.ts';
+import { seededRandom as mulberry32 } from '../../harness/random.ts';
 import { RECOVERY, type Case } from '../../harness/case/schema.ts';
 
 function load(source: string): Case {

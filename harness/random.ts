@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a 32-bit state is enough for fault schedules and packet loss, and it
+ * gives the same sequence for the same seed on every Node version, so --seed replays.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
