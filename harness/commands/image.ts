@@ -1,4 +1,4 @@
-import { ensureImage } from '../image/index.ts';
+import { ensureImage, planImage } from '../image/index.ts';
 import { defineCommand } from './command.ts';
 
 export const imageOptions = {
@@ -29,10 +29,16 @@ does not rebuild the other. Prints the KEY and the image directory on stdout.
 Options:
 ${imageOptionsHelp}
   --force                  rebuild the root filesystem, cmirrord and the image even on a cache hit
+  --print-key              print the KEY only, build nothing (for CI cache keys)
 
 Exit 2 when a daemon patch does not apply or an option names a missing file or tree.`,
-  options: { ...imageOptions, force: { type: 'boolean' } },
+  options: { ...imageOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
+    if (values['print-key']) {
+      const plan = await planImage({ daemonPatches: values['daemon-patch'], daemonTree: values['daemon-tree'], say: () => {} });
+      process.stdout.write(`${plan.key}\n`);
+      return 0;
+    }
     const image = await ensureImage({
       daemonPatches: values['daemon-patch'],
       daemonTree: values['daemon-tree'],

@@ -1,4 +1,4 @@
-import { ensureKernel } from '../kernel/index.ts';
+import { ensureKernel, planKernel } from '../kernel/index.ts';
 import { defineCommand } from './command.ts';
 
 export const kernelOptions = {
@@ -28,10 +28,21 @@ metadata.json), KEY being the hash of the source, patches, fragments and compile
 Options:
 ${kernelOptionsHelp}
   --force                  rebuild even on a cache hit
+  --print-key              print the KEY only, build nothing (for CI cache keys)
 
 Exit 2 when a patch does not apply or kconfig drops a requested option.`,
-  options: { ...kernelOptions, force: { type: 'boolean' } },
+  options: { ...kernelOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
+    if (values['print-key']) {
+      const plan = await planKernel({
+        kernelTree: values['kernel-tree'],
+        kernelPatches: values['kernel-patch'],
+        configFragments: values['config-fragment'],
+        say: () => {},
+      });
+      process.stdout.write(`${plan.key}\n`);
+      return 0;
+    }
     const kernel = await ensureKernel({
       kernelTree: values['kernel-tree'],
       kernelImage: values['kernel-image'],

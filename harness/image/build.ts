@@ -74,14 +74,28 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [ra.value, rb.value];
 }
 
-export async function ensureImage(opts: ImageOptions = {}): Promise<Image> {
+export interface ImagePlan {
+  key: string;
+  entry: CacheEntry;
+  packages: string[];
+  patches: PatchRef[];
+  plan: CmirrordPlan;
+}
+
+/** Everything that names the image, without building: cheap enough for every cache hit and --print-key. */
+export async function planImage(opts: ImageOptions = {}): Promise<ImagePlan> {
   const say = opts.say ?? progress;
   requireTools(...TOOLS.image);
   const packages = loadPackages();
   const patches = commandLinePatches(opts.daemonPatches ?? [], '--daemon-patch');
   const plan = await planCmirrord({ daemonTree: opts.daemonTree, patches, say });
   const key = imageKey({ recipe: recipeParts(), rootfsKey: rootfsKey(packages), cmirrordKey: plan.key, patches: plan.patches });
-  const entry = new CacheEntry('images', key);
+  return { key, entry: new CacheEntry('images', key), packages, patches, plan };
+}
+
+export async function ensureImage(opts: ImageOptions = {}): Promise<Image> {
+  const say = opts.say ?? progress;
+  const { key, entry, packages, patches, plan } = await planImage(opts);
   say(`image ${key}: Debian bookworm + ${packages.length} packages, cmirrord ${plan.key} from ${plan.source.description}, ${patches.length} daemon patch(es)`);
   const hit = (): Image => {
     say(`cache hit: ${entry.dir}`);

@@ -91,6 +91,26 @@ function makeArgs(src: string, build: string, ...targets: string[]): string[] {
   return ['-C', src, `O=${build}`, `ARCH=${ARCH}`, ...targets];
 }
 
+export interface KernelPlan extends KernelInputs {
+  source: KernelSource;
+  requested: Requested[];
+  key: string;
+  entry: CacheEntry;
+}
+
+/** Everything that names the build, without building: cheap enough for every cache hit and --print-key. */
+export async function planKernel(opts: KernelOptions = {}): Promise<KernelPlan> {
+  const say = opts.say ?? progress;
+  requireTools(...TOOLS.kernel);
+  const patches = [...loadSeries(SERIES_FILE), ...commandLinePatches(opts.kernelPatches ?? [], '--kernel-patch')];
+  const fragments = [...projectFragments(), ...(opts.configFragments ?? []).map((f) => resolve(f))];
+  const requested: Requested[] = fragments.flatMap((f) => loadFragment(f));
+  const source = opts.kernelTree ? await gitTreeSource(opts.kernelTree) : await debianSource(say);
+  const compiler = await compilerVersion();
+  const key = kernelKey({ source, patches, fragments, compiler });
+  return { source, patches, fragments, requested, compiler, key, entry: new CacheEntry('kernels', key) };
+}
+
 export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
   const say = opts.say ?? progress;
   if (opts.kernelImage) {
@@ -99,14 +119,8 @@ export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
     say(`using kernel image ${image} (not built)`);
     return { bzImage: image, key: 'user-image', dir: resolve(image, '..'), cached: true };
   }
-  requireTools(...TOOLS.kernel);
-  const patches = [...loadSeries(SERIES_FILE), ...commandLinePatches(opts.kernelPatches ?? [], '--kernel-patch')];
-  const fragments = [...projectFragments(), ...(opts.configFragments ?? []).map((f) => resolve(f))];
-  const requested: Requested[] = fragments.flatMap((f) => loadFragment(f));
-  const source = opts.kernelTree ? await gitTreeSource(opts.kernelTree) : await debianSource(say);
-  const compiler = await compilerVersion();
-  const key = kernelKey({ source, patches, fragments, compiler });
-  const entry = new CacheEntry('kernels', key);
+  const plan = await planKernel(opts);
+  const { key, entry, source, patches, fragments } = plan;
   say(`kernel ${key}: ${source.description}, ${patches.length} patch(es), ${fragments.length} fragment(s)`);
   const hit = (): Kernel => {
     say(`cache hit: ${entry.path('bzImage')}`);
@@ -115,19 +129,11 @@ export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
   if (entry.isComplete() && !opts.force) return hit();
   return withBuildLock(`kernel ${key}`, say, async () => {
     if (entry.isComplete() && !opts.force) return hit();
-    return buildKernel({ source, patches, fragments, requested, compiler, key, entry, say });
+    return buildKernel({ ...plan, say });
   });
 }
 
-interface BuildPlan extends KernelInputs {
-  source: KernelSource;
-  requested: Requested[];
-  key: string;
-  entry: CacheEntry;
-  say: Progress;
-}
-
-async function buildKernel({ source, patches, fragments, requested, compiler, key, entry, say }: BuildPlan): Promise<Kernel> {
+async function buildKernel({ source, patches, fragments, requested, compiler, key, entry, say }: KernelPlan & { say: Progress }): Promise<Kernel> {
   const work = join(cacheRoot(), 'work', `kernel-${key}`);
   const src = join(work, 'src');
   const build = join(work, 'build');
@@ -135,6 +141,7 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
   const log = join(staging, 'build.log');
   const started = Date.now();
   try {
+    await source.prepare();
     await stage('copy source', () => scratchCopy(source.dir, src), say);
     if (patches.length) {
       await stage(`patch (${patches.length})`, async () => {

@@ -1,1 +1,1 @@
-export { ensureKernel, kernelKey, type Kernel, type KernelOptions } from './build.ts';
+export { ensureKernel, kernelKey, planKernel, type Kernel, type KernelOptions } from './build.ts';

@@ -15,6 +15,8 @@ export interface KernelSource {
   /** Goes into the cache key: the same identity means the same source bytes. */
   identity: string;
   description: string;
+  /** Makes dir exist; only a build needs it, a cache hit never pays for it. */
+  prepare(): Promise<void>;
 }
 
 /** Debian's tarball, unpacked once per package version into the cache and shared read-only. */
@@ -23,15 +25,19 @@ export async function debianSource(say: Progress): Promise<KernelSource> {
   const version = (await run('dpkg-query', ['-W', '-f=${Version}', DEBIAN_PACKAGE])).stdout.trim();
   const identity = `debian:${DEBIAN_PACKAGE}=${version}`;
   const entry = new CacheEntry('sources', `${DEBIAN_PACKAGE}-${version}`);
-  const dir = entry.path(DEBIAN_PACKAGE);
-  if (!entry.isComplete()) {
-    await stage(`extract ${DEBIAN_TARBALL}`, async () => {
-      const staging = entry.stage();
-      await run('tar', ['-xf', DEBIAN_TARBALL, '-C', staging], { timeoutMs: 20 * 60_000 });
-      entry.publish(staging, { identity, tarball: DEBIAN_TARBALL });
-    }, say);
-  }
-  return { dir, identity, description: `Debian ${DEBIAN_PACKAGE} ${version}` };
+  return {
+    dir: entry.path(DEBIAN_PACKAGE),
+    identity,
+    description: `Debian ${DEBIAN_PACKAGE} ${version}`,
+    async prepare() {
+      if (entry.isComplete()) return;
+      await stage(`extract ${DEBIAN_TARBALL}`, async () => {
+        const staging = entry.stage();
+        await run('tar', ['-xf', DEBIAN_TARBALL, '-C', staging], { timeoutMs: 20 * 60_000 });
+        entry.publish(staging, { identity, tarball: DEBIAN_TARBALL });
+      }, say);
+    },
+  };
 }
 
 /**
@@ -52,5 +58,6 @@ export async function gitTreeSource(path: string): Promise<KernelSource> {
     dir,
     identity: `git:${rev}:${sha256(diff.stdout)}`,
     description: `${dir} at ${rev.slice(0, 12)}${dirty ? ' with uncommitted changes' : ''}`,
+    prepare: async () => {},
   };
 }

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Node } from '../../harness/cluster/node.ts';
 import { freePorts } from '../../harness/cluster/ports.ts';
-import { ensureImage } from '../../harness/image/index.ts';
-import { ensureKernel } from '../../harness/kernel/index.ts';
+import { ensureImage, planImage } from '../../harness/image/index.ts';
+import { ensureKernel, planKernel } from '../../harness/kernel/index.ts';
 import { chooseAccel, Machine } from '../../harness/vm/machine.ts';
 
 const BOOT_DEADLINE_MS = 120_000;
@@ -19,6 +19,8 @@ t.setTimeout(20 * 60_000);
 t.test('the built kernel boots the built image and has dm-log-userspace', async (t) => {
   const kernel = await ensureKernel();
   const image = await ensureImage();
+  t.equal((await planKernel()).key, kernel.key, 'the key --print-key gives is the one the build used');
+  t.equal((await planImage()).key, image.key, 'the image key --print-key gives is the one the build used');
   const { release } = JSON.parse(readFileSync(join(kernel.dir, 'metadata.json'), 'utf8')) as { release: string };
   const dir = mkdtempSync(join(tmpdir(), 'clogtest-boot-'));
   const [ssh] = await freePorts('tcp', 1);
