@@ -8,6 +8,7 @@ import up from './up.ts';
 import ssh from './ssh.ts';
 import down from './down.ts';
 import bench from './bench.ts';
+import run from './run.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench];
+export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench, run];

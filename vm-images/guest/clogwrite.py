@@ -12,7 +12,7 @@ Uses only modules in Debian's python3-minimal (no json: lines are formatted here
 
 import argparse
 import binascii
-import mmap
+import errno
 import os
 import random
 import struct
@@ -86,6 +86,24 @@ def parse_list(text):
     return out
 
 
+def aligned_buffer(fd, size, direct):
+    """A writable size-byte view whose address O_DIRECT accepts. python3-minimal has neither mmap nor
+    ctypes, so the aligned offset inside a larger bytearray is found by asking the kernel: an O_DIRECT
+    read into a misaligned buffer fails with EINVAL and changes nothing."""
+    raw = bytearray(size + 4096)
+    if not direct:
+        return memoryview(raw)[:size]
+    for skew in range(0, 4096, 16):
+        view = memoryview(raw)[skew:skew + size]
+        try:
+            os.preadv(fd, [view], 0)
+            return view
+        except OSError as e:
+            if e.errno != errno.EINVAL:
+                raise
+    sys.exit("clogwrite: no offset in a 4 KiB window gives a buffer O_DIRECT accepts")
+
+
 def main(argv):
     p = argparse.ArgumentParser(description="write or read clogtest blocks and log each acknowledged operation")
     p.add_argument("--dev", required=True, help="block device or file")
@@ -121,8 +139,7 @@ def main(argv):
 
     flags = (os.O_RDONLY if a.read else os.O_RDWR | os.O_DSYNC) | (0 if a.no_direct else os.O_DIRECT)
     fd = os.open(a.dev, flags)
-    # An anonymous mmap is page-aligned, which O_DIRECT needs of the user buffer.
-    buf = mmap.mmap(-1, size)
+    buf = aligned_buffer(fd, size, not a.no_direct)
     log = sys.stdout if a.log == "-" else open(a.log, "a", buffering=1)
 
     def emit(fields):

@@ -1,0 +1,116 @@
+import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCase } from '../case/load.ts';
+import { resolveSeed } from '../case/schedule.ts';
+import { filterCases, findCaseFiles, parseShard, repeat, shard } from '../case/select.ts';
+import { EXIT } from '../errors.ts';
+import { runsRoot } from '../paths.ts';
+import { progress } from '../progress.ts';
+import { caseTitle, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
+import { runCase, type CaseResult } from '../runner/run-case.ts';
+import { defineCommand, intOption } from './command.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
+}
+
+export default defineCommand({
+  name: 'run',
+  summary: 'run test cases, each on a fresh cluster, and report TAP (and JUnit / JSON)',
+  help: `usage: clogtest run [OPTIONS] [CASE.yaml | DIR ...]   (default: cases/)
+
+Each case boots its own cluster, runs its steps, then every check; it is one TAP subtest
+on stdout. Each case leaves runs/<run-id>/<case>/ (history.jsonl, findings.json, the
+cluster's directory with consoles and guest logs, dmsetup status, writer logs), removed
+when the case passes unless --keep. The last line is "N passed, N failed, N skipped".
+A known-failure case that fails counts as skipped (TAP todo); one that passes is reported
+as UNEXPECTEDLY PASSED.
+
+Options:
+  --tag TAG                only cases with this tag; "!TAG" excludes (repeatable)
+  --grep RE                only cases whose name or file matches RE
+  --seed N                 seed for every case (replays a run); default: the case's, else drawn
+  --repeat N               run each case N times in a row
+  --shard I/N              run only shard I of N (deterministic by file path)
+  --keep                   keep the case directory of passing cases too
+  --junit FILE             write JUnit XML
+  --json FILE              write a JSON summary
+${clusterOptionsHelp}
+  (--nodes overrides every case's topology.nodes)
+
+Exit 0 when every case passed (or failed as known), 1 when a check failed,
+3 when a case could not be carried out (infrastructure), 2 for bad cases or options.`,
+  allowPositionals: true,
+  options: {
+    ...clusterOptions,
+    tag: { type: 'string', multiple: true },
+    grep: { type: 'string' },
+    seed: { type: 'string' },
+    repeat: { type: 'string' },
+    shard: { type: 'string' },
+    keep: { type: 'boolean' },
+    junit: { type: 'string' },
+    json: { type: 'string' },
+  },
+  async run(values, positionals) {
+    // Every case is validated before anything boots, so a typo costs seconds, not a cluster.
+    let cases = findCaseFiles(positionals.length ? positionals : ['cases']).map((f) => loadCase(f));
+    cases = filterCases(cases, { tags: values.tag, grep: values.grep });
+    if (values.shard) {
+      const { index, count } = parseShard(values.shard);
+      cases = shard(cases, index, count);
+    }
+    const cliSeed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
+    if (values.nodes !== undefined) {
+      const nodes = intOption('nodes', values.nodes, 3, 2, 8);
+      cases = cases.map((c) => ({ ...c, topology: { ...c.topology, nodes } }));
+    }
+    const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000));
+    const { name: _n, nodes: _nodes, keepDisks: _k, ...cluster } = await clusterStartOptions(values, 'run');
+    const runDir = join(runsRoot(), stamp());
+    mkdirSync(runDir, { recursive: true });
+    progress(`run ${runDir}: ${planned.length} case run(s)`);
+    const results: CaseResult[] = [];
+    // Loaded here, not at the top: importing tap starts a TAP root test with a 30 s
+    // timeout in whatever process imports it, which would kill every other command.
+    const { default: t } = await import('tap');
+    // Cases keep their own deadlines per step; tap's 30 s default would cut a cluster boot short.
+    t.setTimeout(0);
+    for (const p of planned) {
+      const { seed, from } = resolveSeed(p.case.seed, cliSeed);
+      await t.test(caseTitle({ name: p.case.name, iteration: p.iteration }), { timeout: 0 }, async (tt) => {
+        tt.comment(`seed ${seed} (${from}); replay with --seed ${seed}`);
+        const r = await runCase(p.case, { runDir, seed, iteration: p.iteration, cluster, keep: values.keep ?? false, say: progress });
+        results.push(r);
+        for (const v of r.verdicts) {
+          const first = v.detail.split('\n')[0];
+          if (v.valid === true) tt.pass(`${v.check}: ${first}`);
+          else if (v.valid === 'unknown') tt.pass(v.check, { skip: `unknown: ${first}` });
+        }
+        const todo = r.knownFailure ? { todo: `known failure: ${r.knownFailure}` } : {};
+        if (r.status === 'failed') tt.fail(r.message ?? 'a check failed', todo);
+        else if (r.status === 'infra') tt.fail(r.message ?? 'infrastructure error', todo);
+        else if (r.knownFailure) {
+          tt.comment(`!!! UNEXPECTEDLY PASSED: ${r.name} is marked known-failure (${r.knownFailure}) but every check passed`);
+          progress(`!!! ${r.name} UNEXPECTEDLY PASSED (known-failure: ${r.knownFailure})`);
+          tt.pass('UNEXPECTEDLY PASSED');
+        } else tt.pass(`passed in ${(r.durationMs / 1000).toFixed(1)}s`);
+      });
+    }
+    t.end();
+    if (values.junit) writeFileSync(values.junit, junitXml(results));
+    if (values.json) writeFileSync(values.json, jsonSummary(runDir, results));
+    // Passing cases remove their directories; a run that kept nothing leaves nothing behind.
+    if (readdirSync(runDir).length === 0) {
+      rmdirSync(runDir);
+      progress(`every case passed; nothing kept (--keep keeps the case directories)`);
+    } else progress(`results: ${runDir}`);
+    const counts = tally(results);
+    process.stdout.write(`${summaryLine(counts)}\n`);
+    const unexpected = results.filter((r) => r.knownFailure === undefined);
+    if (unexpected.some((r) => r.status === 'failed')) return EXIT.checkFailed;
+    if (unexpected.some((r) => r.status === 'infra')) return EXIT.infra;
+    return EXIT.ok;
+  },
+});

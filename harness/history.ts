@@ -1,0 +1,41 @@
+/**
+ * Append-only record of a case: every step, fault, workload event and verdict, one JSON object
+ * per line, written synchronously so a crash of the harness still leaves what happened up to it.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+
+export type HistoryType = 'step' | 'fault' | 'workload' | 'check' | 'info' | 'error';
+
+export interface HistoryEntry {
+  /** ISO time. */
+  t: string;
+  /** Milliseconds since the case started. */
+  ms: number;
+  type: HistoryType;
+  node?: number | number[];
+  [key: string]: unknown;
+}
+
+export class History {
+  private readonly t0: number;
+
+  constructor(
+    readonly file: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.t0 = now();
+  }
+
+  append(type: HistoryType, fields: Record<string, unknown> & { node?: number | number[] } = {}): HistoryEntry {
+    const at = this.now();
+    const entry: HistoryEntry = { t: new Date(at).toISOString(), ms: at - this.t0, type, ...fields };
+    appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+    return entry;
+  }
+
+  /** The last n entries, for a failure report's "what happened just before". */
+  tail(n: number): HistoryEntry[] {
+    const lines = readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim());
+    return lines.slice(-n).map((l) => JSON.parse(l) as HistoryEntry);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Mirror operations on guests through dmsetup. The guests run no udev, so every call says
+ * --noudevsync and `dmsetup mknodes` makes the /dev/mapper nodes the tables refer to.
+ */
+import type { Topology } from '../case/schema.ts';
+import type { Node } from '../cluster/node.ts';
+import { DeadlineError, InfraError } from '../errors.ts';
+import { shellQuote } from '../remote/ssh.ts';
+import { parseMirrorStatus, type MirrorStatus } from './status.ts';
+import { layerTable, mirrorTable, type MirrorLayout } from './table.ts';
+
+const DMSETUP = 'dmsetup --noudevsync';
+/** `dmsetup status` blocks while cmirrord is down; a call this long is itself news. */
+export const DMSETUP_TIMEOUT_MS = 30_000;
+
+export async function dmsetup(node: Node, args: string, timeoutMs = DMSETUP_TIMEOUT_MS): Promise<string> {
+  const r = await node.execOrThrow(`${DMSETUP} ${args}`, { timeoutMs });
+  return r.stdout;
+}
+
+async function loadTable(node: Node, dm: string, table: string, create: boolean): Promise<void> {
+  const verb = create ? 'create' : 'load';
+  await dmsetup(node, `${verb} ${dm} --table ${shellQuote(table)}`);
+}
+
+/** The layers under the legs and the log, then the mirror on top; the layers stay when the mirror fails to load, for remove(). */
+export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
+  for (const l of m.legs) await loadTable(node, l.dm, layerTable(t, 'leg', l.serial), true);
+  if (m.log) await loadTable(node, m.log.dm, layerTable(t, 'log', m.log.serial), true);
+  await dmsetup(node, 'mknodes');
+  await dmsetup(node, `create ${m.name} --table ${shellQuote(mirrorTable(m, uuid))}`, timeoutMs);
+  await dmsetup(node, `mknodes ${m.name}`);
+}
+
+/** Removes the mirror and its layers, whichever of them exist. */
+export async function removeMirror(node: Node, m: MirrorLayout, timeoutMs: number): Promise<void> {
+  const names = [m.name, ...m.legs.map((l) => l.dm), ...(m.log ? [m.log.dm] : [])];
+  for (const dm of names) {
+    const r = await node.exec(`${DMSETUP} info ${dm} >/dev/null 2>&1`, { timeoutMs: DMSETUP_TIMEOUT_MS });
+    if (r.code === 0) await dmsetup(node, `remove ${dm}`, timeoutMs);
+  }
+}
+
+export async function suspendMirror(node: Node, m: MirrorLayout, timeoutMs: number): Promise<void> {
+  await dmsetup(node, `suspend ${m.name}`, timeoutMs);
+}
+
+export async function resumeMirror(node: Node, m: MirrorLayout, timeoutMs: number): Promise<void> {
+  await dmsetup(node, `resume ${m.name}`, timeoutMs);
+}
+
+/** Loads the same table again and swaps it in: the log's destructor and constructor run through cmirrord. */
+export async function reloadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
+  await dmsetup(node, `suspend ${m.name}`, timeoutMs);
+  await loadTable(node, m.name, mirrorTable(m, uuid), false);
+  await dmsetup(node, `resume ${m.name}`, timeoutMs);
+}
+
+/** Swaps the table of a layer (leg or log) with a suspend/load/resume, as lvm2's tests fail a device. */
+export async function swapLayer(node: Node, dm: string, table: string, timeoutMs: number): Promise<void> {
+  await dmsetup(node, `suspend --noflush ${dm}`, timeoutMs);
+  await loadTable(node, dm, table, false);
+  await dmsetup(node, `resume ${dm}`, timeoutMs);
+}
+
+export async function mirrorStatus(node: Node, m: MirrorLayout, timeoutMs = DMSETUP_TIMEOUT_MS): Promise<MirrorStatus> {
+  return parseMirrorStatus(await dmsetup(node, `status ${m.name}`, timeoutMs));
+}
+
+/**
+ * Polls `dmsetup status` on every node until pred holds everywhere. The deadline message names
+ * each node that was not there yet and its last status line (or the error reading it).
+ */
+export async function waitMirrors(
+  nodes: readonly Node[],
+  mirrors: readonly MirrorLayout[],
+  what: string,
+  pred: (s: MirrorStatus) => boolean,
+  deadlineMs: number,
+  abortIf: () => string | undefined = () => undefined,
+): Promise<Map<string, MirrorStatus>> {
+  const deadline = Date.now() + deadlineMs;
+  const last = new Map<string, string>();
+  for (;;) {
+    const ok = new Map<string, MirrorStatus>();
+    await Promise.all(
+      nodes.flatMap((n) =>
+        mirrors.map(async (m) => {
+          const key = `${n.name} ${m.name}`;
+          const left = Math.max(1000, Math.min(DMSETUP_TIMEOUT_MS, deadline - Date.now()));
+          try {
+            const s = await mirrorStatus(n, m, left);
+            if (pred(s)) ok.set(key, s);
+            else last.set(key, s.raw);
+          } catch (err) {
+            last.set(key, err instanceof Error ? err.message.split('\n')[0]! : String(err));
+          }
+        }),
+      ),
+    );
+    if (ok.size === nodes.length * mirrors.length) return ok;
+    const aborted = abortIf();
+    const seen = [...last].filter(([k]) => !ok.has(k)).map(([k, v]) => `${k}: ${v}`).join('; ');
+    if (aborted) throw new InfraError(`gave up waiting for ${what}: ${aborted}; last seen: ${seen}`);
+    if (Date.now() + 1000 > deadline) throw new DeadlineError(what, deadlineMs / 1000, seen);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,0 +1,94 @@
+/** JUnit XML and the JSON summary of a run (pure), for CI systems that read either. */
+import type { CaseResult } from '../runner/run-case.ts';
+
+export function xmlEscape(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+export function caseTitle(r: Pick<CaseResult, 'name' | 'iteration'>): string {
+  return r.iteration > 1 ? `${r.name} #${r.iteration}` : r.name;
+}
+
+/**
+ * One testsuite, one testcase per case run. A check failure is <failure>, an infrastructure error
+ * <error>, and a known failure that failed is <skipped> with its reason, as JUnit has no "expected failure".
+ */
+export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): string {
+  const count = (f: (r: CaseResult) => boolean) => results.filter(f).length;
+  const expected = (r: CaseResult) => r.knownFailure !== undefined && r.status !== 'passed';
+  const failures = count((r) => r.status === 'failed' && !expected(r));
+  const errors = count((r) => r.status === 'infra' && !expected(r));
+  const skipped = count(expected);
+  const time = (ms: number) => (ms / 1000).toFixed(3);
+  const total = results.reduce((a, r) => a + r.durationMs, 0);
+  const cases = results.map((r) => {
+    const open = `  <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(caseTitle(r))}" file="${xmlEscape(r.file)}" time="${time(r.durationMs)}">`;
+    const msg = xmlEscape(r.message ?? '');
+    const first = xmlEscape((r.message ?? '').split('\n')[0] ?? '');
+    let body = '';
+    if (expected(r)) body = `\n    <skipped message="known failure: ${xmlEscape(r.knownFailure!)}">${msg}</skipped>`;
+    else if (r.status === 'failed') body = `\n    <failure message="${first}" type="check-failed">${msg}</failure>`;
+    else if (r.status === 'infra') body = `\n    <error message="${first}" type="infrastructure">${msg}</error>`;
+    const props = `\n    <system-out>seed ${r.seed}; case dir ${xmlEscape(r.dir)}</system-out>`;
+    return `${open}${body}${props}\n  </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time(total)}">`,
+    `<testsuite name="${xmlEscape(suite)}" tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time(total)}">`,
+    ...cases,
+    '</testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Known failures that failed count as skipped (expected); everything else that did not pass is failed. */
+export function tally(results: readonly CaseResult[]): Tally {
+  const t = { passed: 0, failed: 0, skipped: 0 };
+  for (const r of results) {
+    if (r.status === 'passed') t.passed++;
+    else if (r.knownFailure !== undefined) t.skipped++;
+    else t.failed++;
+  }
+  return t;
+}
+
+export function summaryLine(t: Tally): string {
+  return `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`;
+}
+
+export function jsonSummary(runDir: string, results: readonly CaseResult[]): string {
+  return `${JSON.stringify(
+    {
+      runDir,
+      ...tally(results),
+      cases: results.map((r) => ({
+        name: r.name,
+        file: r.file,
+        iteration: r.iteration,
+        seed: r.seed,
+        status: r.status,
+        knownFailure: r.knownFailure ?? null,
+        unexpectedlyPassed: r.knownFailure !== undefined && r.status === 'passed',
+        durationMs: r.durationMs,
+        dir: r.dir,
+        message: r.message ?? null,
+        verdicts: r.verdicts.map((v) => ({ check: v.check, valid: v.valid, detail: v.detail, findings: v.findings.length })),
+      })),
+    },
+    null,
+    2,
+  )}\n`;
+}

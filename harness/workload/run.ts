@@ -1,0 +1,182 @@
+/**
+ * Writers and readers (vm-images/guest/clogwrite.py) in the guests, in the background.
+ *
+ * Each one's JSON-lines log is streamed over its SSH channel straight into the case directory
+ * as it is written, rather than kept in the guest: a crashed guest loses its tmpfs, and a log
+ * downloaded just before a crash would miss the writes acknowledged after the download, which
+ * the oracle would then find on disk as writes nobody logged.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Step, Workload } from '../case/schema.ts';
+import { DeadlineError, InfraError } from '../errors.ts';
+import { GUEST_LOG_DIR } from '../guest.ts';
+import { mapperPath } from '../mirror/table.ts';
+import { repoRoot } from '../paths.ts';
+import { shellQuote } from '../remote/ssh.ts';
+import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
+import { targetNodes, type CaseContext } from '../runner/context.ts';
+import { assignRegions, listSpec } from './assign.ts';
+
+export const GUEST_CLOGWRITE = '/run/clogtest/clogwrite.py';
+const CLOGWRITE = join(repoRoot, 'vm-images', 'guest', 'clogwrite.py');
+/** Sequence numbers of writer k on a node start at k * SEQ_STRIDE + 1, so they never repeat within a run. */
+export const SEQ_STRIDE = 1_000_000_000;
+/** A duration workload runs until `timeout` stops it; this count only has to outlast the duration. */
+const UNBOUNDED = 1_000_000_000;
+
+export interface WorkloadProc {
+  node: number;
+  label: string;
+  log: string;
+  /** Exit code; null when the channel closed without one (node crashed or was reset). */
+  done: Promise<number | null>;
+  stop: () => void;
+  /** Where its stderr goes in the guest. */
+  errLog: string;
+}
+
+export interface WorkloadRun {
+  name: string;
+  workload: Workload;
+  procs: WorkloadProc[];
+}
+
+export function writesDir(caseDir: string): string {
+  return join(caseDir, 'writes');
+}
+
+/** The guest command line of one writer or reader (pure, so it is tested with exact strings). */
+export function clogwriteCommand(o: {
+  dev: string;
+  node: number;
+  runId: number;
+  blockSize: number;
+  regions: readonly number[];
+  regionSize: number;
+  seqStart: number;
+  read: boolean;
+  count?: number;
+  durationMs?: number;
+  errLog: string;
+}): string {
+  const args = [
+    'python3', GUEST_CLOGWRITE, '--dev', o.dev, '--node', `${o.node}`, '--run-id', `${o.runId}`,
+    '--block-size', `${o.blockSize}`, '--regions', listSpec(o.regions), '--region-size', `${o.regionSize}`,
+    '--random', '--count', `${o.count ?? UNBOUNDED}`, ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
+  ];
+  const timeout = o.durationMs === undefined ? '' : `timeout ${(o.durationMs / 1000).toFixed(3)} `;
+  return `${timeout}${args.map(shellQuote).join(' ')} 2>>${shellQuote(o.errLog)}`;
+}
+
+/** `timeout` ends a duration workload with 124: that is how it is meant to end. */
+export function normalExit(code: number | null, w: Workload): boolean {
+  return code === 0 || (w.durationMs !== undefined && code === 124);
+}
+
+export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind: 'workload' }>): Promise<WorkloadRun> {
+  const w = step.workload;
+  const nodes = targetNodes(ctx, step.on);
+  const mirror = ctx.mirrors[w.mirror]!;
+  const assigned = assignRegions(w.regions, nodes.map((n) => n.id), mirror.regions);
+  const dir = writesDir(ctx.dir);
+  mkdirSync(dir, { recursive: true });
+  const script = readFileSync(CLOGWRITE);
+  const run: WorkloadRun = { name: w.name, workload: w, procs: [] };
+  await Promise.all(
+    nodes.map(async (node) => {
+      await node.execOrThrow(`mkdir -p /run/clogtest ${GUEST_LOG_DIR}`, { timeoutMs: step.timeoutMs });
+      await node.ssh.upload(script, GUEST_CLOGWRITE, { mode: '755', timeoutMs: step.timeoutMs });
+      const regions = assigned.get(node.id)!;
+      const jobs = [
+        ...Array.from({ length: w.writers }, (_, k) => ({ label: `w${k}`, read: false, seqStart: k * SEQ_STRIDE + 1 })),
+        ...(w.readers ? [{ label: 'r', read: true, seqStart: 1 }] : []),
+      ];
+      for (const job of jobs) {
+        const base = `${w.name}-${node.name}-${job.label}`;
+        const errLog = `${GUEST_LOG_DIR}/${base}.err`;
+        const cmd = clogwriteCommand({
+          dev: mapperPath(mirror.name),
+          node: node.id,
+          runId: ctx.runId,
+          blockSize: w.blockSize,
+          regions,
+          regionSize: ctx.case.topology.regionSize,
+          seqStart: job.seqStart,
+          read: job.read,
+          count: w.count,
+          durationMs: w.durationMs,
+          errLog,
+        });
+        const log = join(dir, `${base}.jsonl`);
+        const stream = await node.ssh.stream(cmd, log);
+        run.procs.push({ node: node.id, label: job.label, log, done: stream.done, stop: stream.stop, errLog });
+        ctx.history.append('workload', { node: node.id, workload: w.name, event: 'start', proc: job.label, regions: listSpec(regions), cmd });
+      }
+    }),
+  );
+  ctx.workloads.push(run);
+  for (const p of run.procs) {
+    void p.done.then((code) => {
+      const ok = normalExit(code, w);
+      // A writer that outlives its case (one stuck in D state) may exit after the case directory is gone.
+      if (!existsSync(ctx.history.file)) return;
+      ctx.history.append(ok ? 'workload' : 'error', {
+        node: p.node,
+        workload: w.name,
+        event: 'exit',
+        proc: p.label,
+        code,
+        ...(ok ? {} : { why: code === null ? 'ssh channel closed (node crashed or reset?)' : `exited ${code}; see ${p.errLog}` }),
+      });
+    });
+  }
+  return run;
+}
+
+/** Waits for the named workloads (all when none named) to end; the deadline message names the ones still running. */
+export async function waitWorkloads(runs: readonly WorkloadRun[], deadlineMs: number): Promise<void> {
+  const pending = new Set(runs.flatMap((r) => r.procs.map((p) => ({ p, r }))));
+  const all = Promise.all([...pending].map(async (x) => {
+    await x.p.done;
+    pending.delete(x);
+  }));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), deadlineMs)));
+  try {
+    if ((await Promise.race([all, expired])) === 'expired') {
+      const still = [...pending].map((x) => `${x.r.name} node${x.p.node} ${x.p.label}`).join(', ');
+      throw new DeadlineError(`workloads ${runs.map((r) => r.name).join(', ')} to end`, deadlineMs / 1000, `still running: ${still}`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A writer or reader that failed before logging a single operation never ran: that is the
+ * harness's failure (a broken script, a missing device), not a finding about the mirror.
+ */
+export async function checkStarted(ctx: CaseContext, runs: readonly WorkloadRun[]): Promise<void> {
+  for (const r of runs) {
+    for (const p of r.procs) {
+      const code = await p.done;
+      if (code === null || normalExit(code, r.workload) || ctx.down.has(p.node)) continue;
+      if (statSync(p.log).size > 0) continue;
+      const err = await ctx.cluster.node(p.node).exec(`tail -n 5 ${shellQuote(p.errLog)}`, { timeoutMs: 20_000 });
+      throw new InfraError(`workload ${r.name} node${p.node} ${p.label} exited ${code} before its first operation: ${err.stdout.trim() || '(no stderr)'}`);
+    }
+  }
+}
+
+/** Every event of every writer and reader log of the case. */
+export function readWriterEvents(caseDir: string): WriterEvent[] {
+  const dir = writesDir(caseDir);
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => parseWriterLog(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
+}

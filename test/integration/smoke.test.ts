@@ -1,0 +1,35 @@
+/**
+ * The smoke subset end to end, through the CLI as a user runs it: each case boots its own
+ * cluster, and the run must exit 0 with the closing "N passed, N failed, N skipped" line,
+ * write well-formed JUnit, and leave no QEMU behind.
+ */
+import './guard.ts';
+import t from 'tap';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../harness/proc.ts';
+
+t.setTimeout(30 * 60_000);
+
+/** Through harness/proc.ts, so the guard's kill on a tap timeout takes the CLI's process group with it. */
+function clogtest(args: string[]) {
+  return run('./clogtest', args, { allowFailure: true, timeoutMs: 25 * 60_000 });
+}
+
+for (const name of ['healthy-sync', 'node-crash-during-writes']) {
+  t.test(`clogtest run cases/${name}.yaml`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'clogtest-smoke-'));
+    const junit = join(dir, 'out.xml');
+    const r = await clogtest(['run', `cases/${name}.yaml`, '--junit', junit]);
+    const lines = r.stdout.trim().split('\n');
+    t.equal(r.exitCode, 0, `exit 0\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    t.equal(lines.at(-1), '1 passed, 0 failed, 0 skipped');
+    t.match(r.stdout, /^TAP version 14/);
+    const xml = readFileSync(junit, 'utf8');
+    t.match(xml, /<testsuites tests="1" failures="0" errors="0" skipped="0"/);
+    t.match(xml, new RegExp(`<testcase classname="clogtest" name="${name}"`));
+    const { stdout: qemus } = await run('pgrep', ['-af', 'qemu-system'], { allowFailure: true });
+    t.notMatch(qemus, /runs\/\d{8}-\d{6}Z\/[^/]+\/\d{8}-\d{6}Z-clog\//, 'no QEMU of this run is left');
+  });
+}

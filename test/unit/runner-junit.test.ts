@@ -1,0 +1,34 @@
+import t from 'tap';
+import { junitXml, jsonSummary, summaryLine, tally, xmlEscape } from '../../harness/report/junit.ts';
+import type { CaseResult } from '../../harness/runner/run-case.ts';
+
+const base = { file: 'cases/x.yaml', iteration: 1, seed: 1, dir: '/runs/r/x', verdicts: [], durationMs: 1500 };
+const results: CaseResult[] = [
+  { ...base, name: 'ok-case', status: 'passed' },
+  { ...base, name: 'bad', status: 'failed', message: 'legs-converge violated (regions 3): <leg0> & "leg1"' },
+  { ...base, name: 'infra', status: 'infra', message: 'infrastructure: ssh lost' },
+  { ...base, name: 'known', status: 'failed', message: 'x', knownFailure: 'bug 1' },
+  { ...base, name: 'ok-case', iteration: 2, status: 'passed', knownFailure: 'bug 2' },
+];
+
+t.test('JUnit XML: counts, escaping, one testcase per run', async (t) => {
+  const xml = junitXml(results);
+  t.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites tests="5" failures="1" errors="1" skipped="1" time="7.500">/);
+  t.equal(xml.match(/<testcase /g)?.length, 5);
+  t.match(xml, /<failure message="legs-converge violated \(regions 3\): &lt;leg0&gt; &amp; &quot;leg1&quot;" type="check-failed">/);
+  t.match(xml, /<error message="infrastructure: ssh lost" type="infrastructure">/);
+  t.match(xml, /<skipped message="known failure: bug 1">/);
+  t.match(xml, /name="ok-case #2"/);
+  // Balanced tags: every opened element is closed.
+  for (const tag of ['testsuites', 'testsuite', 'testcase']) {
+    t.equal(xml.match(new RegExp(`<${tag}[ >]`, 'g'))?.length, xml.match(new RegExp(`</${tag}>`, 'g'))?.length, tag);
+  }
+  t.equal(xmlEscape('a\u0001b'), 'ab');
+});
+
+t.test('tally and the final line', async (t) => {
+  t.equal(summaryLine(tally(results)), '2 passed, 2 failed, 1 skipped');
+  const json = JSON.parse(jsonSummary('/runs/r', results));
+  t.equal(json.cases[4].unexpectedlyPassed, true);
+  t.equal(json.failed, 2);
+});
