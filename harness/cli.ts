@@ -24,9 +24,18 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`clogtest: unknown command "${name}" (see \`clogtest --help\`)\n`);
     return EXIT.usage;
   }
-  const { values, positionals } = parseCommandArgs(cmd, rest);
+  let parsed;
+  try {
+    parsed = parseCommandArgs(cmd, rest);
+  } catch (err) {
+    if (cmd.usageExitCode === undefined || !(err instanceof ClogError)) throw err;
+    process.stderr.write(`clogtest: ${err.message}\n`);
+    return cmd.usageExitCode;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(`${helpText(cmd)}\n${EXIT_CODES}\n`);
+    const own = /^Exit codes/m.test(cmd.help);
+    process.stdout.write(own ? helpText(cmd) : `${helpText(cmd)}\n${EXIT_CODES}\n`);
     return EXIT.ok;
   }
   const scope = new Scope();

@@ -21,6 +21,8 @@ export interface Command<O extends Options = Options> {
    * verbatim (`clogtest ssh 2 corosync-quorumtool -s`), as ssh and env do.
    */
   optionsBeforePositionals?: boolean;
+  /** Exit code for an option the command does not know, when 2 would mean something else to its caller. */
+  usageExitCode?: number;
   run(
     values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'],
     positionals: string[],

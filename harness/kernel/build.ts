@@ -87,6 +87,11 @@ async function scratchCopy(from: string, to: string): Promise<void> {
   }
 }
 
+/** With -j, the tail of the log is often another job's output; the compiler's own error lines say what broke. */
+export function compilerErrors(log: string, max = 10): string[] {
+  return log.split('\n').filter((l) => /: (fatal )?error: /.test(l)).slice(0, max);
+}
+
 function makeArgs(src: string, build: string, ...targets: string[]): string[] {
   return ['-C', src, `O=${build}`, `ARCH=${ARCH}`, ...targets];
 }
@@ -188,7 +193,9 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
     });
   } catch (err) {
     if (err instanceof HostCommandError && existsSync(log)) {
-      throw new InfraError(`kernel build failed (${err.command.split(' ')[0]} ...); full log: ${log}\n${err.result.tail.join('\n')}`);
+      const errors = compilerErrors(readFileSync(log, 'utf8'));
+      const first = errors.length ? `first errors:\n${errors.join('\n')}\nlast lines:\n` : '';
+      throw new InfraError(`kernel build failed (${err.command.split(' ')[0]} ...); full log: ${log}\n${first}${err.result.tail.join('\n')}`);
     }
     throw err;
   } finally {

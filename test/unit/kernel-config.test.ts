@@ -1,6 +1,6 @@
 import t from 'tap';
 import { describeMismatches, parseFragment, verifyConfig } from '../../harness/kernel/config.ts';
-import { projectFragments } from '../../harness/kernel/build.ts';
+import { compilerErrors, projectFragments } from '../../harness/kernel/build.ts';
 import { loadFragment } from '../../harness/kernel/config.ts';
 
 const dotConfig = `CONFIG_NET=y
@@ -53,4 +53,9 @@ t.test('the project fragment asks for what the system under test needs', async (
   for (const o of ['CONFIG_DM_LOG_USERSPACE', 'CONFIG_DM_MIRROR', 'CONFIG_CONNECTOR', 'CONFIG_BLK_DEV_DM', 'CONFIG_MD', 'CONFIG_DM_FLAKEY', 'CONFIG_DM_DELAY', 'CONFIG_VIRTIO_BLK', 'CONFIG_VIRTIO_NET', 'CONFIG_VIRTIO_PCI', 'CONFIG_SERIAL_8250_CONSOLE', 'CONFIG_EXT4_FS', 'CONFIG_TMPFS', 'CONFIG_MAGIC_SYSRQ', 'CONFIG_DETECT_HUNG_TASK']) {
     t.ok(opts.has(o), o);
   }
+});
+
+t.test('a failed build names the compiler errors, not just the last lines', async (t) => {
+  const log = 'CC a.o\n../src/drivers/md/x.c:191:31: error: expected declaration specifiers\nmake[4]: *** Error 1\nCC hid.o\n';
+  t.same(compilerErrors(log), ['../src/drivers/md/x.c:191:31: error: expected declaration specifiers']);
 });
