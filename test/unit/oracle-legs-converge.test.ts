@@ -1,6 +1,6 @@
 import t from 'tap';
 import { checkLegsConverge } from '../../harness/oracle/checks/legs-converge.ts';
-import { makeImage } from '../fixtures/oracle/build.ts';
+import { makeImage, makeLog } from '../fixtures/oracle/build.ts';
 
 const B = 4096;
 const REGION = 4 * B;
@@ -33,4 +33,19 @@ t.test('a status that contradicts the geometry gives unknown', async (t) => {
   const v = await checkLegsConverge({ ...base, mirrorBytes: 32 * B, statuses: [{ node: 1, text: status(4) }], legs: [{ source: leg0 }, { source: leg1 }] });
   t.equal(v.valid, 'unknown');
   t.match(v.detail, /node1 reports 4 regions; the mirror's geometry implies 8/);
+});
+
+t.test('fails when every node is in sync but the disk log still marks regions dirty', async (t) => {
+  const same = [{ source: leg0 }, { source: Buffer.from(leg0) }];
+  const v = await checkLegsConverge({ ...base, statuses: [{ node: 1, text: status(4) }, { node: 2, text: status(4) }], legs: same, log: makeLog(4, (r) => r === 0) });
+  t.equal(v.valid, false);
+  t.match(v.findings, [{ kind: 'log-not-clean', region: 1 }]);
+  t.match(v.detail, 'in sync on every node but the disk log marks 3 of 4 regions dirty: 1-3');
+});
+
+t.test('passes when the disk log marks every region clean', async (t) => {
+  const same = [{ source: leg0 }, { source: Buffer.from(leg0) }];
+  const v = await checkLegsConverge({ ...base, statuses: [{ node: 1, text: status(4) }], legs: same, log: makeLog(4, () => true) });
+  t.equal(v.valid, true, v.detail);
+  t.match(v.detail, /all clean on the log device/);
 });

@@ -1,9 +1,14 @@
 /**
  * Invariant 4 (end state): once faults have stopped and every node reports the mirror fully in sync
- * (SYNCED == REGIONS), every region is byte-identical on every leg. Before that it cannot judge: 'unknown'.
+ * (SYNCED == REGIONS), every region is byte-identical on every leg, and a disk log says so too: every
+ * region is clean on the log device. The kernel clears each recovered region and flushes the log
+ * (dm-region-hash.c dm_rh_update_states), and the server writes its clean bits on that flush (lvm2
+ * cmirrord functions.c clog_flush -> write_log); a log left dirty after a complete resync means the
+ * log device no longer records what the cluster knows, which a later crash would act on.
+ * Before the resync has finished it cannot judge: 'unknown'.
  */
 import { describeBlock } from '../block-header.ts';
-import { regionCount } from '../disk-log.ts';
+import { decodeDiskLog, ranges, regionCount } from '../disk-log.ts';
 import { parseDmStatus } from '../dm-status.ts';
 import { compareLegs, describeRegionDiff, type LegInput } from '../legs.ts';
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
@@ -20,6 +25,8 @@ export interface LegsConvergeInput {
   blockBytes: number;
   mirrorBytes: number;
   runId?: number;
+  /** The log device's bytes (clustered-disk), read after the statuses; absent for clustered-core. */
+  log?: Buffer;
 }
 
 export async function legsConverge(input: LegsConvergeInput): Promise<Verdict> {
@@ -49,11 +56,21 @@ export async function legsConverge(input: LegsConvergeInput): Promise<Verdict> {
       message: `in sync on every node but ${describeRegionDiff(d, cmp.labels, input.runId)}`,
     };
   });
+  if (input.log) {
+    const dirty = decodeDiskLog(input.log, { expectedRegions: regions }).dirtyRegions;
+    if (dirty.length) {
+      findings.push({
+        kind: 'log-not-clean',
+        region: dirty[0]!,
+        message: `in sync on every node but the disk log marks ${dirty.length} of ${regions} regions dirty: ${ranges(dirty)}`,
+      });
+    }
+  }
   const legs = cmp.labels.join(', ');
   return verdictFrom(
     INVARIANT,
     findings,
-    `${regions} regions in sync on ${input.statuses.length} nodes and identical on ${legs}`,
+    `${regions} regions in sync on ${input.statuses.length} nodes and identical on ${legs}${input.log ? ', all clean on the log device' : ''}`,
     `among ${regions} in-sync regions (legs ${legs})`,
   );
 }
