@@ -1,7 +1,7 @@
 /** What the cluster-level checks share: a quiescent, in-sync cluster and a frozen one to read disks from. */
 import { InfraError } from '../errors.ts';
 import { waitMirrors } from '../mirror/ops.ts';
-import { inSync } from '../mirror/status.ts';
+import { inSync } from '../oracle/dm-status.ts';
 import type { MirrorLayout } from '../mirror/table.ts';
 import { liveNodes, type CaseContext } from '../runner/context.ts';
 
@@ -16,10 +16,31 @@ export async function waitInSync(ctx: CaseContext): Promise<void> {
 }
 
 /**
+ * Freezes and faults take turns: a freeze thaws every node it stopped, so a fault that pauses or crashes
+ * a node while a freeze is on would be undone or raced by the thaw.
+ */
+export async function inTurn<T>(ctx: CaseContext, body: () => Promise<T>): Promise<T> {
+  const previous = ctx.turn;
+  let release!: () => void;
+  ctx.turn = new Promise<void>((r) => (release = r));
+  try {
+    await previous;
+    return await body();
+  } finally {
+    release();
+  }
+}
+
+/**
  * Runs body with every live guest stopped (QMP stop), so no I/O is in flight and the disk files
  * hold what the guests wrote (QEMU opens them with O_DIRECT). Always thaws, whatever body does.
  */
-export async function frozen<T>(ctx: CaseContext, body: () => Promise<T>): Promise<T> {
+export function frozen<T>(ctx: CaseContext, body: () => Promise<T>): Promise<T> {
+  return inTurn(ctx, () => frozenNow(ctx, body));
+}
+
+/** frozen() for a caller that already has its turn. */
+export async function frozenNow<T>(ctx: CaseContext, body: () => Promise<T>): Promise<T> {
   const nodes = liveNodes(ctx);
   try {
     await Promise.all(nodes.map((n) => n.qmp.stop()));

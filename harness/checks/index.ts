@@ -1,30 +1,23 @@
-/**
- * Every check by name. The three marked "not implemented" belong to the oracle's next version;
- * they say 'unknown' so a case that asks for them still runs, and the report says what was not checked.
- */
+/** Every check by name: each gathers its inputs from the cluster and judges them with the oracle's pure check. */
 import type { CheckName } from '../case/schema.ts';
 import { safeCheck, type Verdict } from '../oracle/verdict.ts';
 import type { CaseContext } from '../runner/context.ts';
 import { cleanImpliesEqual, legsConverge } from './disks.ts';
-import { kernelClean, nodesAgree, noHang } from './nodes.ts';
-import { noLostWrites } from './writes.ts';
+import { kernelClean, nodesAgree, noHang, singleWriter } from './nodes.ts';
+import { dirtyBeforeWrite, noLostWrites, noStaleReads } from './writes.ts';
 
 export type ClusterCheck = (ctx: CaseContext) => Promise<Verdict>;
 
-const notImplemented =
-  (invariant: CheckName): ClusterCheck =>
-  async () => ({ valid: 'unknown', invariant, detail: 'not implemented in this version', findings: [] });
-
 export const CHECK_REGISTRY: Record<CheckName, ClusterCheck> = {
   'clean-implies-equal': cleanImpliesEqual,
-  'dirty-before-write': notImplemented('dirty-before-write'),
+  'dirty-before-write': dirtyBeforeWrite,
   'no-lost-writes': noLostWrites,
-  'no-stale-reads': notImplemented('no-stale-reads'),
+  'no-stale-reads': noStaleReads,
   'legs-converge': legsConverge,
   'nodes-agree': nodesAgree,
   'no-hang': noHang,
   'kernel-clean': kernelClean,
-  'single-writer': notImplemented('single-writer'),
+  'single-writer': singleWriter,
 };
 
 export function runCheck(ctx: CaseContext, name: CheckName): Promise<Verdict> {

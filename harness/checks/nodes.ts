@@ -1,68 +1,62 @@
-/** nodes-agree, kernel-clean and no-hang: what the nodes say about themselves. */
+/** nodes-agree, kernel-clean, single-writer and no-hang: what the nodes say about themselves. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mirrorStatus } from '../mirror/ops.ts';
+import { GUEST_LOG_DIR } from '../guest.ts';
+import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
+import { checkNodesAgree, type NodesAgreeInput } from '../oracle/checks/nodes-agree.ts';
+import { checkSingleWriter } from '../oracle/checks/single-writer.ts';
 import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
 import { liveNodes, type CaseContext } from '../runner/context.ts';
+import { dmsetup } from '../mirror/ops.ts';
+import type { HistoryEntry } from '../history.ts';
+import { fencedNodes } from './observe.ts';
 
 const AGREE_ATTEMPTS = 5;
+const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
+/** cmirrord answers SIGUSR1 from its main loop; its log is line-buffered. */
+const DUMP_WAIT_S = 1;
 
-export async function nodesAgree(ctx: CaseContext): Promise<Verdict> {
-  const invariant = 'nodes-agree';
-  let findings: Finding[] = [];
-  // A node that has just finished a region can be a status read ahead of the others: look a few times.
-  for (let attempt = 0; attempt < AGREE_ATTEMPTS; attempt++) {
-    findings = [];
-    for (const m of ctx.mirrors) {
-      const seen = await Promise.all(
-        liveNodes(ctx).map(async (n) => {
-          const s = await mirrorStatus(n, m);
-          return { node: n.name, key: `${s.synced}/${s.regions} legs ${s.legHealth} log ${s.comFailure ? 'COM_FAILURE' : (s.logHealth ?? s.logType)}` };
-        }),
-      );
-      const keys = new Set(seen.map((s) => s.key));
-      if (keys.size > 1) {
-        findings.push({ kind: 'disagree', nodes: seen.map((s) => s.node), message: `${m.name}: ${seen.map((s) => `${s.node} ${s.key}`).join('; ')}` });
-      }
-    }
-    if (findings.length === 0) break;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  const nodes = liveNodes(ctx).map((n) => n.name).join(', ');
-  return verdictFrom(invariant, findings, `${nodes} report the same sync count and device health for every mirror (cmirrord bitmaps not compared in this version)`, `among ${nodes}`);
+async function nodesAgreeInput(ctx: CaseContext): Promise<NodesAgreeInput> {
+  const nodes = liveNodes(ctx);
+  const statuses = await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await dmsetup(n, 'status') })));
+  const dumps = await Promise.all(
+    nodes.map(async (n) => {
+      const r = await n.execOrThrow(`kill -USR1 $(pidof cmirrord) && sleep ${DUMP_WAIT_S} && cat ${CMIRRORD_LOG}`, { timeoutMs: 20_000 });
+      return { node: n.id, text: r.stdout };
+    }),
+  );
+  return { statuses, dumps };
 }
 
-/**
- * Header lines only: a bare "Call Trace:" follows one of these when the kernel complains, and
- * also fills the sysrq task dumps the runner itself asks for when a step hangs.
- */
-const BAD_KERNEL_LINE = /\bBUG\b|WARNING|Oops|hung task|blocked for more than|device-mapper:.*error/i;
-
-export function badKernelLines(text: string, expected: readonly RegExp[]): string[] {
-  return text.split('\n').filter((l) => BAD_KERNEL_LINE.test(l) && !expected.some((re) => re.test(l)));
+export async function nodesAgree(ctx: CaseContext): Promise<Verdict> {
+  let v: Verdict | undefined;
+  // A node that has just finished a region can be a status read ahead of the others: look a few times.
+  for (let attempt = 0; attempt < AGREE_ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 2000));
+    v = await checkNodesAgree(await nodesAgreeInput(ctx));
+    if (v.valid !== false) break;
+  }
+  return v!;
 }
 
 export async function kernelClean(ctx: CaseContext): Promise<Verdict> {
-  const invariant = 'kernel-clean';
-  const expected = ctx.case.expectKernelMessages.map((e) => new RegExp(e.pattern));
-  const findings: Finding[] = [];
   const live = new Set(liveNodes(ctx).map((n) => n.id));
-  for (const n of ctx.cluster.nodes) {
-    let text: string;
-    let source: string;
-    if (live.has(n.id)) {
-      text = (await n.execOrThrow('dmesg', { timeoutMs: 20_000 })).stdout;
-      source = 'dmesg';
-    } else {
+  const logs = await Promise.all(
+    ctx.cluster.nodes.map(async (n) => {
+      if (live.has(n.id)) return { node: n.id, dmesg: (await n.execOrThrow('dmesg', { timeoutMs: 20_000 })).stdout };
       // A crashed or paused node cannot be asked; its serial console has the kernel log up to then.
-      source = join(n.dir, 'serial.log');
-      text = existsSync(source) ? readFileSync(source, 'utf8') : '';
-    }
-    for (const line of badKernelLines(text, expected)) {
-      findings.push({ kind: 'kernel-message', nodes: [n.name], message: `${n.name} (${source}): ${line.trim()}` });
-    }
-  }
-  return verdictFrom(invariant, findings, 'no BUG, WARNING, Oops, hung task or device-mapper error in any node\'s kernel log', 'in the kernel logs');
+      const serial = join(n.dir, 'serial.log');
+      return { node: n.id, dmesg: existsSync(serial) ? readFileSync(serial, 'utf8') : '' };
+    }),
+  );
+  return checkKernelClean({ logs, expected: ctx.case.expectKernelMessages });
+}
+
+export async function singleWriter(ctx: CaseContext): Promise<Verdict> {
+  const history = readFileSync(ctx.history.file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as HistoryEntry);
+  if (ctx.observed.memberships.length === 0) return { valid: 'unknown', invariant: 'single-writer', detail: 'no membership was observed', findings: [] };
+  const fenced = fencedNodes(history, ctx.cluster.nodes.map((n) => n.id));
+  return checkSingleWriter({ memberships: ctx.observed.memberships, fenced });
 }
 
 export async function noHang(ctx: CaseContext): Promise<Verdict> {

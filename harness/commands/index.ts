@@ -9,8 +9,9 @@ import ssh from './ssh.ts';
 import down from './down.ts';
 import bench from './bench.ts';
 import run from './run.ts';
+import check from './check.ts';
 import bisectRun from './bisect-run.ts';
 import mergeResults from './merge-results.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench, run, bisectRun, mergeResults];
+export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench, run, check, bisectRun, mergeResults];

@@ -5,8 +5,8 @@
 import type { Topology } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
+import { parseMirrorStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { shellQuote } from '../remote/ssh.ts';
-import { parseMirrorStatus, type MirrorStatus } from './status.ts';
 import { layerTable, mirrorTable, type MirrorLayout } from './table.ts';
 
 const DMSETUP = 'dmsetup --noudevsync';
@@ -49,9 +49,15 @@ export async function resumeMirror(node: Node, m: MirrorLayout, timeoutMs: numbe
   await dmsetup(node, `resume ${m.name}`, timeoutMs);
 }
 
-/** Loads the same table again and swaps it in: the log's destructor and constructor run through cmirrord. */
+/**
+ * Loads the same table again and swaps it in: the log's destructor and constructor run through cmirrord.
+ * The suspend is --noflush, as lvm2 does for a mirror (lib/activate/activate.c: "Mirror repair requires
+ * noflush for proper repair!"): with handle_errors, dm-raid1 holds the writes that met
+ * a failed leg or log until userspace reconfigures the mirror, and only a noflush suspend requeues them
+ * into the new table (dm-raid1.c hold_bio); a plain suspend fails them with EIO.
+ */
 export async function reloadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
-  await dmsetup(node, `suspend ${m.name}`, timeoutMs);
+  await dmsetup(node, `suspend --noflush ${m.name}`, timeoutMs);
   await loadTable(node, m.name, mirrorTable(m, uuid), false);
   await dmsetup(node, `resume ${m.name}`, timeoutMs);
 }
@@ -91,7 +97,7 @@ export async function waitMirrors(
           try {
             const s = await mirrorStatus(n, m, left);
             if (pred(s)) ok.set(key, s);
-            else last.set(key, s.raw);
+            else last.set(key, s.line);
           } catch (err) {
             last.set(key, err instanceof Error ? err.message.split('\n')[0]! : String(err));
           }

@@ -107,6 +107,16 @@ export function parseDmStatus(text: string): MirrorStatus[] {
   return mirrors;
 }
 
+/** Every region in sync, as far as the node can tell: a log the daemon does not answer for is not. */
+export function inSync(s: MirrorStatus): boolean {
+  return s.log.kind !== 'com-failure' && s.regions > 0 && s.synced === s.regions;
+}
+
+/** A leg that is not alive, or a disk log reported failed. */
+export function isDegraded(s: MirrorStatus): boolean {
+  return s.legs.some((l) => l.health !== 'A') || (s.log.kind === 'disk' && s.log.health !== 'A');
+}
+
 /** "A" -> "alive"; the log state the way a finding names it: "clustered-disk A", "userspace COM_FAILURE". */
 export function describeLog(log: LogStatus): string {
   switch (log.kind) {

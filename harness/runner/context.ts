@@ -1,5 +1,6 @@
 /** What the runner, the faults and the checks share while one case runs. */
 import type { Case } from '../case/schema.ts';
+import type { Observations } from '../checks/observe.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Node } from '../cluster/node.ts';
 import type { History } from '../history.ts';
@@ -29,6 +30,10 @@ export interface CaseContext {
   workloads: WorkloadRun[];
   /** Steps and calls that ran past their deadline: what no-hang reports. */
   hangs: string[];
+  /** Taken while the case runs, judged by the checks at the end. */
+  observed: Observations;
+  /** The tail of the queue of freezes and faults (checks/common.ts inTurn). */
+  turn: Promise<void>;
   say: Progress;
 }
 

@@ -7,13 +7,15 @@ import { join } from 'node:path';
 import { CHECKS, type Case, type CheckName, type Step } from '../case/schema.ts';
 import { expandSchedule } from '../case/schedule.ts';
 import { Cluster, type ClusterOptions } from '../cluster/cluster.ts';
+import { inTurn } from '../checks/common.ts';
 import { runCheck } from '../checks/index.ts';
+import { emptyObservations, startObserving } from '../checks/observe.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { healAll, startFault } from '../faults/index.ts';
 import { History } from '../history.ts';
 import { createMirror, reloadMirror, removeMirror, resumeMirror, suspendMirror, waitMirrors } from '../mirror/ops.ts';
-import { inSync, isDegraded } from '../mirror/status.ts';
 import { mirrorLayouts, mirrorUuid, sharedDisks } from '../mirror/table.ts';
+import { inSync, isDegraded } from '../oracle/dm-status.ts';
 import type { Verdict } from '../oracle/verdict.ts';
 import type { Progress } from '../progress.ts';
 import { Scope } from '../scope.ts';
@@ -156,7 +158,7 @@ async function runStep(ctx: CaseContext, s: Step, verdicts: NamedVerdict[]): Pro
       await startWorkload(ctx, s);
       return;
     case 'fault':
-      return startFault(ctx, s);
+      return inTurn(ctx, () => startFault(ctx, s));
     case 'check':
       return checkStep(ctx, s.checks, verdicts);
     case 'schedule':
@@ -208,7 +210,9 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     durationMs: Date.now() - started,
     ...(c.knownFailure ? { knownFailure: c.knownFailure } : {}),
   });
-  history.append('info', { what: 'case start', case: c.name, file: c.file, seed: opts.seed, steps: c.steps.length });
+  // Topology and workloads too: `clogtest check` re-judges a kept case from its directory alone.
+  const workloads = c.steps.flatMap((s) => (s.kind === 'workload' ? [{ mirror: s.workload.mirror, blockSize: s.workload.blockSize }] : []));
+  history.append('info', { what: 'case start', case: c.name, file: c.file, seed: opts.seed, steps: c.steps.length, topology: c.topology, workloads });
   const scope = new Scope((l) => opts.say(l));
   let infra: string | undefined;
   try {
@@ -243,6 +247,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       swapped: new Map(),
       workloads: [],
       hangs: [],
+      observed: emptyObservations(),
+      turn: Promise.resolve(),
       say: opts.say,
     };
     scope.defer('collect case artifacts', () => collectArtifacts(live));
@@ -256,6 +262,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     });
     // A fresh cluster has no faults; healing anyway makes a reused one start from the same place.
     await healAll(live);
+    const stopObserving = startObserving(live);
+    scope.defer('stop observing', stopObserving);
     for (const [i, s] of c.steps.entries()) {
       if (s.afterMs > 0) await new Promise((r) => setTimeout(r, s.afterMs));
       const what = `step ${i + 1} (line ${s.line}: ${describeStep(s)})`;
@@ -287,6 +295,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     if (healFailures.length) throw new InfraError(`could not undo the faults in effect: ${healFailures.join('; ')}`);
     const last = c.steps.at(-1);
     const already = new Set(last?.kind === 'check' && live.hangs.length === 0 ? last.checks : []);
+    await stopObserving();
     history.append('info', { what: 'end checks' });
     await checkStep(live, CHECKS.filter((n) => !already.has(n)), verdicts);
   } catch (err) {
@@ -297,7 +306,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
   }
   const failed = verdicts.filter((v) => v.valid === false);
-  const findings = failed.map((v) => ({ check: v.check, invariant: v.invariant, detail: v.detail, findings: v.findings }));
+  const findings = failed.flatMap((v) => v.findings.map((f) => ({ check: v.check, invariant: v.invariant, ...f })));
   writeFileSync(join(dir, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
   let r: CaseResult;
   if (failed.length) {

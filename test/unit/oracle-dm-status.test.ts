@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeLog, parseDmStatus, parseMirrorStatus } from '../../harness/oracle/dm-status.ts';
+import { describeLog, inSync, isDegraded, parseDmStatus, parseMirrorStatus } from '../../harness/oracle/dm-status.ts';
 
 t.test('a clustered-disk mirror, as `dmsetup status NAME` prints it', async (t) => {
   const s = parseMirrorStatus('0 131072 mirror 2 253:1 253:2 128/128 1 AA 3 clustered-disk 253:0 A');
@@ -41,4 +41,16 @@ t.test('malformed status throws naming what is wrong', async (t) => {
   t.throws(() => parseMirrorStatus('0 131072 mirror 2 253:1 128/128 1 AA 1 clustered-core'), /expected 2 legs/);
   t.throws(() => parseMirrorStatus('0 131072 mirror 2 253:1 253:2 128/128 1 AA 3 clustered-disk 253:0'), /says 3 arguments, has 2/);
   t.throws(() => parseDmStatus('No devices found\n'), /no mirror in dmsetup status/);
+});
+
+t.test('inSync and isDegraded: what the runner waits for', async (t) => {
+  const st = (line: string) => parseMirrorStatus(line);
+  t.equal(inSync(st('0 131072 mirror 2 254:0 254:1 100/128 1 AA 3 clustered-disk 254:2 A')), false);
+  t.equal(inSync(st('0 131072 mirror 2 254:0 254:1 128/128 1 AA 3 clustered-disk 254:2 A')), true);
+  t.equal(inSync(st('0 131072 mirror 2 254:0 254:1 128/128 1 AA userspace 1 COM_FAILURE')), false, 'a daemon that fails the request says nothing about sync');
+  t.equal(inSync(st('0 0 mirror 2 254:0 254:1 0/0 1 AA 1 clustered-core')), false, 'no regions is no mirror to trust');
+  t.equal(isDegraded(st('0 131072 mirror 2 254:0 254:1 128/128 1 AA 3 clustered-disk 254:2 A')), false);
+  t.equal(isDegraded(st('0 131072 mirror 2 254:0 254:1 128/128 1 AD 1 clustered-core')), true);
+  t.equal(isDegraded(st('0 8 mirror 2 a b 1/1 1 AA 3 clustered-disk 254:2 D')), true);
+  t.equal(isDegraded(st('0 131072 mirror 2 254:0 254:1 128/128 1 AA userspace 1 COM_FAILURE')), false);
 });

@@ -1,0 +1,154 @@
+/**
+ * The oracle can fail: on a real 2-node cluster with a synced mirror and a short writer workload, damage the
+ * disks from the host the way a broken log would, and the cluster-level checks must say false and name the spot.
+ *   - one leg's block overwritten in a region the log marks clean -> clean-implies-equal names region and block;
+ *   - an acknowledged write zeroed on every leg -> no-lost-writes names the block.
+ * Before the damage the same checks, and the ones fed by observations during the workload, must not say false.
+ */
+import './guard.ts';
+import t from 'tap';
+import { mkdtempSync, openSync, readFileSync, readSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateCase } from '../../harness/case/load.ts';
+import type { Step } from '../../harness/case/schema.ts';
+import { Cluster } from '../../harness/cluster/cluster.ts';
+import { CHECK_REGISTRY } from '../../harness/checks/index.ts';
+import { emptyObservations, startObserving } from '../../harness/checks/observe.ts';
+import { History } from '../../harness/history.ts';
+import { ensureImage } from '../../harness/image/index.ts';
+import { ensureKernel } from '../../harness/kernel/index.ts';
+import { createMirror, waitMirrors } from '../../harness/mirror/ops.ts';
+import { mirrorLayouts, mirrorUuid, sharedDisks } from '../../harness/mirror/table.ts';
+import { decodeDiskLog } from '../../harness/oracle/disk-log.ts';
+import { inSync } from '../../harness/oracle/dm-status.ts';
+import type { CaseContext } from '../../harness/runner/context.ts';
+import { Scope } from '../../harness/scope.ts';
+import { readWriterEvents, startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
+
+t.setTimeout(10 * 60_000);
+
+const CASE = `name: oracle-selftest
+topology: {nodes: 2, leg-size: 8MiB}
+steps:
+  - workload: {name: writes, regions: own, duration: 8s}
+`;
+
+function pread(file: string, offset: number, length: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, offset);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function pwrite(file: string, offset: number, data: Buffer): void {
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, data, 0, data.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+t.test('clean-implies-equal and no-lost-writes catch damage done from the host', async (t) => {
+  const v = validateCase(CASE, 'oracle-selftest.yaml');
+  if (!v.ok) throw new Error(v.errors.join('\n'));
+  const c = v.case;
+  const kernel = await ensureKernel({ kernelImage: process.env.CLOGTEST_KERNEL_IMAGE || undefined });
+  const image = await ensureImage();
+  const dir = mkdtempSync(join(tmpdir(), 'clogtest-selftest-'));
+  const savedRuns = process.env.CLOGTEST_RUNS;
+  process.env.CLOGTEST_RUNS = dir;
+  const scope = new Scope((l) => t.comment(l));
+  const seed = 4242;
+  try {
+    const cluster = await Cluster.start(
+      { name: 'self', nodes: 2, sharedDisks: sharedDisks(c.topology), bzImage: kernel.bzImage, rootImage: image.rootImage, sshKey: image.sshKey, seed, say: (l) => t.comment(l) },
+      scope,
+    );
+    const mirrors = mirrorLayouts(c.topology);
+    const ctx: CaseContext = {
+      case: c,
+      seed,
+      runId: seed,
+      cluster,
+      dir,
+      history: new History(join(dir, 'history.jsonl')),
+      mirrors,
+      uuids: mirrors.map((_, i) => mirrorUuid(seed, i)),
+      mirrorsLoaded: false,
+      down: new Set(),
+      paused: new Set(),
+      swapped: new Map(),
+      workloads: [],
+      hangs: [],
+      observed: emptyObservations(),
+      turn: Promise.resolve(),
+      say: (l) => t.comment(l),
+    };
+    const m = mirrors[0]!;
+    for (const n of cluster.nodes) await createMirror(n, c.topology, m, ctx.uuids[0]!, 60_000);
+    ctx.mirrorsLoaded = true;
+    await waitMirrors(cluster.nodes, mirrors, 'initial sync', inSync, 120_000);
+
+    const stopObserving = startObserving(ctx);
+    const run = await startWorkload(ctx, c.steps[0] as Extract<Step, { kind: 'workload' }>);
+    await waitWorkloads([run], 60_000);
+    await stopObserving();
+    await waitMirrors(cluster.nodes, mirrors, 'sync after the workload', inSync, 120_000);
+
+    for (const name of ['clean-implies-equal', 'no-lost-writes', 'dirty-before-write', 'single-writer', 'nodes-agree', 'kernel-clean'] as const) {
+      const verdict = await CHECK_REGISTRY[name](ctx);
+      t.not(verdict.valid, false, `${name} before any damage: ${verdict.detail}`);
+    }
+    t.ok(ctx.observed.samples.length > 0, `${ctx.observed.samples.length} frozen samples taken during the workload`);
+
+    const blockBytes = run.workload.blockSize;
+    const regionBytes = c.topology.regionSize;
+    const acked = readWriterEvents(dir).filter((e) => e.op === 'write');
+    t.ok(acked.length > 0, `${acked.length} acknowledged writes`);
+    const [leg0, leg1] = m.legs.map((l) => cluster.disks.find((d) => d.serial === l.serial)!.file);
+    const logFile = cluster.disks.find((d) => d.serial === m.log!.serial)!.file;
+
+    // Damage a block in a region the log, read while frozen, marks clean.
+    await cluster.freeze();
+    let target: { block: number; offset: number; region: number };
+    try {
+      const log = decodeDiskLog(readFileSync(logFile));
+      const w = acked.find((e) => log.clean(Math.floor(e.offset / regionBytes)));
+      if (!w) throw new Error('no acknowledged write in a clean region');
+      target = { block: w.block, offset: w.offset, region: Math.floor(w.offset / regionBytes) };
+      pwrite(leg1!, target.offset, Buffer.alloc(blockBytes, 0xa5));
+    } finally {
+      await cluster.thaw();
+    }
+    const cie = await CHECK_REGISTRY['clean-implies-equal'](ctx);
+    t.equal(cie.valid, false, cie.detail);
+    t.match(cie.findings, [{ kind: 'legs-differ', region: target.region, block: target.block, offset: target.offset }]);
+    t.match(cie.detail, `region ${target.region} `);
+    t.match(cie.detail, `block ${target.block} (offset ${target.offset})`);
+
+    // Undo it, then make the same acknowledged write vanish from every leg.
+    await cluster.freeze();
+    try {
+      pwrite(leg1!, target.offset, pread(leg0!, target.offset, blockBytes));
+      for (const leg of [leg0!, leg1!]) pwrite(leg, target.offset, Buffer.alloc(blockBytes));
+    } finally {
+      await cluster.thaw();
+    }
+    const nlw = await CHECK_REGISTRY['no-lost-writes'](ctx);
+    t.equal(nlw.valid, false, nlw.detail);
+    t.match(nlw.findings, [{ kind: 'lost', block: target.block, offset: target.offset }]);
+    t.match(nlw.detail, `block ${target.block} (offset ${target.offset})`);
+    t.equal((await CHECK_REGISTRY['clean-implies-equal'](ctx)).valid, true, 'both legs zeroed alike: equal again');
+  } finally {
+    if (savedRuns === undefined) delete process.env.CLOGTEST_RUNS;
+    else process.env.CLOGTEST_RUNS = savedRuns;
+    const failures = await scope.close();
+    t.same(failures, [], 'tear-down');
+  }
+});
