@@ -15,7 +15,7 @@ import { shellQuote } from '../remote/ssh.ts';
 import { Scope } from '../scope.ts';
 import { chooseAccel, Machine, QEMU } from '../vm/machine.ts';
 import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
-import { corosyncConf } from './corosync-conf.ts';
+import { corosyncConf, DEFAULT_TOKEN_MS } from './corosync-conf.ts';
 import { Node } from './node.ts';
 import { GiveUp, message, poll } from './poll.ts';
 import { freePorts } from './ports.ts';
@@ -146,7 +146,9 @@ export class Cluster {
       const chosen = await chooseAccel();
       say(`accelerator: ${chosen.accel} (${chosen.why})`);
       accel = chosen.accel;
-    }
+    } else say(`accelerator: ${accel} (asked for)`);
+    const warning = tcgTimingWarning(accel, opts);
+    if (warning) say(`warning: ${warning}`);
     const runDir = makeRunDir(opts.name);
     const cluster = new Cluster(opts, runDir, accel);
     scope.defer(`stop cluster ${opts.name}`, async () => {
@@ -281,6 +283,9 @@ export class Cluster {
             // cmirrord -f logs to stdout, block-buffered into a file: line buffering makes its
             // start-up line, and later its SIGUSR1 state dumps, visible as they happen.
             await n.execOrThrow(background('stdbuf -oL -eL cmirrord -f', CMIRRORD_LOG), { timeoutMs: deadlines.command });
+            // Until setsid, nohup and stdbuf have exec'd into it, pgrep does not see a cmirrord that
+            // is starting fine: only a daemon missing on several polls in a row has died.
+            let missing = 0;
             await poll(`${n.name}: cmirrord started ("${CMIRRORD_READY}" in ${CMIRRORD_LOG})`, deadlines.daemon, 300, async () => {
               const r = await n.exec(`grep -q ${shellQuote(CMIRRORD_READY)} ${CMIRRORD_LOG}`, { timeoutMs: deadlines.command });
               if (r.code === 0) return { done: true, value: undefined };
@@ -288,7 +293,8 @@ export class Cluster {
                 timeoutMs: deadlines.command,
               });
               const seen = `cmirrord ${state.stdout.trim().replace(/\n/g, ' | ')}`;
-              if (seen.startsWith('cmirrord not running')) throw new GiveUp(seen);
+              missing = seen.startsWith('cmirrord not running') ? missing + 1 : 0;
+              if (missing >= 3) throw new GiveUp(seen);
               return { done: false, seen };
             }, () => nodeGone(n));
           }),
@@ -387,6 +393,21 @@ async function allSettledOrThrow(promises: Array<Promise<unknown>>): Promise<voi
   const results = await Promise.allSettled(promises);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/**
+ * Timeouts that suit KVM make a TCG cluster look broken: a guest starved of CPU misses
+ * corosync tokens and is dropped, and every such run reports membership changes nobody caused.
+ */
+export function tcgTimingWarning(accel: Accel, opts: Pick<ClusterOptions, 'tokenMs' | 'deadlines'>): string | undefined {
+  if (accel !== 'tcg') return undefined;
+  const tuned: string[] = [];
+  if (opts.tokenMs !== undefined && opts.tokenMs < DEFAULT_TOKEN_MS) tuned.push(`corosync token ${opts.tokenMs} ms (TCG default ${DEFAULT_TOKEN_MS})`);
+  for (const [phase, ms] of Object.entries(opts.deadlines ?? {})) {
+    const fallback = DEFAULT_DEADLINES[phase as keyof Deadlines];
+    if (ms !== undefined && ms < fallback) tuned.push(`${phase} deadline ${ms} ms (TCG default ${fallback})`);
+  }
+  return tuned.length ? `running under TCG with timeouts tuned for KVM: ${tuned.join(', ')}; expect spurious failures` : undefined;
 }
 
 /** A guest command started detached from the SSH channel, so the channel closes at once. */
