@@ -13,3 +13,8 @@ export function cacheRoot(): string {
 export function runsRoot(): string {
   return process.env.CLOGTEST_RUNS ?? join(repoRoot, 'runs');
 }
+
+/** Run directory names: UTC, sortable, free of characters a shell or QEMU option would trip on. */
+export function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
+}

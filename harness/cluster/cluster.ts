@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { InfraError, InputError } from '../errors.ts';
 import { GUEST_LOG_DIR } from '../guest.ts';
 import { Hub } from '../net/hub.ts';
-import { runsRoot } from '../paths.ts';
+import { runsRoot, timestamp } from '../paths.ts';
 import { requireTools, run } from '../proc.ts';
 import { progress, stage, type Progress } from '../progress.ts';
 import { shellQuote } from '../remote/ssh.ts';
@@ -90,9 +90,6 @@ const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 /** Printed by cmirrord once it has joined CPG and opened its kernel connector socket. */
 const CMIRRORD_READY = 'Starting cmirrord';
 
-function stamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
-}
 
 /** Why polling node n is pointless: its QEMU exited or its SSH session is gone. */
 function nodeGone(n: Node): string | undefined {
@@ -419,7 +416,7 @@ function background(cmd: string, logFile: string): string {
 function makeRunDir(name: string): string {
   const root = runsRoot();
   mkdirSync(root, { recursive: true });
-  const base = join(root, `${stamp()}-${name}`);
+  const base = join(root, `${timestamp()}-${name}`);
   for (let i = 0; ; i++) {
     const dir = i === 0 ? base : `${base}.${i}`;
     try {

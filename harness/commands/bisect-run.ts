@@ -4,16 +4,13 @@ import { loadCase } from '../case/load.ts';
 import { resolveSeed } from '../case/schedule.ts';
 import type { Case } from '../case/schema.ts';
 import { ClogError, InputError, MissingToolError } from '../errors.ts';
-import { runsRoot } from '../paths.ts';
+import { runsRoot, timestamp } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { runCase } from '../runner/run-case.ts';
 import { BISECT_EXIT, bisectVerdict, type RunOutcome } from '../bisect/verdict.ts';
 import { defineCommand, intOption } from './command.ts';
 import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
 
-function stamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
-}
 
 /** Without --kernel-tree or --daemon-tree, the current directory is the tree being bisected. */
 function treeFromCwd(cwd: string): { 'kernel-tree'?: string; 'daemon-tree'?: string } {
@@ -96,7 +93,7 @@ Exit codes (what git bisect run expects):
       return BISECT_EXIT.skip;
     }
 
-    const runDir = join(runsRoot(), `bisect-${stamp()}`);
+    const runDir = join(runsRoot(), `bisect-${timestamp()}`);
     mkdirSync(runDir, { recursive: true });
     const outcomes: RunOutcome[] = [];
     for (let i = 1; i <= repeat; i++) {

@@ -5,6 +5,7 @@
 import { decodeBlock, describeBlock, type DecodedBlock } from './block-header.ts';
 import { ranges } from './disk-log.ts';
 import { withImages, type Image, type ImageSource } from './image.ts';
+import type { Finding } from './verdict.ts';
 
 export interface LegInput {
   source: ImageSource;
@@ -110,4 +111,20 @@ export function describeRegionDiff(d: RegionDiff, labels: string[], runId?: numb
   const tail = rest.length ? `; and blocks ${ranges(rest)}` : '';
   const count = d.blocks.length > 1 ? ` ${d.blocks.length} blocks:` : '';
   return `${head}${count} ${shown.join('; ')}${tail}`;
+}
+
+/** One finding per differing region, located at its first differing block; `context` says why the region should match. */
+export function legDiffFindings(cmp: LegComparison, context: string, runId?: number): Finding[] {
+  return cmp.diffs.map((d) => {
+    const first = d.blocks[0]!;
+    return {
+      kind: 'legs-differ',
+      region: d.region,
+      block: first.block,
+      offset: first.offset,
+      legs: first.legs.map((b, i) => `${cmp.labels[i]} ${describeBlock(b, runId)}`),
+      nodes: [...new Set(first.legs.flatMap((b) => (b.kind === 'valid' ? [`node${b.header!.node} seq ${b.header!.seq}`] : [])))],
+      message: `${context}${describeRegionDiff(d, cmp.labels, runId)}`,
+    };
+  });
 }

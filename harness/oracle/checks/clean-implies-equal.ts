@@ -3,8 +3,7 @@
  * has byte-identical content on every leg. Regions with bit 0 may differ and are not read.
  */
 import { decodeDiskLog, regionCount } from '../disk-log.ts';
-import { compareLegs, describeRegionDiff, type LegInput } from '../legs.ts';
-import { describeBlock } from '../block-header.ts';
+import { compareLegs, legDiffFindings, type LegInput } from '../legs.ts';
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'clean-implies-equal';
@@ -34,18 +33,7 @@ export async function cleanImpliesEqual(input: CleanImpliesEqualInput): Promise<
   if (cmp.regions !== log.regions) {
     throw new Error(`the log has ${log.regions} regions but the legs span ${cmp.regions}`);
   }
-  const findings: Finding[] = cmp.diffs.map((d) => {
-    const first = d.blocks[0]!;
-    return {
-      kind: 'legs-differ',
-      region: d.region,
-      block: first.block,
-      offset: first.offset,
-      legs: first.legs.map((b, i) => `${cmp.labels[i]} ${describeBlock(b, input.runId)}`),
-      nodes: [...new Set(first.legs.flatMap((b) => (b.kind === 'valid' ? [`node${b.header!.node} seq ${b.header!.seq}`] : [])))],
-      message: `clean ${describeRegionDiff(d, cmp.labels, input.runId)}`,
-    };
-  });
+  const findings: Finding[] = legDiffFindings(cmp, 'clean ', input.runId);
   const legs = cmp.labels.join(', ');
   return verdictFrom(
     INVARIANT,

@@ -7,10 +7,9 @@
  * log device no longer records what the cluster knows, which a later crash would act on.
  * Before the resync has finished it cannot judge: 'unknown'.
  */
-import { describeBlock } from '../block-header.ts';
 import { decodeDiskLog, ranges, regionCount } from '../disk-log.ts';
 import { parseDmStatus } from '../dm-status.ts';
-import { compareLegs, describeRegionDiff, type LegInput } from '../legs.ts';
+import { compareLegs, legDiffFindings, type LegInput } from '../legs.ts';
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'legs-converge';
@@ -44,18 +43,7 @@ export async function legsConverge(input: LegsConvergeInput): Promise<Verdict> {
     return { valid: 'unknown', invariant: INVARIANT, detail: `resync not finished, cannot judge: ${behind.join(', ')}`, findings: [] };
   }
   const cmp = await compareLegs(input.legs, { regionBytes: input.regionBytes, blockBytes: input.blockBytes, mirrorBytes: input.mirrorBytes });
-  const findings: Finding[] = cmp.diffs.map((d) => {
-    const first = d.blocks[0]!;
-    return {
-      kind: 'legs-differ',
-      region: d.region,
-      block: first.block,
-      offset: first.offset,
-      legs: first.legs.map((b, i) => `${cmp.labels[i]} ${describeBlock(b, input.runId)}`),
-      nodes: [...new Set(first.legs.flatMap((b) => (b.kind === 'valid' ? [`node${b.header!.node} seq ${b.header!.seq}`] : [])))],
-      message: `in sync on every node but ${describeRegionDiff(d, cmp.labels, input.runId)}`,
-    };
-  });
+  const findings: Finding[] = legDiffFindings(cmp, 'in sync on every node but ', input.runId);
   if (input.log) {
     const dirty = decodeDiskLog(input.log, { expectedRegions: regions }).dirtyRegions;
     if (dirty.length) {
