@@ -90,7 +90,6 @@ const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 /** Printed by cmirrord once it has joined CPG and opened its kernel connector socket. */
 const CMIRRORD_READY = 'Starting cmirrord';
 
-
 /** Why polling node n is pointless: its QEMU exited or its SSH session is gone. */
 function nodeGone(n: Node): string | undefined {
   if (n.machine?.hasExited()) return `QEMU exited\n${n.machine.describeExit()}`;
