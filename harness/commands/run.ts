@@ -36,6 +36,8 @@ Options:
   --keep                   keep the case directory of passing cases too
   --junit FILE             write JUnit XML
   --json FILE              write a JSON summary
+  --list                   print the cases the options select, one "file name" a line, and
+                           boot nothing (to check a --shard split or a --tag filter)
 ${clusterOptionsHelp}
   (--nodes overrides every case's topology.nodes)
 
@@ -52,6 +54,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed,
     keep: { type: 'boolean' },
     junit: { type: 'string' },
     json: { type: 'string' },
+    list: { type: 'boolean' },
   },
   async run(values, positionals) {
     // Every case is validated before anything boots, so a typo costs seconds, not a cluster.
@@ -67,6 +70,10 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed,
       cases = cases.map((c) => ({ ...c, topology: { ...c.topology, nodes } }));
     }
     const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000));
+    if (values.list) {
+      for (const p of planned) process.stdout.write(`${p.case.file} ${caseTitle({ name: p.case.name, iteration: p.iteration })}\n`);
+      return EXIT.ok;
+    }
     const { name: _n, nodes: _nodes, keepDisks: _k, ...cluster } = await clusterStartOptions(values, 'run');
     const runDir = join(runsRoot(), stamp());
     mkdirSync(runDir, { recursive: true });
