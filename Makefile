@@ -6,7 +6,7 @@ CLOGTEST := ./clogtest
 TAP := node_modules/.bin/tap
 TSX := node --import tsx
 
-.PHONY: setup npm kernel image test test-unit test-integration typecheck run bench up down clean-runs
+.PHONY: setup npm kernel image test test-unit test-integration test-bisect typecheck run bench
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -35,6 +35,10 @@ test-integration: kernel image
 
 test: setup typecheck kernel image
 	$(TAP) --reporter=tap --timeout=1800 --jobs=1 test/unit/*.test.ts test/integration/*.test.ts | $(TSX) test/summary.ts
+
+# git bisect run on a planted cmirrord defect: a cmirrord build and a cluster run per step.
+test-bisect: kernel image
+	$(TAP) --reporter=tap --timeout=3600 --jobs=1 test/bisect/*.test.ts | $(TSX) test/summary.ts
 
 run: kernel image
 	$(CLOGTEST) run cases/
