@@ -33,8 +33,10 @@ test-unit: npm
 test-integration: kernel image
 	$(TAP) --reporter=tap --timeout=1800 --jobs=1 test/integration/*.test.ts | $(TSX) test/summary.ts
 
+# Everything, in one TAP stream so the last line counts it all: unit, integration, and the
+# bisection proof (a few cmirrord builds and cluster runs; `make test-bisect` runs it alone).
 test: setup typecheck kernel image
-	$(TAP) --reporter=tap --timeout=1800 --jobs=1 test/unit/*.test.ts test/integration/*.test.ts | $(TSX) test/summary.ts
+	$(TAP) --reporter=tap --timeout=3600 --jobs=1 test/unit/*.test.ts test/integration/*.test.ts test/bisect/*.test.ts | $(TSX) test/summary.ts
 
 # git bisect run on a planted cmirrord defect: a cmirrord build and a cluster run per step.
 test-bisect: kernel image
