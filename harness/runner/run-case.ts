@@ -191,6 +191,24 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The state of a case whose cluster is up and whose mirrors are not loaded yet. */
+export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId' | 'cluster' | 'dir' | 'history' | 'say'>): CaseContext {
+  const mirrors = mirrorLayouts(base.case.topology);
+  return {
+    ...base,
+    mirrors,
+    uuids: mirrors.map((_, i) => mirrorUuid(base.runId, i)),
+    mirrorsLoaded: false,
+    down: new Set(),
+    paused: new Set(),
+    swapped: new Map(),
+    workloads: [],
+    hangs: [],
+    observed: emptyObservations(),
+    turn: Promise.resolve(),
+  };
+}
+
 export async function runCase(original: Case, opts: RunCaseOptions): Promise<CaseResult> {
   const started = Date.now();
   const c = expandSchedule(original, opts.seed);
@@ -231,26 +249,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       else process.env.CLOGTEST_RUNS = savedRuns;
     }
     history.append('info', { what: 'cluster up', dir: cluster.runDir, timings: cluster.timings });
-    const mirrors = mirrorLayouts(c.topology);
-    const live: CaseContext = {
-      case: c,
-      seed: opts.seed,
-      runId,
-      cluster,
-      dir,
-      history,
-      mirrors,
-      uuids: mirrors.map((_, i) => mirrorUuid(runId, i)),
-      mirrorsLoaded: false,
-      down: new Set(),
-      paused: new Set(),
-      swapped: new Map(),
-      workloads: [],
-      hangs: [],
-      observed: emptyObservations(),
-      turn: Promise.resolve(),
-      say: opts.say,
-    };
+    const live = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say });
     scope.defer('collect case artifacts', () => collectArtifacts(live));
     scope.defer('stop workloads', async () => {
       const procs = live.workloads.flatMap((w) => w.procs);

@@ -14,15 +14,15 @@ import { validateCase } from '../../harness/case/load.ts';
 import type { Step } from '../../harness/case/schema.ts';
 import { Cluster } from '../../harness/cluster/cluster.ts';
 import { CHECK_REGISTRY } from '../../harness/checks/index.ts';
-import { emptyObservations, startObserving } from '../../harness/checks/observe.ts';
+import { startObserving } from '../../harness/checks/observe.ts';
 import { History } from '../../harness/history.ts';
 import { ensureImage } from '../../harness/image/index.ts';
 import { ensureKernel } from '../../harness/kernel/index.ts';
 import { createMirror, waitMirrors } from '../../harness/mirror/ops.ts';
-import { mirrorLayouts, mirrorUuid, sharedDisks } from '../../harness/mirror/table.ts';
+import { sharedDisks } from '../../harness/mirror/table.ts';
 import { decodeDiskLog } from '../../harness/oracle/disk-log.ts';
 import { inSync } from '../../harness/oracle/dm-status.ts';
-import type { CaseContext } from '../../harness/runner/context.ts';
+import { newCaseContext } from '../../harness/runner/run-case.ts';
 import { Scope } from '../../harness/scope.ts';
 import { readWriterEvents, startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
 
@@ -70,26 +70,8 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
       { name: 'self', nodes: 2, sharedDisks: sharedDisks(c.topology), bzImage: kernel.bzImage, rootImage: image.rootImage, sshKey: image.sshKey, seed, say: (l) => t.comment(l) },
       scope,
     );
-    const mirrors = mirrorLayouts(c.topology);
-    const ctx: CaseContext = {
-      case: c,
-      seed,
-      runId: seed,
-      cluster,
-      dir,
-      history: new History(join(dir, 'history.jsonl')),
-      mirrors,
-      uuids: mirrors.map((_, i) => mirrorUuid(seed, i)),
-      mirrorsLoaded: false,
-      down: new Set(),
-      paused: new Set(),
-      swapped: new Map(),
-      workloads: [],
-      hangs: [],
-      observed: emptyObservations(),
-      turn: Promise.resolve(),
-      say: (l) => t.comment(l),
-    };
+    const ctx = newCaseContext({ case: c, seed, runId: seed, cluster, dir, history: new History(join(dir, 'history.jsonl')), say: (l) => t.comment(l) });
+    const mirrors = ctx.mirrors;
     const m = mirrors[0]!;
     for (const n of cluster.nodes) await createMirror(n, c.topology, m, ctx.uuids[0]!, 60_000);
     ctx.mirrorsLoaded = true;
