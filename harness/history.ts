@@ -33,9 +33,15 @@ export class History {
     return entry;
   }
 
+  entries(): HistoryEntry[] {
+    return readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as HistoryEntry);
+  }
+
   /** The last n entries, for a failure report's "what happened just before". */
   tail(n: number): HistoryEntry[] {
-    const lines = readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim());
-    return lines.slice(-n).map((l) => JSON.parse(l) as HistoryEntry);
+    return this.entries().slice(-n);
   }
 }

@@ -8,7 +8,6 @@ import { checkSingleWriter } from '../oracle/checks/single-writer.ts';
 import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
 import { liveNodes, type CaseContext } from '../runner/context.ts';
 import { dmsetup } from '../mirror/ops.ts';
-import type { HistoryEntry } from '../history.ts';
 import { fencedNodes } from './observe.ts';
 
 const AGREE_ATTEMPTS = 5;
@@ -53,7 +52,7 @@ export async function kernelClean(ctx: CaseContext): Promise<Verdict> {
 }
 
 export async function singleWriter(ctx: CaseContext): Promise<Verdict> {
-  const history = readFileSync(ctx.history.file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as HistoryEntry);
+  const history = ctx.history.entries();
   if (ctx.observed.memberships.length === 0) return { valid: 'unknown', invariant: 'single-writer', detail: 'no membership was observed', findings: [] };
   const fenced = fencedNodes(history, ctx.cluster.nodes.map((n) => n.id));
   return checkSingleWriter({ memberships: ctx.observed.memberships, fenced });
