@@ -7,10 +7,20 @@ import type { Verdict } from '../oracle/verdict.ts';
 import type { ReadEvent, WriteEvent } from '../oracle/writer-log.ts';
 import type { CaseContext } from '../runner/context.ts';
 import { readWriterEvents } from '../workload/run.ts';
+import { clockSkewNs, GUEST_CLOCKS_EVENT } from '../cluster/clock.ts';
+import { liveNodes } from '../runner/context.ts';
 import { frozen, legInputs, waitInSync } from './common.ts';
 
-/** Guests take their clocks from the same host; this covers the drift of TCG guests between them. */
-export const CLOCK_SKEW_NS = 50_000_000;
+/**
+ * How far apart the guests' clocks may be, from every reading since boot and a fresh one of each live
+ * node (drift since boot). The readings go into history.jsonl, where `clogtest check` finds them.
+ */
+async function guestClockSkew(ctx: CaseContext): Promise<number> {
+  await ctx.cluster.readClocks(liveNodes(ctx));
+  const skew = clockSkewNs(ctx.cluster.clocks);
+  ctx.history.append('info', { what: GUEST_CLOCKS_EVENT, skewNs: skew, readings: ctx.cluster.clocks });
+  return skew;
+}
 
 /** The one mirror and block size the workloads used, or why the checks cannot tell. */
 function workloadShape(ctx: CaseContext): { mirror: number; blockBytes: number } | string {
@@ -29,6 +39,7 @@ export async function noLostWrites(ctx: CaseContext): Promise<Verdict> {
   // Legs are only comparable with the logs once no region is left for resync.
   await waitInSync(ctx);
   const m = ctx.mirrors[shape.mirror]!;
+  const clockSkew = await guestClockSkew(ctx);
   return frozen(ctx, () =>
     checkNoLostWrites({
       events,
@@ -36,7 +47,7 @@ export async function noLostWrites(ctx: CaseContext): Promise<Verdict> {
       blockBytes: shape.blockBytes,
       runId: ctx.runId,
       regionBytes: ctx.case.topology.regionSize,
-      clockSkewNs: CLOCK_SKEW_NS,
+      clockSkewNs: clockSkew,
     }),
   );
 }
@@ -49,7 +60,7 @@ export async function noStaleReads(ctx: CaseContext): Promise<Verdict> {
   return checkNoStaleReads({
     writes: events.filter((e): e is WriteEvent => e.op !== 'read'),
     reads,
-    clockSkewNs: CLOCK_SKEW_NS,
+    clockSkewNs: await guestClockSkew(ctx),
     runId: ctx.runId,
     regionBytes: ctx.case.topology.regionSize,
   });

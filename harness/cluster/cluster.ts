@@ -15,6 +15,7 @@ import { shellQuote } from '../remote/ssh.ts';
 import { Scope } from '../scope.ts';
 import { chooseAccel, Machine, QEMU } from '../vm/machine.ts';
 import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
+import { readClock, syncClock, type ClockReading } from './clock.ts';
 import { corosyncConf, DEFAULT_TOKEN_MS } from './corosync-conf.ts';
 import { Node } from './node.ts';
 import { GiveUp, message, poll } from './poll.ts';
@@ -100,6 +101,8 @@ function nodeGone(n: Node): string | undefined {
 export class Cluster {
   readonly nodes: Node[] = [];
   readonly disks: Array<SharedDisk & { sizeMb: number }> = [];
+  /** Every guest clock reading since boot, oldest first: what bounds the ordering of events across nodes. */
+  readonly clocks: ClockReading[] = [];
   private network: Hub | undefined;
   timings: Timings | undefined;
   /** Silent: stop() returns its failures and the caller's scope reports them once. */
@@ -259,6 +262,7 @@ export class Cluster {
         this.nodes.map(async (n) => {
           await n.connect(deadlines.ssh);
           if (--waiting === 0) tSsh = Date.now();
+          await this.syncClock(n);
           // One round trip: each exec costs a guest shell start, slow under TCG.
           await n.execOrThrow(
             `mkdir -p /etc/corosync ${GUEST_LOG_DIR} && cat > /etc/corosync/corosync.conf && ${background('corosync -f', `${GUEST_LOG_DIR}/corosync.out`)}`,
@@ -301,6 +305,20 @@ export class Cluster {
     this.timings = { qemu: tQemu - t0, ssh: tSsh - tQemu, quorum: tQuorum - tSsh, daemon: tDaemon - tQuorum, total: tDaemon - t0 };
     writeFileSync(join(this.runDir, 'timings.json'), `${JSON.stringify(this.timings, null, 2)}\n`);
     this.say(`cluster ${this.opts.name} ready: ${count} nodes in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
+  }
+
+  /** Sets n's wall clock from the host's (at boot, and when a node comes back); the reading is kept in clocks. */
+  async syncClock(n: Node): Promise<ClockReading> {
+    const r = await syncClock(n, this.deadlines.command);
+    this.clocks.push(r);
+    return r;
+  }
+
+  /** Reads the clocks of the given nodes again, to bound how far they drifted; kept in clocks. */
+  async readClocks(nodes: readonly Node[]): Promise<ClockReading[]> {
+    const rs = await Promise.all(nodes.map((n) => readClock(n, this.deadlines.command)));
+    this.clocks.push(...rs);
+    return rs;
   }
 
   /** Quorate membership of exactly ids, as node n sees it. */
@@ -361,9 +379,11 @@ export class Cluster {
    * frozen guest is thawed first, or every command would run into its deadline.
    */
   private async collectLogs(): Promise<void> {
-    await Promise.allSettled(this.nodes.filter((n) => n.machine && !n.machine.hasExited()).map((n) => n.qmp.cont(2000)));
-    const results = await Promise.allSettled(this.nodes.map((n) => this.collectNodeLogs(n)));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.nodes[i]!.name}: ${message(r.reason)}`] : []));
+    // A guest whose QEMU is gone (crashed on purpose, or died) left only its console, already on the host.
+    const running = this.nodes.filter((n) => n.machine && !n.machine.hasExited());
+    await Promise.allSettled(running.map((n) => n.qmp.cont(2000)));
+    const results = await Promise.allSettled(running.map((n) => this.collectNodeLogs(n)));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${running[i]!.name}: ${message(r.reason)}`] : []));
     if (failed.length) throw new InfraError(`guest logs not collected from ${failed.join('; ')}`);
   }
 

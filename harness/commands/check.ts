@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Topology } from '../case/schema.ts';
 import { merge } from '../checks/disks.ts';
-import { CLOCK_SKEW_NS } from '../checks/writes.ts';
+import { clockSkewNs, GUEST_CLOCKS_EVENT, UNMEASURED_SKEW_NS, type ClockReading } from '../cluster/clock.ts';
 import { EXIT, InputError } from '../errors.ts';
 import type { HistoryEntry } from '../history.ts';
 import { mirrorLayouts, type MirrorLayout } from '../mirror/table.ts';
@@ -23,6 +23,8 @@ interface KeptCase {
   workloads: Array<{ mirror: number; blockSize: number }>;
   /** Shared disk file by serial. */
   disks: Map<string, string>;
+  /** How far apart the guests' clocks may have been: from the run's last clock readings, else a second. */
+  clockSkewNs: number;
   /** Each node's last `dmsetup status` (all devices), by node id. */
   statuses: Array<{ node: number; text: string }>;
 }
@@ -42,8 +44,10 @@ function readKeptCase(dir: string): KeptCase {
     const m = /^node(\d+)-dmsetup-status\.txt$/.exec(f);
     return m ? [{ node: Number(m[1]), text: readFileSync(join(dir, f), 'utf8') }] : [];
   });
+  const clocks = history.filter((e) => e.what === GUEST_CLOCKS_EVENT).at(-1);
   return {
     dir,
+    clockSkewNs: clocks ? clockSkewNs(clocks.readings as ClockReading[]) : UNMEASURED_SKEW_NS,
     name: String(start.case ?? dir),
     runId: start.seed,
     topology: start.topology as Topology,
@@ -103,7 +107,7 @@ async function noLostWrites(k: KeptCase, mirrors: MirrorLayout[]): Promise<Verdi
     blockBytes: blockBytes(k),
     runId: k.runId,
     regionBytes: k.topology.regionSize,
-    clockSkewNs: CLOCK_SKEW_NS,
+    clockSkewNs: k.clockSkewNs,
   });
 }
 

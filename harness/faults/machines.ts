@@ -17,7 +17,9 @@ export const crash: FaultImpl<'crash'> = {
       nodes.map(async (n) => {
         // Marked first: from here on nothing may wait on this node, whatever quit says.
         ctx.down.add(n.id);
-        await n.qmp.quit(step.timeoutMs);
+        // Until QEMU has gone, the guest may still write to the shared disks, and a restart-node
+        // right after would race the old process for its ports and files.
+        if (n.machine) await n.machine.shutdown(step.timeoutMs);
       }),
     );
   },
@@ -103,6 +105,7 @@ export const restartNode: FaultImpl<'restart-node'> = {
     for (const n of nodes) {
       if (!n.machine || n.machine.hasExited()) await bootAgain(ctx, n, step.timeoutMs);
       else await n.connect(step.timeoutMs);
+      await ctx.cluster.syncClock(n);
       await startDaemons(ctx, n, step.timeoutMs);
       if (ctx.mirrorsLoaded) {
         for (const [i, m] of ctx.mirrors.entries()) await createMirror(n, ctx.case.topology, m, ctx.uuids[i]!, step.timeoutMs);

@@ -1,0 +1,99 @@
+/**
+ * Guest clocks. A guest's kernel sets its wall clock from the emulated RTC at boot, which counts whole
+ * seconds, so guests that booted apart disagree by up to a second; writers stamp their logs with that
+ * clock and the checks order writes from different nodes by it. So each guest's clock is set from the
+ * host's once its sshd answers, and every reading records how far off it may still be. The checks then
+ * treat two events on different nodes as concurrent when they are closer than the recorded bound.
+ */
+
+export interface ClockReading {
+  node: number;
+  /** Guest clock minus host clock, in ns, as measured. */
+  offsetNs: number;
+  /** The measurement's own uncertainty: half the round trip of the probe it came from. */
+  errorNs: number;
+  /** Host wall clock of the reading, ms since the epoch. */
+  at: number;
+}
+
+export interface ClockProbe {
+  /** Host wall clock just before the command was sent and just after its answer arrived, in ns. */
+  sentNs: number;
+  answeredNs: number;
+  /** What the guest's `date +%s%N` printed, in ns. */
+  guestNs: number;
+}
+
+/** Anything that runs a shell command on a guest: a Node. */
+export interface Shell {
+  readonly id: number;
+  readonly name: string;
+  execOrThrow(cmd: string, opts?: { timeoutMs?: number }): Promise<{ stdout: string }>;
+}
+
+/** The history.jsonl entry (type info) that carries a case's readings and the skew they give. */
+export const GUEST_CLOCKS_EVENT = 'guest clocks';
+
+/** Guest clocks further apart than this would have been noticed at boot; used when no reading was kept. */
+export const UNMEASURED_SKEW_NS = 1_000_000_000;
+
+/** The host's wall clock in ns, to the microsecond. */
+function hostNowNs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1e6);
+}
+
+/**
+ * The probe with the shortest round trip, as a reading: the guest read its clock somewhere inside the
+ * round trip, so the midpoint is off by at most half of it.
+ */
+export function bestReading(node: number, probes: readonly ClockProbe[], at: number): ClockReading {
+  if (probes.length === 0) throw new Error(`node${node}: no clock probe to read`);
+  const best = probes.reduce((a, p) => (p.answeredNs - p.sentNs < a.answeredNs - a.sentNs ? p : a));
+  const mid = (best.sentNs + best.answeredNs) / 2;
+  return { node, offsetNs: Math.round(best.guestNs - mid), errorNs: Math.ceil((best.answeredNs - best.sentNs) / 2), at };
+}
+
+/**
+ * How far apart any two guests' clocks may have been when the readings were taken: the widest gap
+ * between two nodes' offsets (one node's own readings too, as its clock drifts between readings)
+ * plus both errors. Each node's last-known offset bounds it: a node read only once contributes that.
+ */
+export function clockSkewNs(readings: readonly ClockReading[]): number {
+  if (readings.length === 0) return UNMEASURED_SKEW_NS;
+  let skew = 0;
+  for (const a of readings) {
+    for (const b of readings) skew = Math.max(skew, Math.abs(a.offsetNs - b.offsetNs) + a.errorNs + b.errorNs);
+  }
+  return skew;
+}
+
+const PROBES = 4;
+
+/** The guest's clock against the host's, from the best of a few probes. */
+export async function readClock(guest: Shell, timeoutMs: number): Promise<ClockReading> {
+  const probes: ClockProbe[] = [];
+  for (let i = 0; i < PROBES; i++) {
+    const sentNs = hostNowNs();
+    const r = await guest.execOrThrow('date +%s%N', { timeoutMs });
+    const answeredNs = hostNowNs();
+    const guestNs = Number(r.stdout.trim());
+    if (!Number.isFinite(guestNs) || guestNs <= 0) throw new Error(`${guest.name}: date +%s%N printed ${JSON.stringify(r.stdout.trim())}`);
+    probes.push({ sentNs, answeredNs, guestNs });
+  }
+  return bestReading(guest.id, probes, Date.now());
+}
+
+/**
+ * Sets the guest's clock to the host's: measures the offset, then shifts the clock by it inside the
+ * guest (relative to the guest's own clock, so the ssh round trip does not enter the shift), and
+ * returns the reading taken afterwards, which is what the checks rely on.
+ */
+export async function syncClock(guest: Shell, timeoutMs: number): Promise<ClockReading> {
+  const before = await readClock(guest, timeoutMs);
+  const shift = BigInt(before.offsetNs);
+  await guest.execOrThrow(
+    `n=$(( $(date +%s%N) - (${shift}) )); date -s "@$(( n / 1000000000 )).$(printf %09d $(( n % 1000000000 )))" >/dev/null`,
+    { timeoutMs },
+  );
+  return readClock(guest, timeoutMs);
+}

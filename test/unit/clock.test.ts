@@ -1,0 +1,62 @@
+import t from 'tap';
+import { bestReading, clockSkewNs, readClock, syncClock, UNMEASURED_SKEW_NS, type Shell } from '../../harness/cluster/clock.ts';
+
+t.test('the probe with the shortest round trip wins, and its midpoint is the host time', async (t) => {
+  const r = bestReading(2, [
+    { sentNs: 1000, answeredNs: 3000, guestNs: 9000 },
+    { sentNs: 5000, answeredNs: 5400, guestNs: 5700 },
+  ], 0);
+  t.same(r, { node: 2, offsetNs: 500, errorNs: 200, at: 0 });
+  t.throws(() => bestReading(1, [], 0), /no clock probe/);
+});
+
+t.test('skew is the widest gap between offsets plus both errors', async (t) => {
+  const at = 0;
+  t.equal(clockSkewNs([]), UNMEASURED_SKEW_NS, 'nothing measured: a whole RTC second');
+  t.equal(clockSkewNs([{ node: 1, offsetNs: 0, errorNs: 5, at }]), 10);
+  t.equal(
+    clockSkewNs([
+      { node: 1, offsetNs: -300, errorNs: 10, at },
+      { node: 2, offsetNs: 400, errorNs: 20, at },
+      { node: 3, offsetNs: 0, errorNs: 1, at },
+    ]),
+    730,
+  );
+  t.equal(clockSkewNs([{ node: 1, offsetNs: 0, errorNs: 0, at }, { node: 1, offsetNs: 90, errorNs: 0, at }]), 90, 'one node drifting counts too');
+});
+
+/** A guest whose clock runs offsetNs ahead of the host's; each command takes a few ms each way. */
+function fakeGuest(offsetNs: number): Shell & { offsetNs: number } {
+  const g = {
+    id: 3,
+    name: 'node3',
+    offsetNs,
+    async execOrThrow(cmd: string) {
+      await new Promise((r) => setTimeout(r, 2));
+      const now = Math.round((performance.timeOrigin + performance.now()) * 1e6) + g.offsetNs;
+      const m = /n=\$\(\( \$\(date \+%s%N\) - \((-?\d+)\) \)\)/.exec(cmd);
+      if (m) g.offsetNs -= Number(m[1]);
+      await new Promise((r) => setTimeout(r, 2));
+      return { stdout: `${now}\n` };
+    },
+  };
+  return g;
+}
+
+t.test('readClock measures a guest that runs ahead within its error bound', async (t) => {
+  const g = fakeGuest(700_000_000);
+  const r = await readClock(g, 1000);
+  t.ok(Math.abs(r.offsetNs - 700_000_000) <= r.errorNs + 1e6, `offset ${r.offsetNs} error ${r.errorNs}`);
+});
+
+t.test('syncClock shifts the guest by the measured offset and reports the residual', async (t) => {
+  const g = fakeGuest(-450_000_000);
+  const r = await syncClock(g, 1000);
+  t.ok(Math.abs(g.offsetNs) < 20_000_000, `guest left ${g.offsetNs} ns off`);
+  t.ok(Math.abs(r.offsetNs) < 20_000_000, `reported residual ${r.offsetNs}`);
+});
+
+t.test('a guest that prints no number is an error naming it', async (t) => {
+  const g: Shell = { id: 1, name: 'node1', execOrThrow: async () => ({ stdout: 'date: bad\n' }) };
+  await t.rejects(readClock(g, 1000), /node1: date \+%s%N printed "date: bad"/);
+});
