@@ -16,7 +16,7 @@ import { frozen, legInputs, waitInSync } from './common.ts';
  * node (drift since boot). The readings go into history.jsonl, where `clogtest check` finds them.
  */
 async function guestClockSkew(ctx: CaseContext): Promise<number> {
-  await ctx.cluster.readClocks(liveNodes(ctx));
+  await ctx.cluster.readClocks(liveNodes(ctx), `before ${ctx.cluster.clocks.length}`);
   const skew = clockSkewNs(ctx.cluster.clocks);
   ctx.history.append('info', { what: GUEST_CLOCKS_EVENT, skewNs: skew, readings: ctx.cluster.clocks });
   return skew;

@@ -307,16 +307,21 @@ export class Cluster {
     this.say(`cluster ${this.opts.name} ready: ${count} nodes in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
   }
 
-  /** Sets n's wall clock from the host's (at boot, and when a node comes back); the reading is kept in clocks. */
-  async syncClock(n: Node): Promise<ClockReading> {
-    const r = await syncClock(n, this.deadlines.command);
-    this.clocks.push(r);
+  /**
+   * Sets n's wall clock: to the host's at boot; for a node brought back while others run, to the time of a
+   * live peer, whose clock has stood still with every freeze of the cluster. The readings are kept in clocks.
+   */
+  async syncClock(n: Node, peer?: Node): Promise<ClockReading> {
+    const batch = peer ? `rejoin of ${n.name} ${this.clocks.length}` : 'boot';
+    const target = peer ? await readClock(peer, this.deadlines.command, batch) : undefined;
+    const r = await syncClock(n, this.deadlines.command, batch, target?.offsetNs ?? 0);
+    this.clocks.push(...(target ? [target] : []), r);
     return r;
   }
 
-  /** Reads the clocks of the given nodes again, to bound how far they drifted; kept in clocks. */
-  async readClocks(nodes: readonly Node[]): Promise<ClockReading[]> {
-    const rs = await Promise.all(nodes.map((n) => readClock(n, this.deadlines.command)));
+  /** Reads the clocks of the given nodes together, to bound how far they drifted apart; kept in clocks. */
+  async readClocks(nodes: readonly Node[], batch: string): Promise<ClockReading[]> {
+    const rs = await Promise.all(nodes.map((n) => readClock(n, this.deadlines.command, batch)));
     this.clocks.push(...rs);
     return rs;
   }

@@ -5,7 +5,7 @@ import { corosyncConf } from '../cluster/corosync-conf.ts';
 import type { Node } from '../cluster/node.ts';
 import { InfraError } from '../errors.ts';
 import { GUEST_LOG_DIR } from '../guest.ts';
-import type { CaseContext } from '../runner/context.ts';
+import { liveNodes, type CaseContext } from '../runner/context.ts';
 import { Machine } from '../vm/machine.ts';
 import { createMirror } from '../mirror/ops.ts';
 import { startDaemons } from './daemons.ts';
@@ -105,7 +105,7 @@ export const restartNode: FaultImpl<'restart-node'> = {
     for (const n of nodes) {
       if (!n.machine || n.machine.hasExited()) await bootAgain(ctx, n, step.timeoutMs);
       else await n.connect(step.timeoutMs);
-      await ctx.cluster.syncClock(n);
+      await ctx.cluster.syncClock(n, liveNodes(ctx).find((x) => x !== n && x.hasSsh));
       await startDaemons(ctx, n, step.timeoutMs);
       if (ctx.mirrorsLoaded) {
         for (const [i, m] of ctx.mirrors.entries()) await createMirror(n, ctx.case.topology, m, ctx.uuids[i]!, step.timeoutMs);

@@ -30,7 +30,7 @@ function fakeCase(events: object[], extra: Partial<CaseContext> = {}): CaseConte
     history,
     case: { topology: { regionSize: 4 * B }, expectKernelMessages: [] },
     // Clocks read as in step to the nanosecond, so the checks order events exactly.
-    cluster: { nodes: [{ id: 1 }, { id: 2 }], clocks: [{ node: 1, offsetNs: 0, errorNs: 0, at: 0 }], readClocks: async () => [] },
+    cluster: { nodes: [{ id: 1 }, { id: 2 }], clocks: [{ node: 1, offsetNs: 0, errorNs: 0, at: 0, batch: 'boot' }], readClocks: async () => [] },
     mirrors: [{ index: 0, name: 'clog0', sectors: (16 * B) / 512, regions: 4, legs: [], log: { dm: 'clog0-log', serial: 'log' } }],
     workloads: [{ name: 'w', workload: { mirror: 0, blockSize: B }, procs: [] }],
     observed: emptyObservations(),

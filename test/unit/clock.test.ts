@@ -5,24 +5,23 @@ t.test('the probe with the shortest round trip wins, and its midpoint is the hos
   const r = bestReading(2, [
     { sentNs: 1000, answeredNs: 3000, guestNs: 9000 },
     { sentNs: 5000, answeredNs: 5400, guestNs: 5700 },
-  ], 0);
-  t.same(r, { node: 2, offsetNs: 500, errorNs: 200, at: 0 });
-  t.throws(() => bestReading(1, [], 0), /no clock probe/);
+  ], 0, 'boot');
+  t.same(r, { node: 2, offsetNs: 500, errorNs: 200, at: 0, batch: 'boot' });
+  t.throws(() => bestReading(1, [], 0, 'boot'), /no clock probe/);
 });
 
-t.test('skew is the widest gap between offsets plus both errors', async (t) => {
-  const at = 0;
+t.test('skew is the widest gap between offsets of one batch plus both errors', async (t) => {
+  const r = (node: number, offsetNs: number, errorNs: number, batch = 'boot') => ({ node, offsetNs, errorNs, at: 0, batch });
   t.equal(clockSkewNs([]), UNMEASURED_SKEW_NS, 'nothing measured: a whole RTC second');
-  t.equal(clockSkewNs([{ node: 1, offsetNs: 0, errorNs: 5, at }]), 10);
+  t.equal(clockSkewNs([r(1, 0, 5)]), 10);
+  t.equal(clockSkewNs([r(1, -300, 10), r(2, 400, 20), r(3, 0, 1)]), 730);
+  t.equal(clockSkewNs([r(1, 0, 0), r(2, 90, 0)]), 90, 'two nodes drifting apart');
   t.equal(
-    clockSkewNs([
-      { node: 1, offsetNs: -300, errorNs: 10, at },
-      { node: 2, offsetNs: 400, errorNs: 20, at },
-      { node: 3, offsetNs: 0, errorNs: 1, at },
-    ]),
-    730,
+    clockSkewNs([r(1, 0, 0), r(2, 5, 0), r(1, -4000, 0, 'end'), r(2, -3990, 0, 'end')]),
+    10,
+    'a freeze of the whole cluster shifts every clock alike: not skew',
   );
-  t.equal(clockSkewNs([{ node: 1, offsetNs: 0, errorNs: 0, at }, { node: 1, offsetNs: 90, errorNs: 0, at }]), 90, 'one node drifting counts too');
+  t.equal(clockSkewNs([r(1, 0, 0), r(2, 5, 0), r(1, -4000, 0, 'end'), r(2, -1000, 0, 'end')]), 3000, 'one node paused alone is');
 });
 
 /** A guest whose clock runs offsetNs ahead of the host's; each command takes a few ms each way. */
@@ -45,18 +44,24 @@ function fakeGuest(offsetNs: number): Shell & { offsetNs: number } {
 
 t.test('readClock measures a guest that runs ahead within its error bound', async (t) => {
   const g = fakeGuest(700_000_000);
-  const r = await readClock(g, 1000);
+  const r = await readClock(g, 1000, 'boot');
   t.ok(Math.abs(r.offsetNs - 700_000_000) <= r.errorNs + 1e6, `offset ${r.offsetNs} error ${r.errorNs}`);
 });
 
 t.test('syncClock shifts the guest by the measured offset and reports the residual', async (t) => {
   const g = fakeGuest(-450_000_000);
-  const r = await syncClock(g, 1000);
+  const r = await syncClock(g, 1000, 'boot');
   t.ok(Math.abs(g.offsetNs) < 20_000_000, `guest left ${g.offsetNs} ns off`);
   t.ok(Math.abs(r.offsetNs) < 20_000_000, `reported residual ${r.offsetNs}`);
 });
 
 t.test('a guest that prints no number is an error naming it', async (t) => {
   const g: Shell = { id: 1, name: 'node1', execOrThrow: async () => ({ stdout: 'date: bad\n' }) };
-  await t.rejects(readClock(g, 1000), /node1: date \+%s%N printed "date: bad"/);
+  await t.rejects(readClock(g, 1000, 'boot'), /node1: date \+%s%N printed "date: bad"/);
+});
+
+t.test('syncClock can set a guest to a peer\'s time instead of the host\'s', async (t) => {
+  const g = fakeGuest(0);
+  await syncClock(g, 1000, 'rejoin', -2_000_000_000);
+  t.ok(Math.abs(g.offsetNs + 2_000_000_000) < 20_000_000, `guest left ${g.offsetNs} ns off`);
 });

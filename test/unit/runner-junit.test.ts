@@ -32,3 +32,11 @@ t.test('tally and the final line', async (t) => {
   t.equal(json.cases[4].unexpectedlyPassed, true);
   t.equal(json.failed, 2);
 });
+
+t.test('a known-failure case that could not be carried out is an error, not an expected failure', async (t) => {
+  const stuck: CaseResult = { ...base, name: 'known-stuck', status: 'infra', message: 'infrastructure: node3: QEMU exited', knownFailure: 'bug 1' };
+  t.equal(summaryLine(tally([stuck])), '0 passed, 1 failed, 0 skipped');
+  const xml = junitXml([stuck]);
+  t.match(xml, /errors="1" skipped="0"/);
+  t.match(xml, /<error message="infrastructure: node3: QEMU exited" type="infrastructure">/);
+});
