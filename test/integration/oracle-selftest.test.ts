@@ -7,7 +7,7 @@
  */
 import './guard.ts';
 import t from 'tap';
-import { mkdtempSync, openSync, readFileSync, readSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, openSync, readFileSync, readSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateCase } from '../../harness/case/load.ts';
@@ -22,6 +22,7 @@ import { createMirror, waitMirrors } from '../../harness/mirror/ops.ts';
 import { sharedDisks } from '../../harness/mirror/table.ts';
 import { decodeDiskLog } from '../../harness/oracle/disk-log.ts';
 import { inSync } from '../../harness/oracle/dm-status.ts';
+import { run as runTool } from '../../harness/proc.ts';
 import { newCaseContext } from '../../harness/runner/run-case.ts';
 import { Scope } from '../../harness/scope.ts';
 import { readWriterEvents, startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
@@ -77,6 +78,20 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     ctx.mirrorsLoaded = true;
     await waitMirrors(cluster.nodes, mirrors, 'initial sync', inSync, 120_000);
 
+    // The decoder on the real thing: the log device of a freshly synced mirror, through the CLI.
+    const logFile = cluster.disks.find((d) => d.serial === m.log!.serial)!.file;
+    const logCopy = join(dir, 'log-after-sync.img');
+    await cluster.freeze();
+    try {
+      copyFileSync(logFile, logCopy);
+    } finally {
+      await cluster.thaw();
+    }
+    const decoded = await runTool('./clogtest', ['decode-log', logCopy, '--regions', String(m.regions)], { allowFailure: true, timeoutMs: 60_000 });
+    t.equal(decoded.exitCode, 0, `decode-log exits 0: ${decoded.stderr}`);
+    t.match(decoded.stdout, new RegExp(`^regions: +${m.regions}$`, 'm'), `decode-log: ${decoded.stdout}`);
+    t.match(decoded.stdout, /^dirty: +0$/m);
+
     const stopObserving = startObserving(ctx);
     const run = await startWorkload(ctx, c.steps[0] as Extract<Step, { kind: 'workload' }>);
     await waitWorkloads([run], 60_000);
@@ -94,7 +109,6 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     const acked = readWriterEvents(dir).filter((e) => e.op === 'write');
     t.ok(acked.length > 0, `${acked.length} acknowledged writes`);
     const [leg0, leg1] = m.legs.map((l) => cluster.disks.find((d) => d.serial === l.serial)!.file);
-    const logFile = cluster.disks.find((d) => d.serial === m.log!.serial)!.file;
 
     // Damage a block in a region the log, read while frozen, marks clean.
     await cluster.freeze();

@@ -65,3 +65,16 @@ t.test('syncClock can set a guest to a peer\'s time instead of the host\'s', asy
   await syncClock(g, 1000, 'rejoin', -2_000_000_000);
   t.ok(Math.abs(g.offsetNs + 2_000_000_000) < 20_000_000, `guest left ${g.offsetNs} ns off`);
 });
+
+t.test('a failed probe is dropped; a guest that answers none is an error', async (t) => {
+  const g = fakeGuest(0);
+  const answer = g.execOrThrow;
+  let calls = 0;
+  g.execOrThrow = async (cmd: string) => {
+    if (++calls === 1) throw new Error('node3: `date +%s%N` ended without an exit status (channel closed)');
+    return answer(cmd);
+  };
+  t.ok(Math.abs((await readClock(g, 1000, 'boot')).offsetNs) < 20_000_000);
+  const dead: Shell = { id: 2, name: 'node2', execOrThrow: async () => { throw new Error('node2: ssh lost'); } };
+  await t.rejects(readClock(dead, 1000, 'boot'), /node2: ssh lost/);
+});
