@@ -70,6 +70,8 @@ export interface ClusterOptions {
   seed?: number;
   /** Keep the shared disk files after stop(). */
   keepDisks?: boolean;
+  /** Where the cluster's directory <time>-<name> goes; default runsRoot(). A case puts it in its own. */
+  parentDir?: string;
   /** Bring-up ends once corosync is quorate: cmirrord is not started. */
   noDaemon?: boolean;
   deadlines?: Partial<Deadlines>;
@@ -148,7 +150,7 @@ export class Cluster {
     } else say(`accelerator: ${accel} (asked for)`);
     const warning = tcgTimingWarning(accel, opts);
     if (warning) say(`warning: ${warning}`);
-    const runDir = makeRunDir(opts.name);
+    const runDir = makeRunDir(opts.parentDir ?? runsRoot(), opts.name);
     const cluster = new Cluster(opts, runDir, accel);
     scope.defer(`stop cluster ${opts.name}`, async () => {
       const failures = await cluster.stop();
@@ -437,8 +439,7 @@ function background(cmd: string, logFile: string): string {
   return `{ setsid nohup ${cmd} >> ${shellQuote(logFile)} 2>&1 < /dev/null & }`;
 }
 
-function makeRunDir(name: string): string {
-  const root = runsRoot();
+function makeRunDir(root: string, name: string): string {
   mkdirSync(root, { recursive: true });
   const base = join(root, `${timestamp()}-${name}`);
   for (let i = 0; ; i++) {

@@ -1,6 +1,7 @@
 /** crash, reset, pause, resume, restart-node: faults of the whole guest, through QMP. */
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Fault } from '../case/schema.ts';
 import { corosyncConf } from '../cluster/corosync-conf.ts';
 import type { Node } from '../cluster/node.ts';
 import { InfraError } from '../errors.ts';
@@ -11,52 +12,37 @@ import { createMirror } from '../mirror/ops.ts';
 import { startDaemons } from './daemons.ts';
 import type { FaultImpl } from './types.ts';
 
-export const crash: FaultImpl<'crash'> = {
-  async start(ctx, _f, nodes, step) {
-    await Promise.all(
-      nodes.map(async (n) => {
-        // Marked first: from here on nothing may wait on this node, whatever quit says.
-        ctx.down.add(n.id);
-        // Until QEMU has gone, the guest may still write to the shared disks, and a restart-node
-        // right after would race the old process for its ports and files.
-        if (n.machine) await n.machine.shutdown(step.timeoutMs);
-      }),
-    );
-  },
-};
+/** A fault carried out on every `on:` node at once, its bookkeeping in the context done by act. */
+function onEachNode<K extends Fault['kind']>(act: (ctx: CaseContext, n: Node, timeoutMs: number) => Promise<void>): FaultImpl<K> {
+  return {
+    async start(ctx, _f, nodes, step) {
+      await Promise.all(nodes.map((n) => act(ctx, n, step.timeoutMs)));
+    },
+  };
+}
 
-export const reset: FaultImpl<'reset'> = {
-  async start(ctx, _f, nodes, step) {
-    await Promise.all(
-      nodes.map(async (n) => {
-        ctx.down.add(n.id);
-        await n.qmp.systemReset(step.timeoutMs);
-      }),
-    );
-  },
-};
+export const crash = onEachNode<'crash'>(async (ctx, n, timeoutMs) => {
+  // Marked first: from here on nothing may wait on this node, whatever quit says.
+  ctx.down.add(n.id);
+  // Until QEMU has gone, the guest may still write to the shared disks, and a restart-node
+  // right after would race the old process for its ports and files.
+  if (n.machine) await n.machine.shutdown(timeoutMs);
+});
 
-export const pause: FaultImpl<'pause'> = {
-  async start(ctx, _f, nodes, step) {
-    await Promise.all(
-      nodes.map(async (n) => {
-        ctx.paused.add(n.id);
-        await n.qmp.stop(step.timeoutMs);
-      }),
-    );
-  },
-};
+export const reset = onEachNode<'reset'>(async (ctx, n, timeoutMs) => {
+  ctx.down.add(n.id);
+  await n.qmp.systemReset(timeoutMs);
+});
 
-export const resume: FaultImpl<'resume'> = {
-  async start(ctx, _f, nodes, step) {
-    await Promise.all(
-      nodes.map(async (n) => {
-        await n.qmp.cont(step.timeoutMs);
-        ctx.paused.delete(n.id);
-      }),
-    );
-  },
-};
+export const pause = onEachNode<'pause'>(async (ctx, n, timeoutMs) => {
+  ctx.paused.add(n.id);
+  await n.qmp.stop(timeoutMs);
+});
+
+export const resume = onEachNode<'resume'>(async (ctx, n, timeoutMs) => {
+  await n.qmp.cont(timeoutMs);
+  ctx.paused.delete(n.id);
+});
 
 /**
  * Boots a crashed node again, QEMU and all, with a fresh root overlay as a replaced machine

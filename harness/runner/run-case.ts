@@ -235,19 +235,19 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   let infra: string | undefined;
   try {
     const runId = opts.seed;
-    // The cluster puts its directory under runsRoot(), read from CLOGTEST_RUNS at start: point it into the case's.
-    const savedRuns = process.env.CLOGTEST_RUNS;
-    process.env.CLOGTEST_RUNS = dir;
-    let cluster: Cluster;
-    try {
-      cluster = await Cluster.start(
-        { ...opts.cluster, name: CLUSTER_NAME, nodes: c.topology.nodes, sharedDisks: sharedDisks(c.topology), keepDisks: true, seed: opts.seed, say: opts.say },
-        scope,
-      );
-    } finally {
-      if (savedRuns === undefined) delete process.env.CLOGTEST_RUNS;
-      else process.env.CLOGTEST_RUNS = savedRuns;
-    }
+    const cluster = await Cluster.start(
+      {
+        ...opts.cluster,
+        name: CLUSTER_NAME,
+        nodes: c.topology.nodes,
+        sharedDisks: sharedDisks(c.topology),
+        keepDisks: true,
+        parentDir: dir,
+        seed: opts.seed,
+        say: opts.say,
+      },
+      scope,
+    );
     history.append('info', { what: 'cluster up', dir: cluster.runDir, timings: cluster.timings });
     const live = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say });
     scope.defer('collect case artifacts', () => collectArtifacts(live));

@@ -62,13 +62,11 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
   const kernel = await ensureKernel({ kernelImage: process.env.CLOGTEST_KERNEL_IMAGE || undefined });
   const image = await ensureImage();
   const dir = mkdtempSync(join(tmpdir(), 'clogtest-selftest-'));
-  const savedRuns = process.env.CLOGTEST_RUNS;
-  process.env.CLOGTEST_RUNS = dir;
   const scope = new Scope((l) => t.comment(l));
   const seed = 4242;
   try {
     const cluster = await Cluster.start(
-      { name: 'self', nodes: 2, sharedDisks: sharedDisks(c.topology), bzImage: kernel.bzImage, rootImage: image.rootImage, sshKey: image.sshKey, seed, say: (l) => t.comment(l) },
+      { name: 'self', nodes: 2, parentDir: dir, sharedDisks: sharedDisks(c.topology), bzImage: kernel.bzImage, rootImage: image.rootImage, sshKey: image.sshKey, seed, say: (l) => t.comment(l) },
       scope,
     );
     const ctx = newCaseContext({ case: c, seed, runId: seed, cluster, dir, history: new History(join(dir, 'history.jsonl')), say: (l) => t.comment(l) });
@@ -142,8 +140,6 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     t.match(nlw.detail, `block ${target.block} (offset ${target.offset})`);
     t.equal((await CHECK_REGISTRY['clean-implies-equal'](ctx)).valid, true, 'both legs zeroed alike: equal again');
   } finally {
-    if (savedRuns === undefined) delete process.env.CLOGTEST_RUNS;
-    else process.env.CLOGTEST_RUNS = savedRuns;
     const failures = await scope.close();
     t.same(failures, [], 'tear-down');
   }
