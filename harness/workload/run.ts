@@ -56,6 +56,8 @@ export function clogwriteCommand(o: {
   regionSize: number;
   seqStart: number;
   read: boolean;
+  /** A writer's share of the blocks: those whose index mod `of` is `index` (readers read any). */
+  slot?: { index: number; of: number };
   count?: number;
   durationMs?: number;
   errLog: string;
@@ -63,7 +65,8 @@ export function clogwriteCommand(o: {
   const args = [
     'python3', GUEST_CLOGWRITE, '--dev', o.dev, '--node', `${o.node}`, '--run-id', `${o.runId}`,
     '--block-size', `${o.blockSize}`, '--regions', listSpec(o.regions), '--region-size', `${o.regionSize}`,
-    '--random', '--count', `${o.count ?? UNBOUNDED}`, ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
+    '--random', ...(o.slot ? ['--slot', `${o.slot.index}/${o.slot.of}`] : []), '--count', `${o.count ?? UNBOUNDED}`,
+    ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
   ];
   const timeout = o.durationMs === undefined ? '' : `timeout ${(o.durationMs / 1000).toFixed(3)} `;
   return `${timeout}${args.map(shellQuote).join(' ')} 2>>${shellQuote(o.errLog)}`;
@@ -84,13 +87,19 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
   const script = readFileSync(CLOGWRITE);
   const run: WorkloadRun = { name: w.name, workload: w, procs: [] };
   await Promise.all(
-    nodes.map(async (node) => {
+    nodes.map(async (node, pos) => {
       await node.execOrThrow(`mkdir -p /run/clogtest ${GUEST_LOG_DIR}`, { timeoutMs: step.timeoutMs });
       await node.ssh.upload(script, GUEST_CLOGWRITE, { mode: '755', timeoutMs: step.timeoutMs });
       const regions = assigned.get(node.id)!;
       const jobs = [
-        ...Array.from({ length: w.writers }, (_, k) => ({ label: `w${k}`, read: false, seqStart: k * SEQ_STRIDE + 1 })),
-        ...(w.readers ? [{ label: 'r', read: true, seqStart: 1 }] : []),
+        // Every writer of the workload, on any node, writes its own blocks (see --slot in clogwrite.py).
+        ...Array.from({ length: w.writers }, (_, k) => ({
+          label: `w${k}`,
+          read: false,
+          seqStart: k * SEQ_STRIDE + 1,
+          slot: { index: pos * w.writers + k, of: nodes.length * w.writers },
+        })),
+        ...(w.readers ? [{ label: 'r', read: true, seqStart: 1, slot: undefined }] : []),
       ];
       for (const job of jobs) {
         const base = `${w.name}-${node.name}-${job.label}`;
@@ -104,6 +113,7 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
           regionSize: ctx.case.topology.regionSize,
           seqStart: job.seqStart,
           read: job.read,
+          ...(job.slot ? { slot: job.slot } : {}),
           count: w.count,
           durationMs: w.durationMs,
           errLog,

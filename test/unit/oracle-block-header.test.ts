@@ -103,6 +103,13 @@ t.test('clogwrite.py writes exactly what encodeBlock does, and reads it back', a
   t.equal(events.filter((e) => e.op === 'write-start').length, 4, 'every write logged before it is issued');
   t.ok(acks.every((e) => e.t >= e.start!), 'ack time after issue time');
 
+  const sliced = join(dir, 'slot.jsonl');
+  await run('python3', [...py, '--blocks', '0-11', '--slot', '1/3', '--random', '--count', '40', '--log', sliced, '--no-direct'], { timeoutMs: 30_000 });
+  const slotBlocks = new Set(parseWriterLog(await readFile(sliced, 'utf8'), sliced).map((e) => e.block));
+  t.same([...slotBlocks].sort((a, b) => a - b), [1, 4, 7, 10], 'a writer with --slot 1/3 touches only its own blocks');
+  const bad = await run('python3', [...py, '--blocks', '0-3', '--slot', '3/3', '--log', '-', '--no-direct'], { timeoutMs: 30_000, allowFailure: true });
+  t.match(bad.stderr, /--slot K\/S needs 0 <= K < S/);
+
   const torn = Buffer.concat([encodeBlock({ node: 1, seq: 1, offset: 6 * size, runId: 4242 }, size).subarray(0, 1024), Buffer.alloc(1024, 1)]);
   torn.copy(img, 6 * size);
   await writeFile(dev, img);

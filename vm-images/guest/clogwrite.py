@@ -116,7 +116,8 @@ def main(argv):
     p.add_argument("--region-size", type=int, help="region size in bytes")
     p.add_argument("--count", type=int, help="operations to do (default: one per listed block)")
     p.add_argument("--seq-start", type=int, default=1, help="first sequence number; must not repeat within a run")
-    p.add_argument("--random", action="store_true", help="pick blocks at random (seeded by run id and node)")
+    p.add_argument("--random", action="store_true", help="pick blocks at random (seeded by run id, node and slot)")
+    p.add_argument("--slot", default="0/1", help="K/S: only blocks whose index mod S is K (default 0/1: all)")
     p.add_argument("--read", action="store_true", help="read blocks instead of writing them")
     p.add_argument("--log", required=True, help='JSON-lines log, "-" for stdout')
     p.add_argument("--no-direct", action="store_true", help="no O_DIRECT (for files on tmpfs in tests)")
@@ -132,10 +133,20 @@ def main(argv):
         blocks = [r * per + i for r in parse_list(a.regions) for i in range(per)]
     else:
         blocks = parse_list(a.blocks)
+    # Concurrent writers get disjoint blocks: nothing orders two writes in flight to one block, so they
+    # may land in a different order on each mirror leg, and the legs would differ through no fault of
+    # the log. Regions stay shared, which is what contends in the log.
+    try:
+        slot, slots = (int(x) for x in a.slot.split("/"))
+    except ValueError:
+        p.error("--slot must be K/S, e.g. 1/4")
+    if not 0 <= slot < slots:
+        p.error("--slot K/S needs 0 <= K < S")
+    blocks = [b for b in blocks if b % slots == slot]
     if not blocks:
         p.error("no blocks to operate on")
     count = len(blocks) if a.count is None else a.count
-    rng = random.Random(a.run_id * 65536 + a.node)
+    rng = random.Random((a.run_id * 65536 + a.node) * 1024 + slot)
 
     flags = (os.O_RDONLY if a.read else os.O_RDWR | os.O_DSYNC) | (0 if a.no_direct else os.O_DIRECT)
     fd = os.open(a.dev, flags)
