@@ -24,6 +24,12 @@ export interface ConnectOptions extends SshTarget {
   abortIf?: () => string | undefined;
 }
 
+/** What the channel's exit-status or exit-signal said, if it came. */
+interface ChannelExit {
+  code?: number;
+  signal?: string;
+}
+
 export interface ExecOptions {
   timeoutMs?: number;
   /** Written to the command's stdin, which is then closed. */
@@ -131,24 +137,36 @@ export class Ssh {
     return this.closedReason === undefined;
   }
 
-  private channel(cmd: string): Promise<ClientChannel> {
+  /**
+   * Opens an exec channel. Its exit is recorded from inside ssh2's callback, before anything is awaited:
+   * a short command's exit-status can arrive in the same packet run as the exec's reply, and ssh2 emits
+   * 'exit' while still parsing it, so a listener attached after an await misses it (seen under TCG load
+   * as "ended without an exit status" for `date` and `dmsetup suspend`).
+   */
+  private channel(cmd: string): Promise<{ ch: ClientChannel; exit: ChannelExit }> {
     if (this.closedReason) return Promise.reject(new InfraError(`${this.label}: cannot run \`${cmd}\`: ${this.closedReason}`));
     return new Promise((resolve, reject) => {
       this.client.exec(cmd, (err, ch) => {
-        if (err) reject(new InfraError(`${this.label}: cannot run \`${cmd}\`: ${err.message}`));
-        else resolve(ch);
+        if (err) {
+          reject(new InfraError(`${this.label}: cannot run \`${cmd}\`: ${err.message}`));
+          return;
+        }
+        const exit: ChannelExit = {};
+        ch.on('exit', (c: number | null, sig?: string) => {
+          if (typeof c === 'number') exit.code = c;
+          if (sig) exit.signal = sig;
+        });
+        resolve({ ch, exit });
       });
     });
   }
 
   private async execRaw(cmd: string, opts: ExecOptions): Promise<{ code: number; signal?: string; stdout: Buffer; stderr: Buffer }> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    const ch = await this.channel(cmd);
+    const { ch, exit } = await this.channel(cmd);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      let code: number | undefined;
-      let signal: string | undefined;
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -156,12 +174,9 @@ export class Ssh {
       }, timeoutMs);
       ch.on('data', (d: Buffer) => out.push(d));
       ch.stderr.on('data', (d: Buffer) => err.push(d));
-      ch.on('exit', (c: number | null, sig?: string) => {
-        if (typeof c === 'number') code = c;
-        if (sig) signal = sig;
-      });
       ch.on('close', () => {
         clearTimeout(timer);
+        const { code, signal } = exit;
         const stderr = Buffer.concat(err);
         if (timedOut) {
           const seen = lastLines(stderr.toString('utf8'), 3) || lastLines(Buffer.concat(out).toString('utf8'), 3) || 'no output';
@@ -207,16 +222,12 @@ export class Ssh {
 
   /** Starts a long-running command, appending its stdout and stderr to logFile until it ends or stop(). */
   async stream(cmd: string, logFile: string): Promise<RemoteStream> {
-    const ch = await this.channel(cmd);
+    const { ch, exit } = await this.channel(cmd);
     const log = createWriteStream(logFile, { flags: 'a' });
     ch.pipe(log, { end: false });
     ch.stderr.pipe(log, { end: false });
-    let code: number | null = null;
-    ch.on('exit', (c: number | null) => {
-      if (typeof c === 'number') code = c;
-    });
     const done = new Promise<number | null>((resolve) => {
-      ch.on('close', () => log.end(() => resolve(code)));
+      ch.on('close', () => log.end(() => resolve(exit.code ?? null)));
     });
     ch.end();
     return { done, stop: () => ch.close() };
