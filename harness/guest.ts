@@ -40,9 +40,10 @@ export function kernelCommandLine(node: number, extra: readonly string[] = []): 
     'rootfstype=ext4',
     `init=${GUEST_INIT}`,
     'panic=-1',
-    // Under TCG the clocksource watchdog sees jiffies lag and declares the TSC unstable; the guest then
-    // keeps time with refined-jiffies, which loses ticks: its wall clock ran 20 % slow, seconds apart
-    // from the other guests' within a case. QEMU's TSC follows the host's, so it is kept.
+    // Under TCG a busy host makes the clocksource watchdog misjudge the TSC and switch the guest to a
+    // clock that loses ticks (seen: wall clocks 20 % slow, seconds apart between guests). QEMU's TSC
+    // follows the host's, so it is kept; kernel-patches/config/clogtest.config adds the HPET it is
+    // calibrated against.
     'tsc=reliable',
     `clogtest.node=${node}`,
     `clogtest.hostname=node${node}`,

@@ -1,14 +1,13 @@
 /** no-lost-writes, no-stale-reads and dirty-before-write: the writers' and readers' logs against the disks. */
 import { readFile } from 'node:fs/promises';
+import { clockSkewNs, GUEST_CLOCKS_EVENT } from '../cluster/clock.ts';
 import { checkDirtyBeforeWrite, inFlightAt } from '../oracle/checks/dirty-before-write.ts';
 import { checkNoLostWrites } from '../oracle/checks/no-lost-writes.ts';
 import { checkNoStaleReads } from '../oracle/checks/no-stale-reads.ts';
 import type { Verdict } from '../oracle/verdict.ts';
 import type { ReadEvent, WriteEvent } from '../oracle/writer-log.ts';
-import type { CaseContext } from '../runner/context.ts';
+import { liveNodes, type CaseContext } from '../runner/context.ts';
 import { readWriterEvents } from '../workload/run.ts';
-import { clockSkewNs, GUEST_CLOCKS_EVENT } from '../cluster/clock.ts';
-import { liveNodes } from '../runner/context.ts';
 import { frozen, legInputs, waitInSync } from './common.ts';
 
 /**

@@ -22,10 +22,9 @@ export function caseTitle(r: Pick<CaseResult, 'name' | 'iteration'>): string {
  */
 export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): string {
   const count = (f: (r: CaseResult) => boolean) => results.filter(f).length;
-  const expected = isExpectedFailure;
-  const failures = count((r) => r.status === 'failed' && !expected(r));
-  const errors = count((r) => r.status === 'infra' && !expected(r));
-  const skipped = count(expected);
+  const failures = count((r) => r.status === 'failed' && !isExpectedFailure(r));
+  const errors = count((r) => r.status === 'infra');
+  const skipped = count(isExpectedFailure);
   const time = (ms: number) => (ms / 1000).toFixed(3);
   const total = results.reduce((a, r) => a + r.durationMs, 0);
   const cases = results.map((r) => {
@@ -33,7 +32,7 @@ export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): st
     const msg = xmlEscape(r.message ?? '');
     const first = xmlEscape((r.message ?? '').split('\n')[0] ?? '');
     let body = '';
-    if (expected(r)) body = `\n    <skipped message="known failure: ${xmlEscape(r.knownFailure!)}">${msg}</skipped>`;
+    if (isExpectedFailure(r)) body = `\n    <skipped message="known failure: ${xmlEscape(r.knownFailure!)}">${msg}</skipped>`;
     else if (r.status === 'failed') body = `\n    <failure message="${first}" type="check-failed">${msg}</failure>`;
     else if (r.status === 'infra') body = `\n    <error message="${first}" type="infrastructure">${msg}</error>`;
     const props = `\n    <system-out>seed ${r.seed}; case dir ${xmlEscape(r.dir)}</system-out>`;

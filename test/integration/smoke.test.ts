@@ -19,8 +19,9 @@ function clogtest(args: string[]) {
 
 /**
  * The smoke subset the issue names. The two known failures are real bugs of the stack (their YAML
- * explains them) and fail every time: they must come out as expected failures (TAP todo, JUnit
- * skipped) for the invariant the YAML names, and the run still exits 0.
+ * explains them): daemon-kill-and-restart fails every time and must come out as an expected failure
+ * (TAP todo, JUnit skipped) for the invariant its YAML names; node-crash-during-writes fails in some
+ * runs only, so either documented outcome is accepted. The run exits 0 either way.
  */
 const SMOKE = [
   { name: 'healthy-sync', line: /^1 passed, 0 failed, 0 skipped$/, junit: 'failures="0" errors="0" skipped="0"', fails: undefined },
