@@ -6,13 +6,13 @@
  */
 import '../integration/guard.ts';
 import t from 'tap';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureImage } from '../../harness/image/index.ts';
 import { debianLvm2Source } from '../../harness/image/lvm2-source.ts';
 import { repoRoot } from '../../harness/paths.ts';
 import { run } from '../../harness/proc.ts';
+import { tempDir } from '../temp-dir.ts';
 
 t.setTimeout(60 * 60_000);
 
@@ -34,9 +34,8 @@ async function commit(repo: string, message: string): Promise<string> {
 
 t.test('git bisect run names the commit that stops cmirrord writing the log on flush', async (t) => {
   await ensureImage();
-  const repo = mkdtempSync(join(tmpdir(), 'clogtest-lvm2-'));
-  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
-  const log = join(repo, '..', `${repo.split('/').pop()}.log`);
+  const repo = tempDir(t, 'clogtest-lvm2-');
+  const log = join(tempDir(t, 'clogtest-lvm2-fetch-'), 'fetch.log');
   await (await debianLvm2Source(() => {})).copyTo(repo, log);
   await git(repo, 'init', '-q');
   const good = await commit(repo, 'lvm2 as Debian ships it');

@@ -4,14 +4,14 @@
  */
 import './guard.ts';
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Node } from '../../harness/cluster/node.ts';
 import { freePorts } from '../../harness/cluster/ports.ts';
 import { ensureImage, planImage } from '../../harness/image/index.ts';
 import { ensureKernel, planKernel } from '../../harness/kernel/index.ts';
 import { chooseAccel, Machine } from '../../harness/vm/machine.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const BOOT_DEADLINE_MS = 120_000;
 t.setTimeout(20 * 60_000);
@@ -22,7 +22,7 @@ t.test('the built kernel boots the built image and has dm-log-userspace', async 
   t.equal((await planKernel()).key, kernel.key, 'the key --print-key gives is the one the build used');
   t.equal((await planImage()).key, image.key, 'the image key --print-key gives is the one the build used');
   const { release } = JSON.parse(readFileSync(join(kernel.dir, 'metadata.json'), 'utf8')) as { release: string };
-  const dir = mkdtempSync(join(tmpdir(), 'clogtest-boot-'));
+  const dir = tempDir(t, 'clogtest-boot-', { keepOnFailure: true });
   const [ssh] = await freePorts('tcp', 1);
   const [cluster, hub] = await freePorts('udp', 2);
   const { accel } = await chooseAccel();
@@ -46,7 +46,6 @@ t.test('the built kernel boots the built image and has dm-log-userspace', async 
   } finally {
     node.closeSsh();
     await machine.shutdown();
-    rmSync(dir, { recursive: true, force: true });
   }
   t.ok(machine.hasExited(), 'QEMU is gone');
 });

@@ -7,8 +7,7 @@
  */
 import './guard.ts';
 import t from 'tap';
-import { copyFileSync, mkdtempSync, openSync, readFileSync, readSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, openSync, readFileSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateCase } from '../../harness/case/load.ts';
 import type { Step } from '../../harness/case/schema.ts';
@@ -26,6 +25,7 @@ import { run as runTool } from '../../harness/proc.ts';
 import { newCaseContext } from '../../harness/runner/run-case.ts';
 import { Scope } from '../../harness/scope.ts';
 import { readWriterEvents, startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
+import { tempDir } from '../temp-dir.ts';
 
 t.setTimeout(10 * 60_000);
 
@@ -61,7 +61,7 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
   const c = v.case;
   const kernel = await ensureKernel({ kernelImage: process.env.CLOGTEST_KERNEL_IMAGE || undefined });
   const image = await ensureImage();
-  const dir = mkdtempSync(join(tmpdir(), 'clogtest-selftest-'));
+  const dir = tempDir(t, 'clogtest-selftest-', { keepOnFailure: true });
   const scope = new Scope((l) => t.comment(l));
   const seed = 4242;
   try {

@@ -5,10 +5,10 @@
  */
 import './guard.ts';
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../harness/proc.ts';
+import { tempDir } from '../temp-dir.ts';
 
 t.setTimeout(30 * 60_000);
 
@@ -32,7 +32,7 @@ const SMOKE = [
 
 for (const { name, line, junit: counts, fails } of SMOKE) {
   t.test(`clogtest run cases/${name}.yaml`, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'clogtest-smoke-'));
+    const dir = tempDir(t, 'clogtest-smoke-', { keepOnFailure: true });
     const junit = join(dir, 'out.xml');
     const r = await clogtest(['run', `cases/${name}.yaml`, '--junit', junit]);
     const lines = r.stdout.trim().split('\n');

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filterCases, findCaseFiles, parseShard, repeat, shard } from '../../harness/case/select.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const cases = Array.from({ length: 11 }, (_, i) => ({
   file: `cases/c${String((i * 7) % 11).padStart(2, '0')}.yaml`,
@@ -51,8 +51,7 @@ t.test('--repeat runs each case N times in a row', async (t) => {
 });
 
 t.test('directories stand for their yaml files, sorted', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clogtest-cases-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'clogtest-cases-');
   writeFileSync(join(dir, 'b.yaml'), '');
   writeFileSync(join(dir, 'a.yml'), '');
   writeFileSync(join(dir, 'notes.txt'), '');

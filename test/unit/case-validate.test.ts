@@ -1,12 +1,11 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../harness/paths.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'clogtest-validate-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir(t, 'clogtest-validate-');
 const good = join(dir, 'good.yaml');
 const bad = join(dir, 'bad.yaml');
 writeFileSync(good, 'name: good\nsteps:\n  - mirror: create\n  - wait: {sync: complete}\n');

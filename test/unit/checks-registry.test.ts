@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKS } from '../../harness/case/schema.ts';
 import { CHECK_REGISTRY } from '../../harness/checks/index.ts';
@@ -8,6 +7,7 @@ import { emptyObservations, type FrozenSample } from '../../harness/checks/obser
 import { History } from '../../harness/history.ts';
 import type { CaseContext } from '../../harness/runner/context.ts';
 import { makeImage, makeLog } from '../fixtures/oracle/build.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const B = 4096;
 const RUN = 7;
@@ -18,7 +18,7 @@ t.test('every check name has an entry', async (t) => {
 
 /** The host-side part of a case: a case directory with writer logs and history, no cluster. */
 function fakeCase(events: object[], extra: Partial<CaseContext> = {}): CaseContext {
-  const dir = mkdtempSync(join(tmpdir(), 'clogtest-checks-'));
+  const dir = tempDir(t, 'clogtest-checks-');
   mkdirSync(join(dir, 'writes'));
   writeFileSync(join(dir, 'writes', 'w-node1-w0.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const history = new History(join(dir, 'history.jsonl'));

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkKeptCase, keptCaseDirs } from '../../harness/commands/check.ts';
 import { makeImage, makeLog } from '../fixtures/oracle/build.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const B = 4096;
 const RUN = 7;
@@ -30,7 +30,7 @@ function keptCase(root: string, name: string, leg1: Buffer): string {
 }
 
 t.test('a kept passing case: every host-side check holds', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'clogtest-check-'));
+  const root = tempDir(t, 'clogtest-check-');
   const dir = keptCase(root, 'good', makeImage(16, B, [{ block: 9, node: 1, seq: 44, runId: RUN }]));
   const vs = await checkKeptCase(dir);
   t.same(vs.map((v) => [v.check, v.verdict.valid]), [['clean-implies-equal', true], ['no-lost-writes', true], ['legs-converge', true]], JSON.stringify(vs.map((v) => v.verdict.detail)));
@@ -39,7 +39,7 @@ t.test('a kept passing case: every host-side check holds', async (t) => {
 });
 
 t.test('a kept case whose leg lost a write: every host-side check names the block', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'clogtest-check-'));
+  const root = tempDir(t, 'clogtest-check-');
   const vs = await checkKeptCase(keptCase(root, 'bad', makeImage(16, B, [])));
   for (const { check, verdict } of vs) {
     t.equal(verdict.valid, false, `${check}: ${verdict.detail}`);
@@ -48,5 +48,5 @@ t.test('a kept case whose leg lost a write: every host-side check names the bloc
 });
 
 t.test('a directory without kept cases is an input error', async (t) => {
-  t.throws(() => keptCaseDirs(mkdtempSync(join(tmpdir(), 'clogtest-check-'))), /no case directory/);
+  t.throws(() => keptCaseDirs(tempDir(t, 'clogtest-check-')), /no case directory/);
 });

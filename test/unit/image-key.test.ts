@@ -1,6 +1,5 @@
 import t from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cmirrordKey, CONFIGURE_FLAGS } from '../../harness/image/cmirrord.ts';
 import { imageKey } from '../../harness/image/build.ts';
@@ -8,8 +7,9 @@ import { parsePackages, recipeParts } from '../../harness/image/recipe.ts';
 import { rootfsKey } from '../../harness/image/rootfs.ts';
 import { parseShowsrc } from '../../harness/image/lvm2-source.ts';
 import type { PatchRef } from '../../harness/patch.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'clogtest-image-key-'));
+const dir = tempDir(t, 'clogtest-image-key-');
 
 function patchFile(name: string, body: string): PatchRef {
   const file = join(dir, name);

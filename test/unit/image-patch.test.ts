@@ -1,13 +1,13 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../harness/errors.ts';
 import { CacheEntry } from '../../harness/cache.ts';
 import { CONFIGURE_FLAGS, ensureCmirrord, type CmirrordPlan } from '../../harness/image/cmirrord.ts';
 import type { Lvm2Source } from '../../harness/image/lvm2-source.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'clogtest-image-patch-'));
+const dir = tempDir(t, 'clogtest-image-patch-');
 process.env.CLOGTEST_CACHE = join(dir, 'cache');
 
 const ORIGINAL = 'int main(void)\n{\n\tLOG_PRINT("Starting cmirrord:");\n\treturn 0;\n}\n';

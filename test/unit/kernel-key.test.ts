@@ -1,10 +1,10 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelKey, type KernelInputs } from '../../harness/kernel/build.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'kkey-'));
+const dir = tempDir(t, 'kkey-');
 const patch = join(dir, 'a.patch');
 const frag = join(dir, 'a.config');
 writeFileSync(patch, 'diff --git a/x b/x\n');

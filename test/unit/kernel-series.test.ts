@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandLinePatches, loadSeries, parseSeries } from '../../harness/kernel/series.ts';
 import { InputError } from '../../harness/errors.ts';
+import { tempDir } from '../temp-dir.ts';
 
 t.test('series: comments, blank lines, -pN, order kept', async (t) => {
   const refs = parseSeries('# header\n\nfirst.patch\n  second.patch -p0  # trailing comment\n', '/k/series');
@@ -21,7 +21,7 @@ t.test('series: unknown option names file and line', async (t) => {
 });
 
 t.test('series: a listed patch that does not exist is an input error', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'series-'));
+  const dir = tempDir(t, 'series-');
   writeFileSync(join(dir, 'series'), '# c\nmissing.patch\n');
   t.throws(() => loadSeries(join(dir, 'series')), new InputError(`${dir}/series:2: patch ${dir}/missing.patch does not exist`));
 });

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeBlock, describeBlock, encodeBlock } from '../../harness/oracle/block-header.ts';
 import { parseWriterLog, type WriteEvent } from '../../harness/oracle/writer-log.ts';
 import { run } from '../../harness/proc.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const B = 4096;
 const id = { node: 2, seq: 44, offset: 8933376, runId: 7 };
@@ -72,8 +72,7 @@ t.test('block size must be whole sectors', async (t) => {
 });
 
 t.test('clogwrite.py writes exactly what encodeBlock does, and reads it back', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'clogwrite-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'clogwrite-');
   const dev = join(dir, 'dev.img');
   const log = join(dir, 'writes.jsonl');
   const size = 2048;

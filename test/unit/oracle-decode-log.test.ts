@@ -1,15 +1,14 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../harness/proc.ts';
 import { makeLog } from '../fixtures/oracle/build.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const clogtest = (...args: string[]) => run('./clogtest', ['decode-log', ...args], { allowFailure: true, timeoutMs: 30_000 });
 
 t.test('clogtest decode-log', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'decode-log-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'decode-log-');
   const good = join(dir, 'log.img');
   const dirty = new Set([0, 1, 2, 3, 16]);
   // A 1 MiB device as the harness makes it: the log's bytes, then zeros.

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareLegs, describeRegionDiff } from '../../harness/oracle/legs.ts';
 import { makeImage } from '../fixtures/oracle/build.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const B = 4096;
 const REGION = 8 * B;
@@ -18,8 +18,7 @@ t.test('identical legs have no differing regions', async (t) => {
 });
 
 t.test('differing blocks are located and decoded per leg, read from files at an offset', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'legs-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'legs-');
   const leg0 = makeImage(32, B, [{ block: 17, node: 2, seq: 44, runId: run }]);
   const leg1 = makeImage(32, B, [
     { block: 17, node: 3, seq: 45, runId: run },

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyPatch, describePatchFailure } from '../../harness/patch.ts';
+import { tempDir } from '../temp-dir.ts';
 
 function tree(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'patch-'));
+  const dir = tempDir(t, 'patch-');
   mkdirSync(join(dir, 'src'));
   writeFileSync(join(dir, 'src', 'f.c'), 'one\ntwo\nthree\n');
   return dir;

@@ -1,16 +1,15 @@
 import t, { type Test } from 'tap';
 import { createServer, type Server, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Qmp } from '../../harness/vm/qmp.ts';
+import { tempDir } from '../temp-dir.ts';
 
 /** A fake QEMU monitor: greets, then answers each command through reply(). */
 function fakeQemu(
   t: Test,
   reply: (cmd: { execute: string; id?: string; arguments?: unknown }, sock: Socket) => void,
 ): Promise<{ path: string; seen: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'qmp-test-'));
+  const dir = tempDir(t, 'qmp-test-');
   const path = join(dir, 'qmp.sock');
   const seen: string[] = [];
   const server: Server = createServer((sock) => {
@@ -27,10 +26,7 @@ function fakeQemu(
       }
     });
   });
-  t.teardown(() => {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => server.close());
   return new Promise((resolve) => server.listen(path, () => resolve({ path, seen })));
 }
 

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { junitXml } from '../../harness/report/junit.ts';
 import { asCaseResults, mergeSummaries, parseSummary, type Summary, type SummaryCase } from '../../harness/report/merge.ts';
 import { repoRoot } from '../../harness/paths.ts';
+import { tempDir } from '../temp-dir.ts';
 
 function kase(name: string, status: SummaryCase['status'], knownFailure: string | null = null): SummaryCase {
   return { name, file: `cases/${name}.yaml`, iteration: 1, seed: 7, status, knownFailure, durationMs: 1000, dir: `runs/x/${name}`, message: status === 'passed' ? null : `${name} went wrong` };
@@ -30,7 +30,7 @@ t.test('input that is not a summary is refused with the file name', async (t) =>
 });
 
 t.test('clogtest merge-results writes JSON and JUnit and ends with the counts', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'merge-'));
+  const dir = tempDir(t, 'merge-');
   writeFileSync(join(dir, '1.json'), JSON.stringify(shard1));
   writeFileSync(join(dir, '2.json'), JSON.stringify(shard2));
   const r = spawnSync(join(repoRoot, 'clogtest'), ['merge-results', '--json', join(dir, 'm.json'), '--junit', join(dir, 'm.xml'), join(dir, '1.json'), join(dir, '2.json')], { encoding: 'utf8' });

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { History } from '../../harness/history.ts';
+import { tempDir } from '../temp-dir.ts';
 
 t.test('append-only JSON lines with time since start', async (t) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'hist-')), 'history.jsonl');
+  const file = join(tempDir(t, 'hist-'), 'history.jsonl');
   let now = Date.parse('2026-01-01T00:00:00Z');
   const h = new History(file, () => now);
   now += 1500;

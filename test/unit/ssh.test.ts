@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { connectWithRetry } from '../../harness/remote/ssh.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const { Server, utils } = ssh2;
 const hostKey = utils.generateKeyPairSync('ed25519').private;
@@ -75,8 +75,7 @@ t.test('exec, execOrThrow, upload, download, stream', async (t) => {
 
   await ssh.upload(Buffer.from('conf\n'), '/etc/x.conf');
   t.equal(guest.files.get('/etc/x.conf')?.toString(), 'conf\n');
-  const dir = mkdtempSync(join(tmpdir(), 'ssh-test-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'ssh-test-');
   writeFileSync(join(dir, 'local'), Buffer.from([0, 1, 2, 255]));
   await ssh.upload(join(dir, 'local'), '/bin.dat');
   await ssh.download('/bin.dat', join(dir, 'back'));
