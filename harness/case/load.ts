@@ -99,7 +99,7 @@ const FAULT_PARAMS: Record<FaultKind, { allowed: readonly string[]; required: re
 /** Larger network or leg delays only stall everything; a bare number here is seconds, so this also catches `delay: 200`. */
 const MAX_DELAY_MS = 10_000;
 const MAX_WRITERS = 16;
-const WAIT_CONDITIONS = '"workloads done", "workload NAME done", "resyncing", "degraded" or "members agree"';
+const WAIT_CONDITIONS = '"workloads done", "workload NAME done", "resyncing", "degraded", "members agree" or "slow leg busy"';
 
 export type Validation = { ok: true; case: Case } | { ok: false; errors: string[] };
 
@@ -463,8 +463,12 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
   if (items.length === 0) return r.err(v.at, 'steps must list at least one step');
   const workloads = new Map<string, number>();
   let scheduleLine: number | undefined;
+  let slowLeg = false;
   const steps: Array<Step | undefined> = items.map((item, i) => {
     const step = readStep(r, item, b, i + 1, workloads);
+    if (step?.kind === 'fault' && step.fault.kind === 'slow-leg') slowLeg = true;
+    if (step?.kind === 'wait' && step.wait.kind === 'until' && step.wait.condition.kind === 'slow-leg-busy' && !slowLeg)
+      return r.err(item.at, 'wait until "slow leg busy" needs a slow-leg fault in an earlier step');
     if (step?.kind === 'schedule') {
       if (!scheduled) return r.err(item.at, '"schedule: run" needs a schedule: block at the top of the case');
       if (scheduleLine !== undefined) return r.err(item.at, `"schedule: run" appears twice (first on line ${scheduleLine})`);
@@ -589,6 +593,7 @@ function parseCondition(text: string): WaitCondition | undefined {
   if (text === 'resyncing') return { kind: 'resyncing' };
   if (text === 'degraded') return { kind: 'degraded' };
   if (text === 'members agree') return { kind: 'members-agree' };
+  if (text === 'slow leg busy') return { kind: 'slow-leg-busy' };
   const m = /^workload (\S+) done$/.exec(text);
   return m ? { kind: 'workload-done', name: m[1]! } : undefined;
 }

@@ -174,7 +174,12 @@ export type WaitCondition =
   /** Some node reports a leg or the log as D (failed) in `dmsetup status`. */
   | { kind: 'degraded' }
   /** Corosync membership on every node in `on:` lists exactly the nodes that are up. */
-  | { kind: 'members-agree' };
+  | { kind: 'members-agree' }
+  /**
+   * Every node in `on:` holds a write in a leg that slow-leg slowed (its in-flight write count is
+   * above zero): the moment a crash leaves that write on one leg and not the other.
+   */
+  | { kind: 'slow-leg-busy' };
 
 export type Wait =
   /** Every node in `on:` reports SYNCED == REGIONS for every mirror. */

@@ -3,9 +3,10 @@
  * log is swapped for dm-error or dm-delay on the `on:` nodes only, the way lvm2's tests fail a PV.
  */
 import type { Node } from '../cluster/node.ts';
+import { poll } from '../cluster/poll.ts';
 import { InfraError } from '../errors.ts';
-import { swapLayer } from '../mirror/ops.ts';
-import { delayTable, errorTable, layerSectors, layerTable, type MirrorLayout } from '../mirror/table.ts';
+import { DMSETUP_TIMEOUT_MS, swapLayer } from '../mirror/ops.ts';
+import { delayTable, errorTable, layerSectors, layerTable, mapperPath, type MirrorLayout } from '../mirror/table.ts';
 import type { CaseContext } from '../runner/context.ts';
 import type { FaultImpl } from './types.ts';
 
@@ -34,7 +35,7 @@ async function swap(ctx: CaseContext, nodes: Node[], dm: string, table: string, 
       await swapLayer(n, dm, table, timeoutMs);
       const key = `${n.id}/${dm}`;
       if (table === healthy) ctx.swapped.delete(key);
-      else ctx.swapped.set(key, { node: n.id, dm, healthy });
+      else ctx.swapped.set(key, { node: n.id, dm, healthy, table });
     }),
   );
 }
@@ -94,3 +95,30 @@ export const restoreLog: FaultImpl<'restore-log'> = {
     }
   },
 };
+
+/** Writes in flight from a `/sys/block/DEV/inflight` line ("READS WRITES"). */
+export function inflightWrites(line: string): number {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
+  if (!m) throw new InfraError(`unexpected /sys/block/*/inflight line: ${JSON.stringify(line)}`);
+  return Number(m[2]);
+}
+
+const SLOW_LEG_POLL_MS = 100;
+
+/**
+ * Waits until every node in `nodes` holds a write in a leg slow-leg slowed on it. The in-flight
+ * count of the dm-delay device is the write dm-mirror has sent to that leg and not yet had back.
+ */
+export async function waitSlowLegBusy(ctx: CaseContext, nodes: Node[], timeoutMs: number): Promise<void> {
+  await Promise.all(
+    nodes.map(async (n) => {
+      const slowed = [...ctx.swapped.values()].filter((s) => s.node === n.id && s.table.split(' ')[2] === 'delay').map((s) => s.dm);
+      if (slowed.length === 0) throw new InfraError(`wait "slow leg busy": no leg is slowed on ${n.name} (a slow-leg fault on it must come first)`);
+      const cmd = slowed.map((dm) => `cat /sys/block/$(basename $(readlink -f ${mapperPath(dm)}))/inflight`).join('; ');
+      await poll(`a write held in ${slowed.join(', ')} on ${n.name}`, timeoutMs, SLOW_LEG_POLL_MS, async () => {
+        const writes = (await n.execOrThrow(cmd, { timeoutMs: DMSETUP_TIMEOUT_MS })).stdout.trim().split('\n').map(inflightWrites);
+        return writes.some((w) => w > 0) ? { done: true, value: undefined } : { done: false, seen: `writes in flight: ${writes.join(', ')}` };
+      });
+    }),
+  );
+}

@@ -91,6 +91,8 @@ export const restartNode: FaultImpl<'restart-node'> = {
     for (const n of nodes) {
       if (!n.machine || n.machine.hasExited()) await bootAgain(ctx, n, step.timeoutMs);
       else await n.connect(step.timeoutMs);
+      // A rebooted node loads healthy layers: whatever a fault swapped in went down with it.
+      for (const [key, s] of ctx.swapped) if (s.node === n.id) ctx.swapped.delete(key);
       await ctx.cluster.syncClock(n, liveNodes(ctx).find((x) => x !== n && x.hasSsh));
       await startDaemons(ctx, n, step.timeoutMs);
       if (ctx.mirrorsLoaded) {

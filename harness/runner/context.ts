@@ -26,7 +26,7 @@ export interface CaseContext {
   /** Nodes stopped with QMP `stop`. */
   paused: Set<number>;
   /** Layers a fault swapped away from dm-linear, by "node/dm": what healAll restores. */
-  swapped: Map<string, { node: number; dm: string; healthy: string }>;
+  swapped: Map<string, { node: number; dm: string; healthy: string; table: string }>;
   workloads: WorkloadRun[];
   /** Steps and calls that ran past their deadline: what no-hang reports. */
   hangs: string[];

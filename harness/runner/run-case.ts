@@ -11,6 +11,7 @@ import { inTurn } from '../checks/common.ts';
 import { runCheck } from '../checks/index.ts';
 import { emptyObservations, startObserving } from '../checks/observe.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
+import { waitSlowLegBusy } from '../faults/devices.ts';
 import { healAll, startFault } from '../faults/index.ts';
 import { History } from '../history.ts';
 import { createMirror, reloadMirror, removeMirror, resumeMirror, suspendMirror, waitMirrors } from '../mirror/ops.ts';
@@ -136,6 +137,8 @@ async function waitStep(ctx: CaseContext, s: StepOf<'wait'>): Promise<void> {
       await Promise.all(nodes.map((n) => ctx.cluster.waitQuorate(n, ids, s.timeoutMs)));
       return;
     }
+    case 'slow-leg-busy':
+      return waitSlowLegBusy(ctx, nodes, s.timeoutMs);
   }
 }
 

@@ -107,6 +107,11 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
     `${HEAD}steps:\n  - workload: {name: w}\n  - workload: {name: w}\n`,
     ['4:22: workload name "w" is already used on line 3'],
   ],
+  [
+    'wait for a slow leg before any slow-leg fault',
+    `${HEAD}steps:\n  - wait: {until: slow leg busy}\n    on: [1]\n  - fault: {kind: slow-leg, leg: 1, delay: 1s}\n    on: [1]\n`,
+    ['3:5: wait until "slow leg busy" needs a slow-leg fault in an earlier step'],
+  ],
   ['heal with on:', `${HEAD}steps:\n  - fault: heal\n    on: [1]\n`, ['4:5: fault heal takes no on: (it heals the whole network)']],
   ['not a mapping', '- mirror: create\n', ['1:1: the case must be a mapping, got a list']],
 ];
