@@ -5,8 +5,8 @@
 import type { Node } from '../cluster/node.ts';
 import { poll } from '../cluster/poll.ts';
 import { InfraError } from '../errors.ts';
-import { DMSETUP_TIMEOUT_MS, swapLayer } from '../mirror/ops.ts';
-import { delayTable, errorTable, layerSectors, layerTable, mapperPath, type MirrorLayout } from '../mirror/table.ts';
+import { DMSETUP, DMSETUP_TIMEOUT_MS, swapLayer } from '../mirror/ops.ts';
+import { delayTable, errorTable, layerSectors, layerTable, type MirrorLayout } from '../mirror/table.ts';
 import type { CaseContext } from '../runner/context.ts';
 import type { FaultImpl } from './types.ts';
 
@@ -96,28 +96,29 @@ export const restoreLog: FaultImpl<'restore-log'> = {
   },
 };
 
-/** Writes in flight from a `/sys/block/DEV/inflight` line ("READS WRITES"). */
-export function inflightWrites(line: string): number {
-  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
-  if (!m) throw new InfraError(`unexpected /sys/block/*/inflight line: ${JSON.stringify(line)}`);
-  return Number(m[2]);
+/**
+ * Writes dm-delay holds, from its `dmsetup status` line "START LEN delay READS WRITES FLUSHES" (Linux
+ * 6.1 dm-delay.c delay_status: each class's ops count goes up when a bio is queued and down when it
+ * is sent on). Flushes are writes too.
+ */
+export function delayedWrites(line: string): number {
+  const m = /^\d+ \d+ delay (\d+) (\d+)(?: (\d+))?\s*$/.exec(line.trim());
+  if (!m) throw new InfraError(`not a dm-delay status line: ${JSON.stringify(line)}`);
+  return Number(m[2]) + Number(m[3] ?? 0);
 }
 
 const SLOW_LEG_POLL_MS = 100;
 
-/**
- * Waits until every node in `nodes` holds a write in a leg slow-leg slowed on it. The in-flight
- * count of the dm-delay device is the write dm-mirror has sent to that leg and not yet had back.
- */
+/** Waits until every node in `nodes` holds a write in a leg slow-leg slowed on it. */
 export async function waitSlowLegBusy(ctx: CaseContext, nodes: Node[], timeoutMs: number): Promise<void> {
   await Promise.all(
     nodes.map(async (n) => {
       const slowed = [...ctx.swapped.values()].filter((s) => s.node === n.id && s.table.split(' ')[2] === 'delay').map((s) => s.dm);
       if (slowed.length === 0) throw new InfraError(`wait "slow leg busy": no leg is slowed on ${n.name} (a slow-leg fault on it must come first)`);
-      const cmd = slowed.map((dm) => `cat /sys/block/$(basename $(readlink -f ${mapperPath(dm)}))/inflight`).join('; ');
+      const cmd = slowed.map((dm) => `${DMSETUP} status ${dm}`).join(' && ');
       await poll(`a write held in ${slowed.join(', ')} on ${n.name}`, timeoutMs, SLOW_LEG_POLL_MS, async () => {
-        const writes = (await n.execOrThrow(cmd, { timeoutMs: DMSETUP_TIMEOUT_MS })).stdout.trim().split('\n').map(inflightWrites);
-        return writes.some((w) => w > 0) ? { done: true, value: undefined } : { done: false, seen: `writes in flight: ${writes.join(', ')}` };
+        const writes = (await n.execOrThrow(cmd, { timeoutMs: DMSETUP_TIMEOUT_MS })).stdout.trim().split('\n').map(delayedWrites);
+        return writes.some((w) => w > 0) ? { done: true, value: undefined } : { done: false, seen: `writes held: ${writes.join(', ')}` };
       });
     }),
   );

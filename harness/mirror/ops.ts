@@ -9,7 +9,7 @@ import { parseMirrorStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { shellQuote } from '../remote/ssh.ts';
 import { layerTable, mirrorTable, type MirrorLayout } from './table.ts';
 
-const DMSETUP = 'dmsetup --noudevsync';
+export const DMSETUP = 'dmsetup --noudevsync';
 /** `dmsetup status` blocks while cmirrord is down; a call this long is itself news. */
 export const DMSETUP_TIMEOUT_MS = 30_000;
 

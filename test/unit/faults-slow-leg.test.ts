@@ -1,11 +1,13 @@
 import t from 'tap';
 import { validateCase } from '../../harness/case/load.ts';
-import { inflightWrites } from '../../harness/faults/devices.ts';
+import { delayedWrites } from '../../harness/faults/devices.ts';
 
-t.test('the in-flight write count is the second field of /sys/block/DEV/inflight', async (t) => {
-  t.equal(inflightWrites('       0        1'), 1);
-  t.equal(inflightWrites('3 0'), 0);
-  t.throws(() => inflightWrites('cat: /sys/block/dm-9/inflight: No such file or directory'), /unexpected \/sys\/block\/\*\/inflight line/);
+t.test('held writes are the write and flush counts of a dm-delay status line', async (t) => {
+  t.equal(delayedWrites('0 131072 delay 0 1 0'), 1);
+  t.equal(delayedWrites('0 131072 delay 2 0 1\n'), 1);
+  t.equal(delayedWrites('0 131072 delay 3 0 0'), 0);
+  t.equal(delayedWrites('0 131072 delay 0 2'), 2, 'kernels before the flush class print two counts');
+  t.throws(() => delayedWrites('0 131072 linear '), /not a dm-delay status line/);
 });
 
 t.test('"slow leg busy" after a slow-leg fault is a wait on the nodes in on:', async (t) => {
