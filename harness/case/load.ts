@@ -25,6 +25,7 @@ import {
   type ExpectedKernelMessage,
   type Fault,
   type FaultKind,
+  type KnownFailure,
   type LogType,
   type MenuEntry,
   type MirrorOp,
@@ -68,6 +69,7 @@ const CASE_KEYS = [
   'expect-kernel-messages',
   'steps',
 ] as const;
+const KNOWN_FAILURE_KEYS = ['reason', 'checks'] as const;
 const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
 const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'mirror'] as const;
@@ -321,9 +323,7 @@ function readCase(r: Reader, file: string): Case | undefined {
   const tags = f.has('tags') ? readTags(r, f.get('tags')!.value) : [];
   const topo = f.has('topology') ? readTopology(r, f.get('topology')!.value) : { topology: { ...TOPOLOGY_DEFAULTS }, bounds: boundsOf(TOPOLOGY_DEFAULTS) };
   const seed = f.has('seed') ? r.int(f.get('seed')!.value, 'seed', 0, 2 ** 32 - 1) : undefined;
-  const knownFailure = f.has('known-failure')
-    ? r.str(f.get('known-failure')!.value, 'known-failure (the reason the case is expected to fail)', { nonEmpty: true })
-    : undefined;
+  const knownFailure = f.has('known-failure') ? readKnownFailure(r, f.get('known-failure')!.value) : undefined;
   const schedule = f.has('schedule') ? readSchedule(r, f.get('schedule')!.value, topo.bounds) : undefined;
   const expectKernelMessages = f.has('expect-kernel-messages') ? readKernelMessages(r, f.get('expect-kernel-messages')!.value) : [];
   const steps = f.has('steps') ? readSteps(r, f.get('steps')!.value, topo.bounds, f.has('schedule')) : undefined;
@@ -766,6 +766,23 @@ function readGroups(r: Reader, v: V, b: Bounds): NodeId[][] | undefined {
   if (missing.length)
     return r.err(v.at, `partition groups leave out node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: every node must be in one group`);
   return groups;
+}
+
+/** `known-failure: "reason"`, or `{reason: ..., checks: [...]}` naming the checks the bug fails. */
+function readKnownFailure(r: Reader, v: V): KnownFailure | undefined {
+  const d = r.deref(v);
+  if (!d) return undefined;
+  if (!isMap(d.node)) {
+    const reason = r.str(v, 'known-failure (the reason the case is expected to fail)', { nonEmpty: true });
+    return reason === undefined ? undefined : { reason };
+  }
+  const f = r.map(v, 'known-failure', KNOWN_FAILURE_KEYS);
+  if (!f) return undefined;
+  if (!f.has('reason')) return r.err(v.at, 'known-failure needs reason: (the bug that makes the case fail)');
+  const reason = r.str(f.get('reason')!.value, 'known-failure reason', { nonEmpty: true });
+  const checks = f.has('checks') ? readChecks(r, f.get('checks')!.value) : undefined;
+  if (reason === undefined || (f.has('checks') && checks === undefined)) return undefined;
+  return { reason, ...(checks && { checks }) };
 }
 
 function readChecks(r: Reader, v: V): CheckName[] | undefined {

@@ -273,6 +273,13 @@ export interface ExpectedKernelMessage {
   reason: string;
 }
 
+/** Why a case is expected to fail, and which checks the bug makes fail. */
+export interface KnownFailure {
+  reason: string;
+  /** Any other check failing is a failure of its own, not this one. Absent: any check may fail. */
+  checks?: CheckName[];
+}
+
 export interface Case {
   /** Path the case was loaded from, as given. */
   file: string;
@@ -283,8 +290,8 @@ export interface Case {
   topology: Topology;
   /** Unsigned 32-bit; `--seed` overrides it; absent: the runner draws one and prints it. */
   seed?: number;
-  /** The case is expected to fail for this reason: a failure is reported as todo, a pass loudly. */
-  knownFailure?: string;
+  /** The case is expected to fail: such a failure is reported as todo, a pass loudly. */
+  knownFailure?: KnownFailure;
   schedule?: RandomSchedule;
   expectKernelMessages: ExpectedKernelMessage[];
   steps: Step[];

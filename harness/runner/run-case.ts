@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKS, type Case, type CheckName, type Step } from '../case/schema.ts';
+import { CHECKS, type Case, type CheckName, type KnownFailure, type Step } from '../case/schema.ts';
 import { expandSchedule } from '../case/schedule.ts';
 import { Cluster, type ClusterOptions } from '../cluster/cluster.ts';
 import { inTurn } from '../checks/common.ts';
@@ -212,6 +212,13 @@ export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId'
   };
 }
 
+/** Failed checks a known failure does not name: each makes the case a failure of its own. */
+export function unexplainedFailures(kf: KnownFailure | undefined, verdicts: readonly NamedVerdict[]): CheckName[] {
+  const expected = kf?.checks;
+  if (!expected) return [];
+  return verdicts.filter((v) => v.valid === false && !expected.includes(v.check)).map((v) => v.check);
+}
+
 export async function runCase(original: Case, opts: RunCaseOptions): Promise<CaseResult> {
   const started = Date.now();
   const c = expandSchedule(original, opts.seed);
@@ -219,6 +226,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   mkdirSync(dir, { recursive: true });
   const history = new History(join(dir, 'history.jsonl'));
   const verdicts: NamedVerdict[] = [];
+  // Failed checks the known failure does not name: they make the case a failure of its own.
+  let unexplained: CheckName[] = [];
   const result = (status: CaseStatus, msg?: string): CaseResult => ({
     name: c.name,
     file: c.file,
@@ -229,7 +238,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     verdicts,
     ...(msg ? { message: msg } : {}),
     durationMs: Date.now() - started,
-    ...(c.knownFailure ? { knownFailure: c.knownFailure } : {}),
+    ...(c.knownFailure && !unexplained.length ? { knownFailure: c.knownFailure.reason } : {}),
   });
   // Topology and workloads too: `clogtest check` re-judges a kept case from its directory alone.
   const workloads = c.steps.flatMap((s) => (s.kind === 'workload' ? [{ mirror: s.workload.mirror, blockSize: s.workload.blockSize }] : []));
@@ -308,6 +317,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
   }
   const failed = verdicts.filter((v) => v.valid === false);
+  unexplained = unexplainedFailures(c.knownFailure, verdicts);
   const findings = failed.flatMap((v) => v.findings.map((f) => ({ check: v.check, invariant: v.invariant, ...f })));
   writeFileSync(join(dir, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
   let r: CaseResult;
@@ -326,7 +336,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       return `${v.invariant} violated${where ? ` (${where})` : ''}: ${v.detail}`;
     });
     const before = history.tail(6).map((e) => `  +${(e.ms / 1000).toFixed(1)}s ${e.type} ${String(e.what ?? e.check ?? e.event ?? '')}`);
-    r = result('failed', `${lines.join('\n')}${infra ? `\nalso: ${infra}` : ''}\nlast events (history.jsonl):\n${before.join('\n')}\ncase dir: ${dir}`);
+    const notKnown = unexplained.length ? `not the known failure (${c.knownFailure!.checks!.join(', ')}): ${unexplained.join(', ')} failed too\n` : '';
+    r = result('failed', `${notKnown}${lines.join('\n')}${infra ? `\nalso: ${infra}` : ''}\nlast events (history.jsonl):\n${before.join('\n')}\ncase dir: ${dir}`);
   } else if (infra) {
     r = result('infra', `infrastructure: ${infra}\ncase dir: ${dir}`);
   } else {

@@ -112,6 +112,8 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
     `${HEAD}steps:\n  - wait: {until: slow leg busy}\n    on: [1]\n  - fault: {kind: slow-leg, leg: 1, delay: 1s}\n    on: [1]\n`,
     ['3:5: wait until "slow leg busy" needs a slow-leg fault in an earlier step'],
   ],
+  ['known failure without a reason', `${HEAD}known-failure: {checks: [no-hang]}\n${STEPS}`, ['2:16: known-failure needs reason: (the bug that makes the case fail)']],
+  ['known failure naming an unknown check', `${HEAD}known-failure: {reason: r, checks: [no-hangs]}\n${STEPS}`, ['2:37: unknown check "no-hangs" (did you mean "no-hang"?)']],
   ['heal with on:', `${HEAD}steps:\n  - fault: heal\n    on: [1]\n`, ['4:5: fault heal takes no on: (it heals the whole network)']],
   ['not a mapping', '- mirror: create\n', ['1:1: the case must be a mapping, got a list']],
 ];
@@ -199,7 +201,7 @@ steps:
   if (!result.ok) return t.fail(result.errors.join('\n'));
   const c = result.case;
   t.equal(c.seed, 7);
-  t.equal(c.knownFailure, 'cmirrord ignores quorum');
+  t.same(c.knownFailure, { reason: 'cmirrord ignores quorum' });
   t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2 });
   t.same(c.expectKernelMessages, [{ pattern: 'raid1: .*failed', reason: 'leg failed on purpose' }]);
   t.same(c.schedule, {
@@ -230,4 +232,10 @@ steps:
     c.steps.map((s) => s.line),
     [12, 15, 16, 18, 19, 20, 22],
   );
+});
+
+t.test('a known failure may name the checks its bug fails', async (t) => {
+  const r = validateCase(`${HEAD}known-failure:\n  reason: resync stalls\n  checks: [no-hang, nodes-agree]\n${STEPS}`, 'c.yaml');
+  t.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+  if (r.ok) t.same(r.case.knownFailure, { reason: 'resync stalls', checks: ['no-hang', 'nodes-agree'] });
 });
