@@ -77,6 +77,16 @@ function describeStep(s: Step): string {
   }
 }
 
+/**
+ * Whether a step running out of time is the system under test hanging. A fault that could not be
+ * carried out is the infrastructure's failure; so is a wait for the moment a fault needs (a write
+ * held in a slowed leg) that never came: the case could not set up its scenario, nothing hung.
+ */
+export function canHang(s: Step): boolean {
+  if (s.kind === 'fault') return false;
+  return !(s.kind === 'wait' && s.wait.kind === 'until' && s.wait.condition.kind === 'slow-leg-busy');
+}
+
 async function withDeadline<T>(what: string, ms: number, body: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -291,9 +301,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
         await withDeadline(what, s.timeoutMs, () => runStep(live, s, verdicts));
       } catch (err) {
         history.append('error', { step: i + 1, line: s.line, what: describeStep(s), error: message(err) });
-        // A fault that could not be carried out is the infrastructure's failure; a mirror, wait or
-        // check that ran out of time is the system under test hanging.
-        if (err instanceof DeadlineError && s.kind !== 'fault') {
+        if (err instanceof DeadlineError && canHang(s)) {
           live.hangs.push(`${what}: ${err.message}`);
           await captureHang(live);
           break;
