@@ -4,8 +4,8 @@
  * so an interrupted build never looks like a hit.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cacheRoot } from './paths.ts';
 import { isAlive } from './proc.ts';
 
@@ -24,6 +24,18 @@ export function cacheKey(parts: readonly KeyPart[]): string {
 
 export function sha256(bytes: string | Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Removes the staging directories in `kindDir` whose process is gone: what a failed or
+ * interrupted build left behind. A live process's staging directory is its build in progress.
+ */
+export function sweepStaging(kindDir: string): void {
+  if (!existsSync(kindDir)) return;
+  for (const name of readdirSync(kindDir)) {
+    const pid = /\.tmp-(\d+)$/.exec(name)?.[1];
+    if (pid !== undefined && !isAlive(Number(pid))) rmSync(join(kindDir, name), { recursive: true, force: true });
+  }
 }
 
 export class CacheEntry {
@@ -50,6 +62,7 @@ export class CacheEntry {
 
   /** A fresh staging directory next to the entry; publish() moves it into place. */
   stage(): string {
+    sweepStaging(dirname(this.dir));
     const staging = `${this.dir}.tmp-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
