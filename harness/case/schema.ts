@@ -176,8 +176,8 @@ export type WaitCondition =
   /** Corosync membership on every node in `on:` lists exactly the nodes that are up. */
   | { kind: 'members-agree' }
   /**
-   * Every node in `on:` holds a write in a leg that slow-leg slowed (its in-flight write count is
-   * above zero): the moment a crash leaves that write on one leg and not the other.
+   * Every node in `on:` has a data write held in a leg that slow-leg slowed (dm-delay's write count
+   * is above zero): the moment a crash leaves that write on one leg and not the other.
    */
   | { kind: 'slow-leg-busy' };
 

@@ -236,20 +236,6 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   mkdirSync(dir, { recursive: true });
   const history = new History(join(dir, 'history.jsonl'));
   const verdicts: NamedVerdict[] = [];
-  // Failed checks the known failure does not name: they make the case a failure of its own.
-  let unexplained: CheckName[] = [];
-  const result = (status: CaseStatus, msg?: string): CaseResult => ({
-    name: c.name,
-    file: c.file,
-    iteration: opts.iteration,
-    seed: opts.seed,
-    dir,
-    status,
-    verdicts,
-    ...(msg ? { message: msg } : {}),
-    durationMs: Date.now() - started,
-    ...(c.knownFailure && !unexplained.length ? { knownFailure: c.knownFailure.reason } : {}),
-  });
   // Topology and workloads too: `clogtest check` re-judges a kept case from its directory alone.
   const workloads = c.steps.flatMap((s) => (s.kind === 'workload' ? [{ mirror: s.workload.mirror, blockSize: s.workload.blockSize }] : []));
   history.append('info', { what: 'case start', case: c.name, file: c.file, seed: opts.seed, steps: c.steps.length, topology: c.topology, workloads });
@@ -325,7 +311,20 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
   }
   const failed = verdicts.filter((v) => v.valid === false);
-  unexplained = unexplainedFailures(c.knownFailure, verdicts);
+  // Failed checks the known failure does not name: they make the case a failure of its own.
+  const unexplained = unexplainedFailures(c.knownFailure, verdicts);
+  const result = (status: CaseStatus, msg?: string): CaseResult => ({
+    name: c.name,
+    file: c.file,
+    iteration: opts.iteration,
+    seed: opts.seed,
+    dir,
+    status,
+    verdicts,
+    ...(msg ? { message: msg } : {}),
+    durationMs: Date.now() - started,
+    ...(c.knownFailure && !unexplained.length ? { knownFailure: c.knownFailure.reason } : {}),
+  });
   const findings = failed.flatMap((v) => v.findings.map((f) => ({ check: v.check, invariant: v.invariant, ...f })));
   writeFileSync(join(dir, 'findings.json'), `${JSON.stringify(findings, null, 2)}\n`);
   let r: CaseResult;
