@@ -4,7 +4,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 
-export type HistoryType = 'step' | 'fault' | 'workload' | 'check' | 'info' | 'error';
+export type HistoryType = 'step' | 'fault' | 'workload' | 'check' | 'info' | 'error' | 'hang' | 'poll' | 'sample' | 'evidence' | 'clocks';
 
 export interface HistoryEntry {
   /** ISO time. */
@@ -34,14 +34,24 @@ export class History {
   }
 
   entries(): HistoryEntry[] {
-    return readFileSync(this.file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as HistoryEntry);
+    return parseHistory(readFileSync(this.file, 'utf8'));
   }
 
   /** The last n entries, for a failure report's "what happened just before". */
   tail(n: number): HistoryEntry[] {
     return this.entries().slice(-n);
   }
+}
+
+/** history.jsonl's text as entries; a partial last line (the harness died while writing it) is dropped. */
+export function parseHistory(text: string): HistoryEntry[] {
+  const lines = text.split('\n').filter((l) => l.trim());
+  return lines.flatMap((l, i) => {
+    try {
+      return [JSON.parse(l) as HistoryEntry];
+    } catch (err) {
+      if (i === lines.length - 1) return [];
+      throw new Error(`history.jsonl line ${i + 1} is not JSON: ${(err as Error).message}`);
+    }
+  });
 }

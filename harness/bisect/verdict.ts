@@ -13,7 +13,8 @@ export const BISECT_EXIT = {
 
 export interface RunOutcome {
   case: string;
-  status: 'passed' | 'failed' | 'infra';
+  /** An inconclusive run (a check the case lists judged nothing) tested nothing at this revision: untestable. */
+  status: 'passed' | 'failed' | 'inconclusive' | 'infra';
   /** Checks that returned false. */
   failedChecks: string[];
   /** One line: why it failed, or why it could not be tested. */
@@ -32,7 +33,7 @@ function plural(n: number, word: string): string {
 export function bisectVerdict(runs: readonly RunOutcome[]): BisectVerdict {
   const total = runs.length;
   const failed = runs.filter((r) => r.status === 'failed');
-  const infra = runs.filter((r) => r.status === 'infra');
+  const infra = runs.filter((r) => r.status === 'infra' || r.status === 'inconclusive');
   if (total === 0) return { exit: BISECT_EXIT.skip, summary: 'skip: no run was made' };
   if (failed.length) {
     const checks = [...new Set(failed.flatMap((r) => r.failedChecks))];

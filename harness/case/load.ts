@@ -18,6 +18,7 @@ import {
   SCHEDULABLE_FAULTS,
   STEP_KINDS,
   TOPOLOGY_DEFAULTS,
+  WAIT_CONDITIONS,
   minLogBytes,
   regionCount,
   type Case,
@@ -39,6 +40,7 @@ import {
   type WaitCondition,
   type Workload,
 } from './schema.ts';
+import { faultSpec } from './fault-kinds.ts';
 import { DURATION_HINT, SIZE_HINT, formatDuration, formatSize, parseDuration, parseSize } from './units.ts';
 
 /** A YAML value and the offset an error about it points at (the key when the value is empty). */
@@ -65,6 +67,7 @@ const CASE_KEYS = [
   'topology',
   'seed',
   'known-failure',
+  'not-applicable',
   'schedule',
   'expect-kernel-messages',
   'steps',
@@ -76,32 +79,10 @@ const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', '
 const SCHEDULE_KEYS = ['kind', 'duration', 'interval', 'hold', 'faults'] as const;
 const WAIT_KEYS = ['sync', 'seconds', 'until'] as const;
 
-/** Parameters each fault kind takes besides `kind`; `required` ones may be left to the draw on a schedule menu. */
-const FAULT_PARAMS: Record<FaultKind, { allowed: readonly string[]; required: readonly string[] }> = {
-  crash: { allowed: [], required: [] },
-  reset: { allowed: [], required: [] },
-  pause: { allowed: [], required: [] },
-  resume: { allowed: [], required: [] },
-  'kill-daemon': { allowed: [], required: [] },
-  'restart-daemon': { allowed: [], required: [] },
-  'kill-corosync': { allowed: [], required: [] },
-  partition: { allowed: ['groups'], required: ['groups'] },
-  isolate: { allowed: [], required: [] },
-  heal: { allowed: [], required: [] },
-  'net-loss': { allowed: ['percent'], required: ['percent'] },
-  'net-delay': { allowed: ['delay'], required: ['delay'] },
-  'fail-leg': { allowed: ['leg', 'mirror'], required: ['leg'] },
-  'restore-leg': { allowed: ['leg', 'mirror'], required: [] },
-  'fail-log': { allowed: ['mirror'], required: [] },
-  'restore-log': { allowed: ['mirror'], required: [] },
-  'slow-leg': { allowed: ['leg', 'delay', 'mirror'], required: ['leg', 'delay'] },
-  'restart-node': { allowed: [], required: [] },
-};
-
 /** Larger network or leg delays only stall everything; a bare number here is seconds, so this also catches `delay: 200`. */
 const MAX_DELAY_MS = 10_000;
 const MAX_WRITERS = 16;
-const WAIT_CONDITIONS = '"workloads done", "workload NAME done", "resyncing", "degraded", "members agree" or "slow leg busy"';
+const WAIT_CONDITION_LIST = Object.values(WAIT_CONDITIONS).map((c) => `"${c.text}"`).join(', ');
 
 export type Validation = { ok: true; case: Case } | { ok: false; errors: string[] };
 
@@ -324,6 +305,7 @@ function readCase(r: Reader, file: string): Case | undefined {
   const topo = f.has('topology') ? readTopology(r, f.get('topology')!.value) : { topology: { ...TOPOLOGY_DEFAULTS }, bounds: boundsOf(TOPOLOGY_DEFAULTS) };
   const seed = f.has('seed') ? r.int(f.get('seed')!.value, 'seed', 0, 2 ** 32 - 1) : undefined;
   const knownFailure = f.has('known-failure') ? readKnownFailure(r, f.get('known-failure')!.value) : undefined;
+  const notApplicable = f.has('not-applicable') ? readNotApplicable(r, f.get('not-applicable')!.value) : {};
   const schedule = f.has('schedule') ? readSchedule(r, f.get('schedule')!.value, topo.bounds) : undefined;
   const expectKernelMessages = f.has('expect-kernel-messages') ? readKernelMessages(r, f.get('expect-kernel-messages')!.value) : [];
   const steps = f.has('steps') ? readSteps(r, f.get('steps')!.value, topo.bounds, f.has('schedule')) : undefined;
@@ -342,6 +324,7 @@ function readCase(r: Reader, file: string): Case | undefined {
     topology: topo.topology!,
     ...(seed !== undefined && { seed }),
     ...(knownFailure !== undefined && { knownFailure }),
+    notApplicable: notApplicable!,
     ...(schedule && { schedule }),
     expectKernelMessages: expectKernelMessages!,
     steps: steps!,
@@ -464,11 +447,18 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
   const workloads = new Map<string, number>();
   let scheduleLine: number | undefined;
   let slowLeg = false;
+  let created = false;
+  let slowLog = false;
   const steps: Array<Step | undefined> = items.map((item, i) => {
     const step = readStep(r, item, b, i + 1, workloads);
     if (step?.kind === 'fault' && step.fault.kind === 'slow-leg') slowLeg = true;
+    if (step?.kind === 'fault' && step.fault.kind === 'slow-log') slowLog = true;
     if (step?.kind === 'wait' && step.wait.kind === 'until' && step.wait.condition.kind === 'slow-leg-busy' && !slowLeg)
       return r.err(item.at, 'wait until "slow leg busy" needs a slow-leg fault in an earlier step');
+    if (step?.kind === 'wait' && step.wait.kind === 'until' && step.wait.condition.kind === 'slow-log-busy' && !slowLog)
+      return r.err(item.at, 'wait until "slow log busy" needs a slow-log fault in an earlier step');
+    if (step?.kind === 'mirror' && step.op === 'create') created = true;
+    if (step?.kind === 'diverge-legs' && created) return r.err(item.at, 'diverge-legs must come before the first "mirror: create": it writes the disks under the legs');
     if (step?.kind === 'schedule') {
       if (!scheduled) return r.err(item.at, '"schedule: run" needs a schedule: block at the top of the case');
       if (scheduleLine !== undefined) return r.err(item.at, `"schedule: run" appears twice (first on line ${scheduleLine})`);
@@ -529,6 +519,12 @@ function readStep(r: Reader, v: V, b: Bounds, index: number, workloads: Map<stri
       body = checks && { checks };
       break;
     }
+    case 'diverge-legs': {
+      const diverge = readDiverge(r, action.value, b);
+      if (f.has('on')) r.err(f.get('on')!.keyAt, 'diverge-legs takes no on: (the harness writes the disks itself)');
+      body = diverge && { diverge };
+      break;
+    }
     case 'schedule': {
       const s = r.scalar(action.value);
       if (s && s.value !== 'run') r.err(action.value.at, `schedule step must be "schedule: run", got ${describe(action.value.node)}`);
@@ -578,7 +574,7 @@ function readWait(r: Reader, v: V, workloads: Map<string, number>): Wait | undef
       const text = r.str(e.value, 'wait until');
       if (text === undefined) return undefined;
       const condition = parseCondition(text.trim().replace(/\s+/g, ' '));
-      if (!condition) return r.err(e.value.at, `unknown wait condition "${text}"; expected ${WAIT_CONDITIONS}`);
+      if (!condition) return r.err(e.value.at, `unknown wait condition "${text}"; expected one of ${WAIT_CONDITION_LIST}`);
       if (condition.kind === 'workload-done' && !workloads.has(condition.name))
         return r.err(e.value.at, `no workload named "${condition.name}" starts before this step`);
       if (condition.kind === 'workloads-done' && workloads.size === 0)
@@ -589,13 +585,10 @@ function readWait(r: Reader, v: V, workloads: Map<string, number>): Wait | undef
 }
 
 function parseCondition(text: string): WaitCondition | undefined {
-  if (text === 'workloads done') return { kind: 'workloads-done' };
-  if (text === 'resyncing') return { kind: 'resyncing' };
-  if (text === 'degraded') return { kind: 'degraded' };
-  if (text === 'members agree') return { kind: 'members-agree' };
-  if (text === 'slow leg busy') return { kind: 'slow-leg-busy' };
   const m = /^workload (\S+) done$/.exec(text);
-  return m ? { kind: 'workload-done', name: m[1]! } : undefined;
+  if (m && m[1] !== 'NAME') return { kind: 'workload-done', name: m[1]! };
+  const kind = (Object.keys(WAIT_CONDITIONS) as Array<WaitCondition['kind']>).find((k) => WAIT_CONDITIONS[k].text === text);
+  return kind && kind !== 'workload-done' ? ({ kind } as WaitCondition) : undefined;
 }
 
 function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<string, number>, line: number): Workload | undefined {
@@ -663,6 +656,16 @@ function readRegions(r: Reader, v: V, b: Bounds): RegionTarget | undefined {
   return kind && { kind };
 }
 
+function readDiverge(r: Reader, v: V, b: Bounds): { regions: RegionTarget; mirror: number } | undefined {
+  const f = r.map(v, 'diverge-legs', ['regions', 'mirror']);
+  if (!f) return undefined;
+  const regions = f.has('regions') ? readRegions(r, f.get('regions')!.value, b) : { kind: 'all' as const };
+  const mirror = f.has('mirror') ? readIndex(r, f.get('mirror')!.value, 'mirror', b.mirrors) : 0;
+  if (!regions || mirror === undefined) return undefined;
+  if (regions.kind === 'own' || regions.kind === 'shared') return r.err(f.get('regions')!.value.at, 'diverge-legs regions must be "all" or a list of region numbers');
+  return { regions, mirror };
+}
+
 /** A fault step's value, or with `menu` a schedule menu entry (required parameters may then be drawn). */
 function readFault(r: Reader, v: V, b: Bounds, menu: boolean): Fault | Omit<MenuEntry, 'on'> | undefined {
   const d = r.deref(v);
@@ -684,20 +687,21 @@ function readFault(r: Reader, v: V, b: Bounds, menu: boolean): Fault | Omit<Menu
   if (!kind) return undefined;
   if (menu && !(SCHEDULABLE_FAULTS as readonly string[]).includes(kind))
     return r.err(kindV.at, `fault ${kind} cannot be on a schedule menu: the schedule adds recoveries itself; expected one of ${SCHEDULABLE_FAULTS.join(', ')}`);
-  const spec = FAULT_PARAMS[kind];
+  const spec = faultSpec(kind);
+  const allowed: readonly string[] = spec.params;
   let ok = true;
   for (const e of f.values()) {
     if (e.key === 'kind' || (menu && e.key === 'on')) continue;
-    if (!spec.allowed.includes(e.key)) ok = r.err(e.keyAt, unknownMessage(`key "${e.key}" in fault ${kind}`, e.key, spec.allowed)) ?? false;
+    if (!allowed.includes(e.key)) ok = r.err(e.keyAt, unknownMessage(`key "${e.key}" in fault ${kind}`, e.key, allowed)) ?? false;
   }
   if (!menu)
     for (const key of spec.required) if (!f.has(key)) ok = r.err(d.at, `fault ${kind} needs ${key}:`) ?? false;
-  if ((kind === 'fail-log' || kind === 'restore-log') && b.logType === 'clustered-core')
+  if (spec.needsLog && b.logType === 'clustered-core')
     ok = r.err(kindV.at, `fault ${kind} needs a log device: log-type clustered-core has none`) ?? false;
 
   const params: Record<string, unknown> = {};
   for (const e of f.values()) {
-    if (!spec.allowed.includes(e.key)) continue;
+    if (!allowed.includes(e.key)) continue;
     let value: unknown;
     switch (e.key) {
       case 'groups':
@@ -783,6 +787,20 @@ function readKnownFailure(r: Reader, v: V): KnownFailure | undefined {
   const checks = f.has('checks') ? readChecks(r, f.get('checks')!.value) : undefined;
   if (reason === undefined || (f.has('checks') && checks === undefined)) return undefined;
   return { reason, ...(checks && { checks }) };
+}
+
+/** `not-applicable: {CHECK: why it has nothing to judge in this case}`. */
+function readNotApplicable(r: Reader, v: V): Partial<Record<CheckName, string>> | undefined {
+  const f = r.map(v, 'not-applicable', CHECKS, (key) => unknownMessage(`check "${key}" in not-applicable`, key, CHECKS));
+  if (!f) return undefined;
+  const out: Partial<Record<CheckName, string>> = {};
+  let ok = true;
+  for (const e of f.values()) {
+    const why = r.str(e.value, `not-applicable ${e.key} (why the check has nothing to judge here)`, { nonEmpty: true });
+    if (why === undefined) ok = false;
+    else out[e.key as CheckName] = why;
+  }
+  return ok ? out : undefined;
 }
 
 function readChecks(r: Reader, v: V): CheckName[] | undefined {

@@ -4,7 +4,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { seededRandom } from '../random.ts';
-import { DEFAULT_TIMEOUT_MS, RECOVERY, type Case, type Fault, type MenuEntry, type NodeId, type RandomSchedule, type Step, type Topology } from './schema.ts';
+import { recoveryOf } from './fault-kinds.ts';
+import { DEFAULT_TIMEOUT_MS, type Case, type Fault, type MenuEntry, type NodeId, type RandomSchedule, type Step, type Topology } from './schema.ts';
 
 type FaultStep = Extract<Step, { kind: 'fault' }>;
 
@@ -62,7 +63,7 @@ function instantiate(entry: MenuEntry, topology: Topology, rand: () => number): 
     case 'kill-daemon':
     case 'kill-corosync':
     case 'isolate':
-      return { fault: { kind: entry.kind }, on: [pick(entry.on ?? all)], recovery: { kind: RECOVERY[entry.kind] } as Fault };
+      return { fault: { kind: entry.kind }, on: [pick(entry.on ?? all)], recovery: { kind: recoveryOf(entry.kind) } as Fault };
     case 'partition': {
       if (entry.groups) return { fault: { kind: 'partition', groups: entry.groups }, recovery: { kind: 'heal' } };
       const shuffled = [...all];
@@ -93,6 +94,10 @@ function instantiate(entry: MenuEntry, topology: Topology, rand: () => number): 
     }
     case 'fail-log':
       return { fault: { kind: 'fail-log', ...mirror }, on: entry.on, recovery: { kind: 'restore-log', ...mirror } };
+    case 'slow-log': {
+      const delayMs = entry.delayMs ?? between(50, 500);
+      return { fault: { kind: 'slow-log', delayMs, ...mirror }, on: entry.on, recovery: { kind: 'restore-log', ...mirror } };
+    }
   }
 }
 

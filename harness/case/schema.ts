@@ -69,66 +69,12 @@ export const CHECKS = [
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 
-/**
- * Fault kinds. Targets come from the step's `on:`; for the kinds in NODE_FAULTS it is
- * required, because "every node" is never what a crash means.
- */
-export const FAULT_KINDS = [
-  /** QMP quit: the node is gone without a clean shutdown. */
-  'crash',
-  /** QMP system_reset: the guest reboots; it rejoins only with restart-node. */
-  'reset',
-  /** QMP stop / cont. */
-  'pause',
-  'resume',
-  /** SIGKILL cmirrord (SIGTERM is refused while logs exist). */
-  'kill-daemon',
-  /** Start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME on its own. */
-  'restart-daemon',
-  /** SIGKILL corosync; cmirrord loses CPG. Undone by restart-daemon. */
-  'kill-corosync',
-  /** Hub drops frames between groups; every node is in exactly one group. */
-  'partition',
-  /** Cuts the `on:` nodes off from the others (a partition: `on:` versus the rest). */
-  'isolate',
-  /** Removes every network fault: partitions, loss and delay. */
-  'heal',
-  /** Hub drops this percentage of frames to and from the `on:` nodes. */
-  'net-loss',
-  /** Hub delays frames to and from the `on:` nodes. */
-  'net-delay',
-  /** Swaps the dm-linear under a leg to dm-error on the `on:` nodes, as lvm2's tests do. */
-  'fail-leg',
-  /** Swaps a leg back to dm-linear; undoes fail-leg and slow-leg. */
-  'restore-leg',
-  /** Same as fail-leg for the log device. */
-  'fail-log',
-  'restore-log',
-  /** Puts dm-delay under a leg on the `on:` nodes. */
-  'slow-leg',
-  /** Boots a crashed or reset node again: corosync, cmirrord, and the mirrors if they exist. */
-  'restart-node',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { CLUSTER_FAULTS, FAULT_KINDS, NODE_FAULTS, SCHEDULABLE_FAULTS, type FaultKind, type SchedulableFault } from './fault-kinds.ts';
+import type { FaultKind, SchedulableFault } from './fault-kinds.ts';
 
-/** Faults whose `on:` must name the nodes explicitly. */
-export const NODE_FAULTS = [
-  'crash',
-  'reset',
-  'pause',
-  'resume',
-  'kill-daemon',
-  'restart-daemon',
-  'kill-corosync',
-  'isolate',
-  'restart-node',
-] as const satisfies readonly FaultKind[];
-
-/** Faults that act on the whole segment and take no `on:`. */
-export const CLUSTER_FAULTS = ['partition', 'heal'] as const satisfies readonly FaultKind[];
-
+/** A fault step's fault with its parameters; what each kind means is in fault-kinds.ts. */
 export type Fault =
-  | { kind: (typeof NODE_FAULTS)[number] | 'heal' }
+  | { kind: Exclude<FaultKind, 'partition' | 'net-loss' | 'net-delay' | 'fail-leg' | 'restore-leg' | 'fail-log' | 'restore-log' | 'slow-leg' | 'slow-log'> }
   | { kind: 'partition'; groups: NodeId[][] }
   | { kind: 'net-loss'; percent: number }
   | { kind: 'net-delay'; delayMs: number }
@@ -137,7 +83,8 @@ export type Fault =
   /** `leg` absent: every leg. */
   | { kind: 'restore-leg'; leg?: number; mirror?: number }
   | { kind: 'fail-log' | 'restore-log'; mirror?: number }
-  | { kind: 'slow-leg'; leg: number; delayMs: number; mirror?: number };
+  | { kind: 'slow-leg'; leg: number; delayMs: number; mirror?: number }
+  | { kind: 'slow-log'; delayMs: number; mirror?: number };
 
 /** Which regions a workload's writers aim at. */
 export type RegionTarget =
@@ -166,6 +113,21 @@ export interface Workload {
   mirror: number;
 }
 
+/**
+ * Each wait condition's YAML text (NAME: a workload's name), and whether running out of time waiting
+ * for it is the system under test hanging. A wait for the moment a fault needs (a write held in a
+ * slowed leg or log) that never comes is the case failing to set up its scenario: nothing hung.
+ */
+export const WAIT_CONDITIONS = {
+  'workloads-done': { text: 'workloads done', hangs: true },
+  'workload-done': { text: 'workload NAME done', hangs: true },
+  resyncing: { text: 'resyncing', hangs: true },
+  degraded: { text: 'degraded', hangs: true },
+  'members-agree': { text: 'members agree', hangs: true },
+  'slow-leg-busy': { text: 'slow leg busy', hangs: false },
+  'slow-log-busy': { text: 'slow log busy', hangs: false },
+} as const satisfies Record<WaitCondition['kind'], { text: string; hangs: boolean }>;
+
 export type WaitCondition =
   | { kind: 'workloads-done' }
   | { kind: 'workload-done'; name: string }
@@ -179,7 +141,9 @@ export type WaitCondition =
    * Every node in `on:` has a data write held in a leg that slow-leg slowed (dm-delay's write count
    * is above zero): the moment a crash leaves that write on one leg and not the other.
    */
-  | { kind: 'slow-leg-busy' };
+  | { kind: 'slow-leg-busy' }
+  /** The same for the log device and slow-log. */
+  | { kind: 'slow-log-busy' };
 
 export type Wait =
   /** Every node in `on:` reports SYNCED == REGIONS for every mirror. */
@@ -207,11 +171,18 @@ export type Step =
   | (StepBase & { kind: 'workload'; workload: Workload })
   | (StepBase & { kind: 'fault'; fault: Fault })
   | (StepBase & { kind: 'check'; checks: CheckName[] })
+  /**
+   * Before the mirror exists, the harness writes stamped blocks straight into the shared disks so the legs
+   * differ: leg 0 (the resync source) holds a newer write of the host (node 0) than every other leg. The
+   * writes count as acknowledged at time zero, the older one first: after the resync every leg must hold
+   * leg 0's, and no read may return another leg's.
+   */
+  | (StepBase & { kind: 'diverge-legs'; diverge: { regions: RegionTarget; mirror: number } })
   /** Where the faults drawn from `schedule:` go; schedule.ts replaces it with fault steps. */
   | (StepBase & { kind: 'schedule' });
 
 export type StepKind = Step['kind'];
-export const STEP_KINDS = ['mirror', 'wait', 'workload', 'fault', 'check', 'schedule'] as const satisfies readonly StepKind[];
+export const STEP_KINDS = ['mirror', 'wait', 'workload', 'fault', 'check', 'diverge-legs', 'schedule'] as const satisfies readonly StepKind[];
 
 export const DEFAULT_TIMEOUT_MS: Record<StepKind, number> = {
   mirror: 60_000,
@@ -219,27 +190,9 @@ export const DEFAULT_TIMEOUT_MS: Record<StepKind, number> = {
   workload: 60_000,
   fault: 60_000,
   check: 300_000,
+  'diverge-legs': 60_000,
   schedule: 60_000,
 };
-
-/** Faults a random schedule may start, each with the fault that undoes it before the next one starts. */
-export const RECOVERY = {
-  crash: 'restart-node',
-  reset: 'restart-node',
-  pause: 'resume',
-  'kill-daemon': 'restart-daemon',
-  'kill-corosync': 'restart-daemon',
-  partition: 'heal',
-  isolate: 'heal',
-  'net-loss': 'heal',
-  'net-delay': 'heal',
-  'fail-leg': 'restore-leg',
-  'fail-log': 'restore-log',
-  'slow-leg': 'restore-leg',
-} as const satisfies Partial<Record<FaultKind, FaultKind>>;
-export type SchedulableFault = keyof typeof RECOVERY;
-/** In the order above, which the seeded draws depend on. */
-export const SCHEDULABLE_FAULTS = Object.keys(RECOVERY) as SchedulableFault[];
 
 /**
  * One entry of a random schedule's fault menu. Parameters left out are drawn from the seed:
@@ -292,6 +245,8 @@ export interface Case {
   seed?: number;
   /** The case is expected to fail: such a failure is reported as todo, a pass loudly. */
   knownFailure?: KnownFailure;
+  /** Checks the case lists that have nothing to judge here, each with why: not inconclusive, not failed. */
+  notApplicable: Partial<Record<CheckName, string>>;
   schedule?: RandomSchedule;
   expectKernelMessages: ExpectedKernelMessage[];
   steps: Step[];

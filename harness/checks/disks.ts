@@ -1,66 +1,77 @@
-/** clean-implies-equal and legs-converge: read the log device and the legs from the host while the cluster is frozen. */
+/** clean-implies-equal and legs-converge: the log device and the legs, at the point and in every sample. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { checkCleanImpliesEqual } from '../oracle/checks/clean-implies-equal.ts';
 import { checkLegsConverge } from '../oracle/checks/legs-converge.ts';
-import type { Verdict } from '../oracle/verdict.ts';
-import { dmsetup } from '../mirror/ops.ts';
-import { readFile } from 'node:fs/promises';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
-import { blockBytes, diskFile, frozen, legInputs, waitInSync } from './common.ts';
+import { mergeVerdicts, notApplicable, type Verdict } from '../oracle/verdict.ts';
+import type { MirrorLayout } from '../mirror/table.ts';
+import type { Point } from '../record/layout.ts';
+import type { CaseRecord } from '../record/read.ts';
 
-export function merge(invariant: string, verdicts: Verdict[]): Verdict {
-  if (verdicts.length === 1) return verdicts[0]!;
-  const valid = verdicts.some((v) => v.valid === false) ? false : verdicts.every((v) => v.valid === true) ? true : 'unknown';
-  return { valid, invariant, detail: verdicts.map((v) => v.detail).join('\n'), findings: verdicts.flatMap((v) => v.findings) };
+const CORE = 'clustered-core: no log device';
+
+function legInputs(rec: CaseRecord, point: Point, m: MirrorLayout) {
+  return m.legs.map((l, i) => ({ source: { path: rec.disk(point, l.serial) }, label: `${m.name}/leg${i}` }));
 }
 
-export async function cleanImpliesEqual(ctx: CaseContext): Promise<Verdict> {
+/**
+ * At the point (every guest frozen, or gone) and in every sample taken during I/O: a region the log device
+ * calls clean holds the same bytes on every leg. A sample keeps only the blocks where the legs differed, so
+ * comparing its sparse leg images is comparing the legs.
+ */
+export async function cleanImpliesEqual(rec: CaseRecord, point: Point): Promise<Verdict> {
   const invariant = 'clean-implies-equal';
-  const withLog = ctx.mirrors.filter((m) => m.log);
-  if (withLog.length === 0) return { valid: 'unknown', invariant, detail: 'clustered-core: no log device to read', findings: [] };
-  const t = ctx.case.topology;
-  const verdicts = await frozen(ctx, () =>
-    Promise.all(
-      withLog.map(async (m) =>
-        checkCleanImpliesEqual({
-          log: await readFile(diskFile(ctx, m.log!.serial)),
-          legs: legInputs(ctx, m),
-          regionBytes: t.regionSize,
-          blockBytes: blockBytes(ctx),
-          mirrorBytes: m.sectors * 512,
-          runId: ctx.runId,
+  const withLog = rec.mirrors.filter((m) => m.log);
+  if (withLog.length === 0) return notApplicable(invariant, CORE);
+  const t = rec.case.topology;
+  const verdicts: Verdict[] = [];
+  for (const m of withLog) {
+    const common = { regionBytes: t.regionSize, blockBytes: rec.blockBytes(m.index), mirrorBytes: m.sectors * 512, runId: rec.runId };
+    verdicts.push(await checkCleanImpliesEqual({ ...common, log: await readFile(rec.disk(point, m.log!.serial)), legs: legInputs(rec, point, m), where: `${m.name} at ${point}` }));
+    for (const s of rec.samples(point).filter((x) => x.mirror === m.index && x.log)) {
+      verdicts.push(
+        await checkCleanImpliesEqual({
+          ...common,
+          log: await readFile(join(rec.dir, s.log!)),
+          legs: s.legs.map((l) => ({ source: { path: join(rec.dir, l.file) }, label: l.label })),
+          where: `${m.name} sample ${s.sample}`,
         }),
-      ),
-    ),
-  );
-  return merge(invariant, verdicts);
+      );
+    }
+  }
+  const merged = mergeVerdicts(invariant, verdicts);
+  const samples = rec.samples(point).filter((s) => s.log).length;
+  return { ...merged, judged: [...merged.judged, { n: samples, what: 'samples' }], detail: merged.valid === true ? `${merged.detail.split('\n')[0]} (and ${samples} samples)` : merged.detail };
 }
 
-export async function legsConverge(ctx: CaseContext): Promise<Verdict> {
-  await waitInSync(ctx);
-  const t = ctx.case.topology;
-  const nodes = liveNodes(ctx);
-  // A node that leaves with regions marked leaves them dirty in the server's log: cmirrord keeps a departed
-  // node's marks (seen after node-crash-during-writes: one region dirty, every node in sync). That is safe,
-  // so only a case without faults must end with a log that marks every region clean.
-  // Fault steps are logged with event 'start'; the heal-all every case ends with is not a fault step.
-  const faultFree = !ctx.history.entries().some((e) => e.type === 'fault' && e.event === 'start');
+/**
+ * Once every live node reports every mirror in sync: the legs are identical, and after a case with no
+ * disturbing fault the log device marks every region clean. A node that leaves with regions marked leaves
+ * them dirty in the server's log (cmirrord keeps a departed node's marks), which is safe: only an
+ * undisturbed case must end all clean.
+ */
+export async function legsConverge(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const t = rec.case.topology;
+  const live = rec.evidence(point).live;
+  const strict = !rec.disturbed(point);
   const verdicts: Verdict[] = [];
-  for (const m of ctx.mirrors) {
-    // Read before the freeze (a frozen guest answers nothing); nothing runs between the two at the end of a case.
-    const statuses = await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await dmsetup(n, `status ${m.name}`) })));
+  for (const m of rec.mirrors) {
+    const statuses = live.flatMap((node) => {
+      const text = rec.nodeFile(point, 'status', node);
+      return text === undefined ? [] : [{ node, text: text.split('\n').filter((l) => l.startsWith(`${m.name}:`)).join('\n') }];
+    });
     verdicts.push(
-      await frozen(ctx, async () =>
-        checkLegsConverge({
-          statuses,
-          legs: legInputs(ctx, m),
-          regionBytes: t.regionSize,
-          blockBytes: blockBytes(ctx),
-          mirrorBytes: m.sectors * 512,
-          runId: ctx.runId,
-          ...(m.log && faultFree ? { log: await readFile(diskFile(ctx, m.log.serial)) } : {}),
-        }),
-      ),
+      await checkLegsConverge({
+        statuses,
+        mirror: m.name,
+        legs: legInputs(rec, point, m),
+        regionBytes: t.regionSize,
+        blockBytes: rec.blockBytes(m.index),
+        mirrorBytes: m.sectors * 512,
+        runId: rec.runId,
+        ...(m.log && strict ? { log: await readFile(rec.disk(point, m.log.serial)) } : {}),
+      }),
     );
   }
-  return merge('legs-converge', verdicts);
+  return mergeVerdicts('legs-converge', verdicts);
 }

@@ -1,64 +1,76 @@
-/** nodes-agree, kernel-clean, single-writer and no-hang: what the nodes say about themselves. */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { GUEST_LOG_DIR } from '../guest.ts';
+/** nodes-agree, kernel-clean, single-writer and no-hang: what the nodes said about themselves, and the deadlines. */
+import { faultSpec } from '../case/fault-kinds.ts';
 import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
-import { checkNodesAgree, type NodesAgreeInput } from '../oracle/checks/nodes-agree.ts';
-import { checkSingleWriter } from '../oracle/checks/single-writer.ts';
+import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
+import { checkSingleWriter, type LogWrites, type Membership } from '../oracle/checks/single-writer.ts';
 import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
-import { dmsetup } from '../mirror/ops.ts';
-import { fencedNodes } from './observe.ts';
+import type { Point } from '../record/layout.ts';
+import type { CaseRecord } from '../record/read.ts';
 
-const AGREE_ATTEMPTS = 5;
-const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
-/** cmirrord answers SIGUSR1 from its main loop; its log is line-buffered. */
-const DUMP_WAIT_S = 1;
-
-async function nodesAgreeInput(ctx: CaseContext): Promise<NodesAgreeInput> {
-  const nodes = liveNodes(ctx);
-  const statuses = await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await dmsetup(n, 'status') })));
-  const dumps = await Promise.all(
-    nodes.map(async (n) => {
-      const r = await n.execOrThrow(`kill -USR1 $(pidof cmirrord) && sleep ${DUMP_WAIT_S} && cat ${CMIRRORD_LOG}`, { timeoutMs: 20_000 });
-      return { node: n.id, text: r.stdout };
-    }),
-  );
-  return { statuses, dumps };
-}
-
-export async function nodesAgree(ctx: CaseContext): Promise<Verdict> {
-  let v: Verdict | undefined;
-  // A node that has just finished a region can be a status read ahead of the others: look a few times.
-  for (let attempt = 0; attempt < AGREE_ATTEMPTS; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 2000));
-    v = await checkNodesAgree(await nodesAgreeInput(ctx));
-    if (v.valid !== false) break;
+/** Rounds of status polled during I/O on every live node, outside the windows where nodes may disagree. */
+function statusRounds(rec: CaseRecord, point: Point) {
+  const windows = rec.disturbedWindows(point);
+  const byRound = new Map<number, { ms: number; statuses: Array<{ node: number; text: string }> }>();
+  for (const p of rec.polls(point)) {
+    if (p.status === undefined || !/ mirror /.test(p.status)) continue;
+    const round = byRound.get(p.round) ?? { ms: p.ms, statuses: [] };
+    round.statuses.push({ node: p.node, text: p.status });
+    byRound.set(p.round, round);
   }
-  return v!;
+  return [...byRound.values()].filter((r) => !windows.some((w) => r.ms >= w.fromMs && r.ms <= w.toMs));
 }
 
-export async function kernelClean(ctx: CaseContext): Promise<Verdict> {
-  const live = new Set(liveNodes(ctx).map((n) => n.id));
-  const logs = await Promise.all(
-    ctx.cluster.nodes.map(async (n) => {
-      if (live.has(n.id)) return { node: n.id, dmesg: (await n.execOrThrow('dmesg', { timeoutMs: 20_000 })).stdout };
-      // A crashed or paused node cannot be asked; its serial console has the kernel log up to then.
-      const serial = join(n.dir, 'serial.log');
-      return { node: n.id, dmesg: existsSync(serial) ? readFileSync(serial, 'utf8') : '' };
-    }),
-  );
-  return checkKernelClean({ logs, expected: ctx.case.expectKernelMessages });
+export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const live = rec.evidence(point).live;
+  const statuses = live.flatMap((node) => {
+    const text = rec.nodeFile(point, 'status', node);
+    return text === undefined ? [] : [{ node, text }];
+  });
+  const dumps = live.flatMap((node) => {
+    const text = rec.nodeFile(point, 'dump', node);
+    return text === undefined ? [] : [{ node, text }];
+  });
+  return checkNodesAgree({
+    statuses,
+    ...(dumps.length ? { dumps } : {}),
+    uuids: Object.fromEntries(rec.mirrors.map((m, i) => [m.name, rec.uuids[i]!])),
+    rounds: statusRounds(rec, point),
+  });
 }
 
-export async function singleWriter(ctx: CaseContext): Promise<Verdict> {
-  const history = ctx.history.entries();
-  if (ctx.observed.memberships.length === 0) return { valid: 'unknown', invariant: 'single-writer', detail: 'no membership was observed', findings: [] };
-  const fenced = fencedNodes(history, ctx.cluster.nodes.map((n) => n.id));
-  return checkSingleWriter({ memberships: ctx.observed.memberships, fenced });
+export async function kernelClean(rec: CaseRecord, point: Point): Promise<Verdict> {
+  // Every node, live or not: a crashed node's kernel log up to the crash is its serial console's.
+  const logs = Array.from({ length: rec.case.topology.nodes }, (_, i) => i + 1).flatMap((node) => {
+    const dmesg = rec.nodeFile(point, 'kernel', node);
+    return dmesg === undefined ? [] : [{ node, dmesg }];
+  });
+  return checkKernelClean({ logs, expected: rec.case.expectKernelMessages });
 }
 
-export async function noHang(ctx: CaseContext): Promise<Verdict> {
-  const findings: Finding[] = ctx.hangs.map((h) => ({ kind: 'hang', message: h }));
-  return verdictFrom('no-hang', findings, 'every step and call finished within its deadline', 'of a deadline');
+/**
+ * Each node's view of each log's CPG group and its log device write counters, from the polls; a node the
+ * harness took out sees no group from then on.
+ */
+export async function singleWriter(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const memberships: Membership[] = [];
+  const logWrites: LogWrites[] = [];
+  for (const p of rec.polls(point)) {
+    for (const group of rec.uuids) {
+      memberships.push({ node: p.node, t: p.ms, group, members: p.daemon ? p.groups[group] ?? [] : [] });
+      const writes = p.logWrites[group];
+      if (writes !== undefined) logWrites.push({ node: p.node, t: p.ms, group, writes });
+    }
+  }
+  for (const f of rec.faults(point)) {
+    if (f.event !== 'start' || f.fault === 'heal-all' || !faultSpec(f.fault).fences) continue;
+    for (const node of f.nodes) for (const group of rec.uuids) memberships.push({ node, t: f.ms, group, members: [] });
+  }
+  const hasLog = rec.mirrors.some((m) => m.log);
+  return checkSingleWriter({ memberships, ...(hasLog ? { logWrites } : {}), fenced: rec.fencedNodes(point) });
+}
+
+export async function noHang(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const findings: Finding[] = rec.hangs(point).map((h) => ({ kind: 'hang', message: h.what }));
+  const steps = rec.stepsRun(point);
+  return verdictFrom('no-hang', findings, `${steps} steps finished within their deadlines`, 'of a deadline', [{ n: steps, what: 'steps' }]);
 }

@@ -44,7 +44,7 @@ export const GUEST_CLOCKS_EVENT = 'guest clocks';
 export const UNMEASURED_SKEW_NS = 1_000_000_000;
 
 /** The host's wall clock in ns, to the microsecond. */
-function hostNowNs(): number {
+export function hostNowNs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1e6);
 }
 

@@ -3,20 +3,21 @@
  * corosync membership with cmirrord running on every node, and torn down in
  * reverse with the guests' logs pulled into the run directory first.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LIMITS } from '../case/schema.ts';
 import { InfraError, InputError } from '../errors.ts';
 import { GUEST_LOG_DIR } from '../guest.ts';
 import { Hub } from '../net/hub.ts';
 import { runsRoot, timestamp } from '../paths.ts';
 import { requireTools, run } from '../proc.ts';
 import { progress, stage, type Progress } from '../progress.ts';
-import { shellQuote } from '../remote/ssh.ts';
 import { Scope } from '../scope.ts';
 import { chooseAccel, Machine, QEMU } from '../vm/machine.ts';
 import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
 import { readClock, syncClock, type ClockReading } from './clock.ts';
 import { corosyncConf, DEFAULT_TOKEN_MS } from './corosync-conf.ts';
+import { COROSYNC_OUT, startCmirrord, startCorosync } from './daemons.ts';
 import { Node } from './node.ts';
 import { GiveUp, message, poll } from './poll.ts';
 import { freePorts } from './ports.ts';
@@ -52,7 +53,7 @@ export const DEFAULT_DEADLINES: Deadlines = { qemu: 15_000, ssh: 90_000, quorum:
 export interface ClusterOptions {
   /** Names the run directory and the corosync cluster. */
   name: string;
-  /** 2..8, default 3. */
+  /** LIMITS.nodes (2..8), default 3. */
   nodes?: number;
   bzImage: string;
   rootImage: string;
@@ -86,12 +87,8 @@ export interface Timings {
   total: number;
 }
 
-export const MIN_NODES = 2;
-export const MAX_NODES = 8;
-
-const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
-/** Printed by cmirrord once it has joined CPG and opened its kernel connector socket. */
-const CMIRRORD_READY = 'Starting cmirrord';
+export const MIN_NODES = LIMITS.nodes.min;
+export const MAX_NODES = LIMITS.nodes.max;
 
 /** Why polling node n is pointless: its QEMU exited or its SSH session is gone. */
 function nodeGone(n: Node): string | undefined {
@@ -107,6 +104,7 @@ export class Cluster {
   readonly clocks: ClockReading[] = [];
   private network: Hub | undefined;
   timings: Timings | undefined;
+  private logsCollected = false;
   /** Silent: stop() returns its failures and the caller's scope reports them once. */
   private readonly own = new Scope(() => {});
   private readonly deadlines: Deadlines;
@@ -221,40 +219,14 @@ export class Cluster {
     this.own.defer('collect guest logs', () => this.collectLogs());
     this.writeDescription();
 
-    const hubPort = this.hub.port;
     await stage(`booting ${count} nodes (${this.accel})`, async () => {
       // Settle every start before failing, so each QEMU that did start is known to the tear-down.
-      await allSettledOrThrow(
-        this.nodes.map(async (node) => {
-          node.machine = await Machine.start({
-            rootImage: this.opts.rootImage,
-            dir: node.dir,
-            qmpDeadlineMs: deadlines.qemu,
-            say: this.say,
-            spec: {
-              node: node.id,
-              accel: this.accel,
-              cpus: this.opts.cpus,
-              memoryMb: this.opts.memoryMb,
-              kernel: this.opts.bzImage,
-              kernelArgs: this.opts.kernelArgs,
-              sharedDisks: this.disks,
-              sshPort: node.ports.ssh,
-              hubPort,
-              clusterPort: node.ports.cluster,
-            },
-          });
-        }),
-      );
+      await allSettledOrThrow(this.nodes.map((n) => this.bootMachine(n, deadlines.qemu)));
     }, this.say);
     this.writeDescription();
     const tQemu = Date.now();
 
-    const conf = corosyncConf({
-      clusterName: this.opts.name,
-      nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip })),
-      tokenMs: this.opts.tokenMs,
-    });
+    const conf = this.corosyncConf();
     // Each node starts corosync as soon as its own sshd answers: under TCG the guests
     // boot seconds apart, and corosync's joining overlaps the slower boots.
     let tSsh = 0;
@@ -265,11 +237,7 @@ export class Cluster {
           await n.connect(deadlines.ssh);
           if (--waiting === 0) tSsh = Date.now();
           await this.syncClock(n);
-          // One round trip: each exec costs a guest shell start, slow under TCG.
-          await n.execOrThrow(
-            `mkdir -p /etc/corosync ${GUEST_LOG_DIR} && cat > /etc/corosync/corosync.conf && ${background('corosync -f', `${GUEST_LOG_DIR}/corosync.out`)}`,
-            { input: conf, timeoutMs: deadlines.command },
-          );
+          await startCorosync(n, conf, deadlines.command);
         }),
       );
     }, this.say);
@@ -280,33 +248,69 @@ export class Cluster {
 
     if (!this.opts.noDaemon) {
       await stage('starting cmirrord', async () => {
-        await Promise.all(
-          this.nodes.map(async (n) => {
-            // cmirrord -f logs to stdout, block-buffered into a file: line buffering makes its
-            // start-up line, and later its SIGUSR1 state dumps, visible as they happen.
-            await n.execOrThrow(background('stdbuf -oL -eL cmirrord -f', CMIRRORD_LOG), { timeoutMs: deadlines.command });
-            // Until setsid, nohup and stdbuf have exec'd into it, pgrep does not see a cmirrord that
-            // is starting fine: only a daemon missing on several polls in a row has died.
-            let missing = 0;
-            await poll(`${n.name}: cmirrord started ("${CMIRRORD_READY}" in ${CMIRRORD_LOG})`, deadlines.daemon, 300, async () => {
-              const r = await n.exec(`grep -q ${shellQuote(CMIRRORD_READY)} ${CMIRRORD_LOG}`, { timeoutMs: deadlines.command });
-              if (r.code === 0) return { done: true, value: undefined };
-              const state = await n.exec(`pgrep -x cmirrord >/dev/null && echo running || echo 'not running'; tail -n 3 ${CMIRRORD_LOG}`, {
-                timeoutMs: deadlines.command,
-              });
-              const seen = `cmirrord ${state.stdout.trim().replace(/\n/g, ' | ')}`;
-              missing = seen.startsWith('cmirrord not running') ? missing + 1 : 0;
-              if (missing >= 3) throw new GiveUp(seen);
-              return { done: false, seen };
-            }, () => nodeGone(n));
-          }),
-        );
+        await Promise.all(this.nodes.map((n) => startCmirrord(n, deadlines.daemon, deadlines.command, () => nodeGone(n))));
       }, this.say);
     }
     const tDaemon = Date.now();
     this.timings = { qemu: tQemu - t0, ssh: tSsh - tQemu, quorum: tQuorum - tSsh, daemon: tDaemon - tQuorum, total: tDaemon - t0 };
     writeFileSync(join(this.runDir, 'timings.json'), `${JSON.stringify(this.timings, null, 2)}\n`);
     this.say(`cluster ${this.opts.name} ready: ${count} nodes in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
+  }
+
+  private corosyncConf(): string {
+    return corosyncConf({ clusterName: this.opts.name, nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip })), tokenMs: this.opts.tokenMs });
+  }
+
+  /** Starts node n's QEMU; a crashed node's earlier console is kept as serial-crashed-N.log. */
+  private async bootMachine(n: Node, qmpDeadlineMs: number): Promise<void> {
+    const serial = join(n.dir, 'serial.log');
+    if (existsSync(serial)) {
+      let i = 1;
+      while (existsSync(join(n.dir, `serial-crashed-${i}.log`))) i++;
+      renameSync(serial, join(n.dir, `serial-crashed-${i}.log`));
+    }
+    n.machine = await Machine.start({
+      rootImage: this.opts.rootImage,
+      dir: n.dir,
+      qmpDeadlineMs,
+      say: this.say,
+      spec: {
+        node: n.id,
+        accel: this.accel,
+        cpus: this.opts.cpus,
+        memoryMb: this.opts.memoryMb,
+        kernel: this.opts.bzImage,
+        kernelArgs: this.opts.kernelArgs,
+        sharedDisks: this.disks,
+        sshPort: n.ports.ssh,
+        hubPort: this.hub.port,
+        clusterPort: n.ports.cluster,
+      },
+    });
+  }
+
+  /**
+   * Brings crashed (QEMU gone) or reset nodes back into the cluster, all at once: boots those whose QEMU is
+   * gone (with a fresh root overlay, as a replaced machine would have), reconnects, sets each clock to a live
+   * peer's (the host's when none is left), starts corosync on all of them together and waits until each sees
+   * a quorate membership of `live` plus them, then starts cmirrord. Loading the mirrors is the caller's.
+   */
+  async rejoin(nodes: readonly Node[], live: readonly number[], deadlineMs: number): Promise<void> {
+    const { command } = this.deadlines;
+    const peer = this.nodes.find((x) => live.includes(x.id) && !nodes.includes(x) && x.hasSsh);
+    await Promise.all(
+      nodes.map(async (n) => {
+        if (!n.machine || n.machine.hasExited()) await this.bootMachine(n, Math.min(deadlineMs, this.deadlines.qemu));
+        await n.connect(deadlineMs);
+        await this.syncClock(n, peer);
+        // A fresh overlay lost the corosync.conf of the bring-up; a reset one still has it.
+        await startCorosync(n, this.corosyncConf(), command);
+      }),
+    );
+    this.writeDescription();
+    const members = [...new Set([...live, ...nodes.map((n) => n.id)])].sort((a, b) => a - b);
+    await Promise.all(nodes.map((n) => this.waitQuorate(n, members, deadlineMs)));
+    await Promise.all(nodes.map((n) => startCmirrord(n, this.deadlines.daemon, command, () => nodeGone(n))));
   }
 
   /**
@@ -341,7 +345,7 @@ export class Cluster {
       const status = parseQuorumtool(r.stdout);
       if (hasMembership(status, members, quorate)) return { done: true, value: status };
       if (r.stdout.trim()) return { done: false, seen: describeQuorum(status) };
-      const out = `${GUEST_LOG_DIR}/corosync.out`;
+      const out = COROSYNC_OUT;
       const alive = await n.exec(`pgrep -x corosync >/dev/null || tail -n 5 ${out}`, { timeoutMs: this.deadlines.command });
       if (alive.code !== 0 || alive.stdout.trim()) throw new GiveUp(`corosync is not running; ${out} ends:\n${alive.stdout.trim() || '(empty)'}`);
       return { done: false, seen: `corosync-quorumtool exited ${r.code}: ${r.stderr.trim().split('\n').pop() || '(no output)'}` };
@@ -382,10 +386,13 @@ export class Cluster {
   }
 
   /**
-   * Pulls GUEST_LOG_DIR and dmesg of every reachable node into nodeN/guest/. A
-   * frozen guest is thawed first, or every command would run into its deadline.
+   * Pulls GUEST_LOG_DIR and dmesg of every reachable node into nodeN/guest/, once: the tear-down does it
+   * unless a caller did it already (a case that ends with its guests frozen does it before the freeze).
+   * A frozen guest is thawed first, or every command would run into its deadline.
    */
-  private async collectLogs(): Promise<void> {
+  async collectLogs(): Promise<void> {
+    if (this.logsCollected) return;
+    this.logsCollected = true;
     // A guest whose QEMU is gone (crashed on purpose, or died) left only its console, already on the host.
     const running = this.nodes.filter((n) => n.machine && !n.machine.hasExited());
     await Promise.allSettled(running.map((n) => n.qmp.cont(2000)));
@@ -431,12 +438,6 @@ export function tcgTimingWarning(accel: Accel, opts: Pick<ClusterOptions, 'token
     if (ms !== undefined && ms < fallback) tuned.push(`${phase} deadline ${ms} ms (TCG default ${fallback})`);
   }
   return tuned.length ? `running under TCG with timeouts tuned for KVM: ${tuned.join(', ')}; expect spurious failures` : undefined;
-}
-
-/** A guest command started detached from the SSH channel, so the channel closes at once. */
-function background(cmd: string, logFile: string): string {
-  // Braces keep `&` to this command: `a && b &` would background the whole list.
-  return `{ setsid nohup ${cmd} >> ${shellQuote(logFile)} 2>&1 < /dev/null & }`;
 }
 
 function makeRunDir(root: string, name: string): string {

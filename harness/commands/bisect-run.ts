@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCase } from '../case/load.ts';
+import { withNodes } from '../case/select.ts';
+import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { resolveSeed } from '../case/schedule.ts';
 import type { Case } from '../case/schema.ts';
 import { ClogError, InputError, MissingToolError } from '../errors.ts';
@@ -71,7 +73,7 @@ Exit codes (what git bisect run expects):
         const v = values[opt];
         if (v !== undefined) values[opt] = resolve(v);
       }
-      intOption('nodes', values.nodes, 3, 2, 8);
+      if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
     } catch (err) {
       process.stderr.write(`clogtest bisect-run: ${firstLine(err)}\n`);
       return BISECT_EXIT.abort;
@@ -111,7 +113,7 @@ Exit codes (what git bisect run expects):
         const failedChecks = r.verdicts.filter((v) => v.valid === false).map((v) => v.check);
         const why = r.message?.split('\n')[0];
         outcomes.push({ case: c.name, status: r.status, failedChecks, ...(why ? { why } : {}) });
-        const verdict = r.status === 'passed' ? 'passed' : r.status === 'failed' ? `FAILED ${failedChecks.join(', ')}` : 'UNTESTABLE';
+        const verdict = r.status === 'passed' ? 'passed' : r.status === 'failed' ? `FAILED ${failedChecks.join(', ')}` : r.status === 'inconclusive' ? 'UNTESTABLE (inconclusive)' : 'UNTESTABLE';
         process.stdout.write(`run ${i}/${repeat} ${c.name} (seed ${seed}): ${verdict}${why && r.status !== 'passed' ? `: ${why}` : ''}\n`);
       }
     }

@@ -2,12 +2,14 @@ import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import { resolveSeed } from '../case/schedule.ts';
-import { filterCases, findCaseFiles, parseShard, repeat, shard } from '../case/select.ts';
+import { filterCases, findCaseFiles, parseShard, repeat, shard, withNodes } from '../case/select.ts';
 import { EXIT } from '../errors.ts';
 import { runsRoot } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { caseTitle, isExpectedFailure, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
+import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
+import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { defineCommand, intOption } from './command.ts';
 import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
 
@@ -24,6 +26,8 @@ Each case boots its own cluster, runs its steps, then every check; it is one TAP
 on stdout. Each case leaves runs/<run-id>/<case>/ (history.jsonl, findings.json, the
 cluster's directory with consoles and guest logs, dmsetup status, writer logs), removed
 when the case passes unless --keep. The last line is "N passed, N failed, N skipped".
+Each check's TAP line says how much it judged. A check the case lists that judged nothing
+(or could not judge) makes the case INCONCLUSIVE, a failure: a silent pass is no pass.
 A known-failure case whose checks fail counts as skipped (TAP todo); one that passes is
 reported as UNEXPECTEDLY PASSED; one that cannot be carried out is an infrastructure error.
 
@@ -41,7 +45,7 @@ Options:
 ${clusterOptionsHelp}
   (--nodes overrides every case's topology.nodes)
 
-Exit 0 when every case passed (or failed as known), 1 when a check failed,
+Exit 0 when every case passed (or failed as known), 1 when a check failed or a case was inconclusive,
 3 when a case could not be carried out (infrastructure), 2 for bad cases or options.`,
   allowPositionals: true,
   options: {
@@ -65,10 +69,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed,
       cases = shard(cases, index, count);
     }
     const cliSeed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
-    if (values.nodes !== undefined) {
-      const nodes = intOption('nodes', values.nodes, 3, 2, 8);
-      cases = cases.map((c) => ({ ...c, topology: { ...c.topology, nodes } }));
-    }
+    if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
     const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000));
     if (values.list) {
       for (const p of planned) process.stdout.write(`${p.case.file} ${caseTitle({ name: p.case.name, iteration: p.iteration })}\n`);
@@ -91,13 +92,16 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed,
         const r = await runCase(p.case, { runDir, seed, iteration: p.iteration, cluster, keep: values.keep ?? false, say: progress });
         results.push(r);
         for (const v of r.verdicts) {
-          const first = v.detail.split('\n')[0];
-          if (v.valid === true) tt.pass(`${v.check}: ${first}`);
-          else if (v.valid === 'unknown') tt.pass(v.check, { skip: `unknown: ${first}` });
+          if (v.valid === true && !v.inconclusive) tt.pass(verdictLine(v));
+          else if (v.valid === 'not-applicable' || (v.valid === 'unknown' && !v.inconclusive)) tt.pass(v.check, { skip: verdictLine(v) });
         }
         const todo = r.knownFailure ? { todo: `known failure: ${r.knownFailure}` } : {};
-        if (r.status === 'failed') tt.fail(r.message ?? 'a check failed', todo);
-        else if (r.status === 'infra') tt.fail(r.message ?? 'infrastructure error');
+        // The TAP line says what failed in a sentence; the findings and where to look follow as comments.
+        const [head, ...rest] = (r.message ?? '').split('\n');
+        if (r.status !== 'passed') for (const line of rest) tt.comment(line);
+        if (r.status === 'failed') tt.fail(head || 'a check failed', todo);
+        else if (r.status === 'inconclusive') tt.fail(head || 'inconclusive');
+        else if (r.status === 'infra') tt.fail(head || 'infrastructure error');
         else if (r.knownFailure) {
           tt.comment(`!!! UNEXPECTEDLY PASSED: ${r.name} is marked known-failure (${r.knownFailure}) but every check passed`);
           progress(`!!! ${r.name} UNEXPECTEDLY PASSED (known-failure: ${r.knownFailure})`);
@@ -115,7 +119,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed,
     } else progress(`results: ${runDir}`);
     const counts = tally(results);
     process.stdout.write(`${summaryLine(counts)}\n`);
-    if (results.some((r) => r.status === 'failed' && !isExpectedFailure(r))) return EXIT.checkFailed;
+    if (results.some((r) => (r.status === 'failed' && !isExpectedFailure(r)) || r.status === 'inconclusive')) return EXIT.checkFailed;
     if (results.some((r) => r.status === 'infra')) return EXIT.infra;
     return EXIT.ok;
   },

@@ -1,13 +1,14 @@
 /**
- * fail-leg, restore-leg, slow-leg, fail-log, restore-log: the dm-linear layer under a leg or the
- * log is swapped for dm-error or dm-delay on the `on:` nodes only, the way lvm2's tests fail a PV.
+ * fail-leg, restore-leg, slow-leg, fail-log, slow-log, restore-log: the dm-linear layer under a leg or
+ * the log is swapped for dm-error or dm-delay on the `on:` nodes only, the way lvm2's tests fail a PV.
  */
+import type { Topology } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
-import { poll } from '../cluster/poll.ts';
-import { InfraError } from '../errors.ts';
-import { DMSETUP, DMSETUP_TIMEOUT_MS, swapLayer } from '../mirror/ops.ts';
+import { DeadlineError, InfraError } from '../errors.ts';
+import { sharedDiskPath } from '../guest.ts';
+import { DMSETUP, swapLayer } from '../mirror/ops.ts';
 import { delayTable, errorTable, layerSectors, layerTable, type MirrorLayout } from '../mirror/table.ts';
-import type { CaseContext } from '../runner/context.ts';
+import type { CaseContext, SwappedLayer } from '../runner/context.ts';
 import type { FaultImpl } from './types.ts';
 
 function mirrorsOf(ctx: CaseContext, mirror: number | undefined): MirrorLayout[] {
@@ -28,16 +29,29 @@ function logOf(m: MirrorLayout) {
   return m.log;
 }
 
-/** The healthy table is remembered so healAll can put it back whatever the case does. */
-async function swap(ctx: CaseContext, nodes: Node[], dm: string, table: string, healthy: string, timeoutMs: number): Promise<void> {
+/**
+ * The healthy table is remembered so healAll can put it back whatever the case does. On a node that has
+ * no layers yet (its mirror not created), the fault is armed: `mirror: create` loads the layer with it.
+ */
+async function swap(ctx: CaseContext, nodes: Node[], layer: SwappedLayer['layer'], dm: string, effect: SwappedLayer['effect'] | 'healthy', table: string, healthy: string, timeoutMs: number): Promise<void> {
   await Promise.all(
     nodes.map(async (n) => {
-      await swapLayer(n, dm, table, timeoutMs);
+      if (ctx.layered.has(n.id)) await swapLayer(n, dm, table, timeoutMs);
       const key = `${n.id}/${dm}`;
-      if (table === healthy) ctx.swapped.delete(key);
-      else ctx.swapped.set(key, { node: n.id, dm, healthy, table });
+      if (effect === 'healthy') ctx.swapped.delete(key);
+      else ctx.swapped.set(key, { node: n.id, dm, layer, effect, table, healthy });
     }),
   );
+}
+
+/** The table each layer of node n is created with: the healthy one, unless a fault was armed for it. */
+export function armedTables(ctx: Pick<CaseContext, 'swapped'>, node: number): Map<string, string> {
+  return new Map([...ctx.swapped.values()].filter((s) => s.node === node).map((s) => [s.dm, s.table]));
+}
+
+/** dm-delay over the same disk the healthy dm-linear maps. */
+function slowed(t: Topology, what: 'leg' | 'log', serial: string, delayMs: number): string {
+  return delayTable(layerSectors(t, what), sharedDiskPath(serial), delayMs);
 }
 
 export const failLeg: FaultImpl<'fail-leg'> = {
@@ -45,7 +59,7 @@ export const failLeg: FaultImpl<'fail-leg'> = {
     const t = ctx.case.topology;
     for (const m of mirrorsOf(ctx, f.mirror)) {
       const l = legOf(m, f.leg);
-      await swap(ctx, nodes, l.dm, errorTable(layerSectors(t, 'leg')), layerTable(t, 'leg', l.serial), step.timeoutMs);
+      await swap(ctx, nodes, 'leg', l.dm, 'error', errorTable(layerSectors(t, 'leg')), layerTable(t, 'leg', l.serial), step.timeoutMs);
     }
   },
 };
@@ -55,9 +69,7 @@ export const slowLeg: FaultImpl<'slow-leg'> = {
     const t = ctx.case.topology;
     for (const m of mirrorsOf(ctx, f.mirror)) {
       const l = legOf(m, f.leg);
-      const healthy = layerTable(t, 'leg', l.serial);
-      const disk = healthy.split(' ')[3]!;
-      await swap(ctx, nodes, l.dm, delayTable(layerSectors(t, 'leg'), disk, f.delayMs), healthy, step.timeoutMs);
+      await swap(ctx, nodes, 'leg', l.dm, 'delay', slowed(t, 'leg', l.serial, f.delayMs), layerTable(t, 'leg', l.serial), step.timeoutMs);
     }
   },
 };
@@ -69,7 +81,7 @@ export const restoreLeg: FaultImpl<'restore-leg'> = {
       const legs = f.leg === undefined ? m.legs : [legOf(m, f.leg)];
       for (const l of legs) {
         const healthy = layerTable(t, 'leg', l.serial);
-        await swap(ctx, nodes, l.dm, healthy, healthy, step.timeoutMs);
+        await swap(ctx, nodes, 'leg', l.dm, 'healthy', healthy, healthy, step.timeoutMs);
       }
     }
   },
@@ -80,7 +92,17 @@ export const failLog: FaultImpl<'fail-log'> = {
     const t = ctx.case.topology;
     for (const m of mirrorsOf(ctx, f.mirror)) {
       const l = logOf(m);
-      await swap(ctx, nodes, l.dm, errorTable(layerSectors(t, 'log')), layerTable(t, 'log', l.serial), step.timeoutMs);
+      await swap(ctx, nodes, 'log', l.dm, 'error', errorTable(layerSectors(t, 'log')), layerTable(t, 'log', l.serial), step.timeoutMs);
+    }
+  },
+};
+
+export const slowLog: FaultImpl<'slow-log'> = {
+  async start(ctx, f, nodes, step) {
+    const t = ctx.case.topology;
+    for (const m of mirrorsOf(ctx, f.mirror)) {
+      const l = logOf(m);
+      await swap(ctx, nodes, 'log', l.dm, 'delay', slowed(t, 'log', l.serial, f.delayMs), layerTable(t, 'log', l.serial), step.timeoutMs);
     }
   },
 };
@@ -91,7 +113,7 @@ export const restoreLog: FaultImpl<'restore-log'> = {
     for (const m of mirrorsOf(ctx, f.mirror)) {
       const l = logOf(m);
       const healthy = layerTable(t, 'log', l.serial);
-      await swap(ctx, nodes, l.dm, healthy, healthy, step.timeoutMs);
+      await swap(ctx, nodes, 'log', l.dm, 'healthy', healthy, healthy, step.timeoutMs);
     }
   },
 };
@@ -108,19 +130,36 @@ export function delayedWrites(line: string): number {
   return Number(m[2]);
 }
 
-const SLOW_LEG_POLL_MS = 100;
+/** The dm-delay layers of kind `layer` a slow-leg or slow-log fault put in place on node n. */
+export function slowedLayers(ctx: Pick<CaseContext, 'swapped'>, node: number, layer: SwappedLayer['layer']): string[] {
+  return [...ctx.swapped.values()].filter((s) => s.node === node && s.layer === layer && s.effect === 'delay').map((s) => s.dm);
+}
 
-/** Waits until every node in `nodes` holds a write in a leg slow-leg slowed on it. */
-export async function waitSlowLegBusy(ctx: CaseContext, nodes: Node[], timeoutMs: number): Promise<void> {
+/**
+ * A guest command that exits 0 as soon as one of the dm-delay layers `dms` holds a data write, polling
+ * `dmsetup status` every 20 ms inside the guest (one round trip instead of one per poll), and exits 1
+ * with the last counts seen when `seconds` pass first.
+ */
+export function heldWriteWaiter(dms: readonly string[], seconds: number): string {
+  const status = dms.map((dm) => `${DMSETUP} status ${dm}`).join('; ');
+  return (
+    `end=$(( $(date +%s) + ${Math.max(1, Math.ceil(seconds))} )); ` +
+    `while :; do s=$(${status}) || exit 2; ` +
+    `for w in $(printf '%s\\n' "$s" | awk '{print $5}'); do [ "$w" -gt 0 ] && exit 0; done; ` +
+    `[ $(date +%s) -ge $end ] && { echo "$s"; exit 1; }; sleep 0.02; done`
+  );
+}
+
+/** Waits until every node in `nodes` holds a write in a leg (or the log) that a slow-leg (slow-log) slowed on it. */
+export async function waitSlowLayerBusy(ctx: CaseContext, nodes: Node[], layer: SwappedLayer['layer'], timeoutMs: number): Promise<void> {
   await Promise.all(
     nodes.map(async (n) => {
-      const slowed = [...ctx.swapped.values()].filter((s) => s.node === n.id && s.table.split(' ')[2] === 'delay').map((s) => s.dm);
-      if (slowed.length === 0) throw new InfraError(`wait "slow leg busy": no leg is slowed on ${n.name} (a slow-leg fault on it must come first)`);
-      const cmd = slowed.map((dm) => `${DMSETUP} status ${dm}`).join(' && ');
-      await poll(`a write held in ${slowed.join(', ')} on ${n.name}`, timeoutMs, SLOW_LEG_POLL_MS, async () => {
-        const writes = (await n.execOrThrow(cmd, { timeoutMs: DMSETUP_TIMEOUT_MS })).stdout.trim().split('\n').map(delayedWrites);
-        return writes.some((w) => w > 0) ? { done: true, value: undefined } : { done: false, seen: `writes held: ${writes.join(', ')}` };
-      });
+      const slowedHere = slowedLayers(ctx, n.id, layer);
+      if (slowedHere.length === 0) throw new InfraError(`wait "slow ${layer} busy": no ${layer} is slowed on ${n.name} (a slow-${layer} fault on it must come first)`);
+      const r = await n.exec(heldWriteWaiter(slowedHere, timeoutMs / 1000), { timeoutMs: timeoutMs + 20_000 });
+      if (r.code === 0) return;
+      const seen = r.code === 1 ? `dm-delay status: ${r.stdout.trim().replace(/\n/g, ' | ')}` : `the waiter exited ${r.code}: ${r.stderr.trim()}`;
+      throw new DeadlineError(`a write held in ${slowedHere.join(', ')} on ${n.name}`, timeoutMs / 1000, seen);
     }),
   );
 }

@@ -1,9 +1,11 @@
 /** Every fault kind by name, and healAll: what undoes whatever faults a case left in effect. */
 import type { Fault, FaultKind } from '../case/schema.ts';
+import { errorMessage } from '../errors.ts';
 import { liveNodes, targetNodes, type CaseContext } from '../runner/context.ts';
 import { swapLayer } from '../mirror/ops.ts';
+import { events } from '../record/events.ts';
 import { killCorosync, killDaemon, restartDaemon } from './daemons.ts';
-import { failLeg, failLog, restoreLeg, restoreLog, slowLeg } from './devices.ts';
+import { failLeg, failLog, restoreLeg, restoreLog, slowLeg, slowLog } from './devices.ts';
 import { crash, pause, reset, restartNode, resume } from './machines.ts';
 import { heal, isolate, netDelay, netLoss, partition } from './network.ts';
 import type { FaultImpl, FaultStep } from './types.ts';
@@ -26,6 +28,7 @@ export const FAULTS: { [K in FaultKind]: FaultImpl<K> } = {
   'fail-log': failLog,
   'restore-log': restoreLog,
   'slow-leg': slowLeg,
+  'slow-log': slowLog,
   'restart-node': restartNode,
 };
 
@@ -47,20 +50,25 @@ export async function healAll(ctx: CaseContext, timeoutMs = 30_000): Promise<str
       await ctx.cluster.node(id).qmp.cont(timeoutMs);
       ctx.paused.delete(id);
     } catch (err) {
-      failures.push(`node${id}: cont: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`node${id}: cont: ${errorMessage(err)}`);
     }
   }
   const live = new Set(liveNodes(ctx).map((n) => n.id));
   for (const [key, s] of [...ctx.swapped]) {
     if (!live.has(s.node)) continue;
+    // Armed for a mirror that was never created there: nothing to put back.
+    if (!ctx.layered.has(s.node)) {
+      ctx.swapped.delete(key);
+      continue;
+    }
     try {
       await swapLayer(ctx.cluster.node(s.node), s.dm, s.healthy, timeoutMs);
       ctx.swapped.delete(key);
     } catch (err) {
-      failures.push(`node${s.node}: restore ${s.dm}: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`node${s.node}: restore ${s.dm}: ${errorMessage(err)}`);
     }
   }
-  if (failures.length === 0) ctx.history.append('fault', { fault: 'heal-all' });
-  else ctx.history.append('error', { fault: 'heal-all', failures });
+  if (failures.length === 0) events.fault(ctx.history, { fault: 'heal-all', nodes: [], event: 'done' });
+  else ctx.history.append('error', { what: 'heal-all', failures });
   return failures;
 }

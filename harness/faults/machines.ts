@@ -1,15 +1,9 @@
 /** crash, reset, pause, resume, restart-node: faults of the whole guest, through QMP. */
-import { existsSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Fault } from '../case/schema.ts';
-import { corosyncConf } from '../cluster/corosync-conf.ts';
 import type { Node } from '../cluster/node.ts';
-import { InfraError } from '../errors.ts';
-import { GUEST_LOG_DIR } from '../guest.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
-import { Machine } from '../vm/machine.ts';
 import { createMirror } from '../mirror/ops.ts';
-import { startDaemons } from './daemons.ts';
+import { events } from '../record/events.ts';
+import { liveNodes, type CaseContext } from '../runner/context.ts';
 import type { FaultImpl } from './types.ts';
 
 /** A fault carried out on every `on:` node at once, its bookkeeping in the context done by act. */
@@ -21,9 +15,18 @@ function onEachNode<K extends Fault['kind']>(act: (ctx: CaseContext, n: Node, ti
   };
 }
 
+/**
+ * Reads every live node's clock as one batch. A node that stood still (paused) or came back (restarted)
+ * may now be off from the others by more than before; the checks bound cross-node orderings by it.
+ */
+async function readAllClocks(ctx: CaseContext, why: string): Promise<void> {
+  events.clocks(ctx.history, { readings: await ctx.cluster.readClocks(liveNodes(ctx), `${why} ${ctx.cluster.clocks.length}`) });
+}
+
 export const crash = onEachNode<'crash'>(async (ctx, n, timeoutMs) => {
   // Marked first: from here on nothing may wait on this node, whatever quit says.
   ctx.down.add(n.id);
+  ctx.layered.delete(n.id);
   // Until QEMU has gone, the guest may still write to the shared disks, and a restart-node
   // right after would race the old process for its ports and files.
   if (n.machine) await n.machine.shutdown(timeoutMs);
@@ -31,6 +34,7 @@ export const crash = onEachNode<'crash'>(async (ctx, n, timeoutMs) => {
 
 export const reset = onEachNode<'reset'>(async (ctx, n, timeoutMs) => {
   ctx.down.add(n.id);
+  ctx.layered.delete(n.id);
   await n.qmp.systemReset(timeoutMs);
 });
 
@@ -39,67 +43,39 @@ export const pause = onEachNode<'pause'>(async (ctx, n, timeoutMs) => {
   await n.qmp.stop(timeoutMs);
 });
 
-export const resume = onEachNode<'resume'>(async (ctx, n, timeoutMs) => {
-  await n.qmp.cont(timeoutMs);
-  ctx.paused.delete(n.id);
-});
+export const resume: FaultImpl<'resume'> = {
+  async start(ctx, _f, nodes, step) {
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.qmp.cont(step.timeoutMs);
+        ctx.paused.delete(n.id);
+      }),
+    );
+    await readAllClocks(ctx, 'resume');
+  },
+};
 
 /**
- * Boots a crashed node again, QEMU and all, with a fresh root overlay as a replaced machine
- * would have; the crashed run's console is kept as serial-crashed-N.log.
- */
-async function bootAgain(ctx: CaseContext, n: Node, deadlineMs: number): Promise<void> {
-  const c = ctx.cluster;
-  if (!c.hub) throw new InfraError('the cluster has no hub');
-  const serial = join(n.dir, 'serial.log');
-  if (existsSync(serial)) {
-    let i = 1;
-    while (existsSync(join(n.dir, `serial-crashed-${i}.log`))) i++;
-    renameSync(serial, join(n.dir, `serial-crashed-${i}.log`));
-  }
-  n.machine = await Machine.start({
-    rootImage: c.opts.rootImage,
-    dir: n.dir,
-    qmpDeadlineMs: Math.min(deadlineMs, 15_000),
-    say: ctx.say,
-    spec: {
-      node: n.id,
-      accel: c.accel,
-      cpus: c.opts.cpus,
-      memoryMb: c.opts.memoryMb,
-      kernel: c.opts.bzImage,
-      kernelArgs: c.opts.kernelArgs,
-      sharedDisks: c.disks,
-      sshPort: n.ports.ssh,
-      hubPort: c.hub.port,
-      clusterPort: n.ports.cluster,
-    },
-  });
-  await n.connect(deadlineMs);
-  // The fresh overlay lost the corosync.conf the bring-up wrote.
-  const conf = corosyncConf({ clusterName: c.opts.name, nodes: c.nodes.map((x) => ({ id: x.id, ip: x.ip })), tokenMs: c.opts.tokenMs });
-  await n.execOrThrow(`mkdir -p /etc/corosync ${GUEST_LOG_DIR}`, { timeoutMs: 20_000 });
-  await n.ssh.upload(Buffer.from(conf), '/etc/corosync/corosync.conf', { timeoutMs: 20_000 });
-}
-
-/**
- * Brings a crashed (QEMU gone) or reset node back: boots it if needed, reconnects, starts
- * corosync and cmirrord, and loads the mirrors again if the case has them loaded.
+ * Brings crashed (QEMU gone) or reset nodes back, all `on:` nodes together so that a whole cluster brought
+ * back can form a quorum: corosync and cmirrord, then the mirrors if the case has them loaded, lowest id
+ * first (with no survivor, the first to load a log reads it from disk).
  */
 export const restartNode: FaultImpl<'restart-node'> = {
   async start(ctx, _f, nodes, step) {
-    for (const n of nodes) {
-      if (!n.machine || n.machine.hasExited()) await bootAgain(ctx, n, step.timeoutMs);
-      else await n.connect(step.timeoutMs);
-      // A rebooted node loads healthy layers: whatever a fault swapped in went down with it.
-      for (const [key, s] of ctx.swapped) if (s.node === n.id) ctx.swapped.delete(key);
-      await ctx.cluster.syncClock(n, liveNodes(ctx).find((x) => x !== n && x.hasSsh));
-      await startDaemons(ctx, n, step.timeoutMs);
-      if (ctx.mirrorsLoaded) {
+    const live = liveNodes(ctx).filter((n) => !nodes.includes(n)).map((n) => n.id);
+    // A rebooted node loads healthy layers: whatever a fault swapped in went down with it.
+    for (const [key, s] of ctx.swapped) if (nodes.some((n) => n.id === s.node)) ctx.swapped.delete(key);
+    await ctx.cluster.rejoin(nodes, live, step.timeoutMs);
+    if (ctx.mirrorsLoaded) {
+      for (const n of [...nodes].sort((a, b) => a.id - b.id)) {
+        ctx.layered.add(n.id);
         for (const [i, m] of ctx.mirrors.entries()) await createMirror(n, ctx.case.topology, m, ctx.uuids[i]!, step.timeoutMs);
       }
+    }
+    for (const n of nodes) {
       ctx.down.delete(n.id);
       ctx.history.append('info', { node: n.id, what: 'node rejoined' });
     }
+    await readAllClocks(ctx, 'restart');
   },
 };

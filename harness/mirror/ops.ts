@@ -23,10 +23,13 @@ async function loadTable(node: Node, dm: string, table: string, create: boolean)
   await dmsetup(node, `${verb} ${dm} --table ${shellQuote(table)}`);
 }
 
-/** The layers under the legs and the log, then the mirror on top; the layers stay when the mirror fails to load, for remove(). */
-export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
-  for (const l of m.legs) await loadTable(node, l.dm, layerTable(t, 'leg', l.serial), true);
-  if (m.log) await loadTable(node, m.log.dm, layerTable(t, 'log', m.log.serial), true);
+/**
+ * The layers under the legs and the log, then the mirror on top; the layers stay when the mirror fails to load,
+ * for remove(). A layer named in `tables` is created with that table instead of its healthy dm-linear one.
+ */
+export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number, tables: ReadonlyMap<string, string> = new Map()): Promise<void> {
+  for (const l of m.legs) await loadTable(node, l.dm, tables.get(l.dm) ?? layerTable(t, 'leg', l.serial), true);
+  if (m.log) await loadTable(node, m.log.dm, tables.get(m.log.dm) ?? layerTable(t, 'log', m.log.serial), true);
   await dmsetup(node, 'mknodes');
   await dmsetup(node, `create ${m.name} --table ${shellQuote(mirrorTable(m, uuid))}`, timeoutMs);
   await dmsetup(node, `mknodes ${m.name}`);

@@ -20,6 +20,8 @@
  *     (turning 1 into 2 on little-endian). cmirrord always writes 2, so 2 is the only version accepted here.
  */
 
+import type { Finding } from './verdict.ts';
+
 export const LOG_MAGIC = 0x4d695272;
 export const LOG_VERSION = 2;
 export const HEADER_BYTES = 16;
@@ -140,4 +142,15 @@ export function ranges(numbers: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(',');
+}
+
+/**
+ * The decoded log, or a finding saying why it does not decode: a log device that is not what cmirrord
+ * writes (bad magic, another region count, bits past the last region) is the stack misbehaving, not a
+ * check that cannot run.
+ */
+export function decodeOrFinding(buf: Uint8Array, expectedRegions: number | undefined, where?: string): { log: DiskLog } | { finding: Finding } {
+  const { log, problems } = inspectDiskLog(buf, { expectedRegions });
+  if (log && problems.length === 0) return { log };
+  return { finding: { kind: 'log-undecodable', message: `${where ? `${where}: ` : ''}the log device does not decode: ${problems.join('; ')}` } };
 }

@@ -1,5 +1,5 @@
 /** JUnit XML and the JSON summary of a run (pure), for CI systems that read either. */
-import type { CaseResult } from '../runner/run-case.ts';
+import type { CaseResult } from '../runner/result.ts';
 
 export function xmlEscape(s: string): string {
   return s
@@ -22,7 +22,7 @@ export function caseTitle(r: Pick<CaseResult, 'name' | 'iteration'>): string {
  */
 export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): string {
   const count = (f: (r: CaseResult) => boolean) => results.filter(f).length;
-  const failures = count((r) => r.status === 'failed' && !isExpectedFailure(r));
+  const failures = count((r) => (r.status === 'failed' && !isExpectedFailure(r)) || r.status === 'inconclusive');
   const errors = count((r) => r.status === 'infra');
   const skipped = count(isExpectedFailure);
   const time = (ms: number) => (ms / 1000).toFixed(3);
@@ -34,6 +34,7 @@ export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): st
     let body = '';
     if (isExpectedFailure(r)) body = `\n    <skipped message="known failure: ${xmlEscape(r.knownFailure!)}">${msg}</skipped>`;
     else if (r.status === 'failed') body = `\n    <failure message="${first}" type="check-failed">${msg}</failure>`;
+    else if (r.status === 'inconclusive') body = `\n    <failure message="${first}" type="inconclusive">${msg}</failure>`;
     else if (r.status === 'infra') body = `\n    <error message="${first}" type="infrastructure">${msg}</error>`;
     const props = `\n    <system-out>seed ${r.seed}; case dir ${xmlEscape(r.dir)}</system-out>`;
     return `${open}${body}${props}\n  </testcase>`;
@@ -91,7 +92,7 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[]): str
         durationMs: r.durationMs,
         dir: r.dir,
         message: r.message ?? null,
-        verdicts: r.verdicts.map((v) => ({ check: v.check, valid: v.valid, detail: v.detail, findings: v.findings.length })),
+        verdicts: r.verdicts.map((v) => ({ check: v.check, point: v.point, valid: v.valid, inconclusive: v.inconclusive, judged: v.judged, detail: v.detail, findings: v.findings.length })),
       })),
     },
     null,

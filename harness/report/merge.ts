@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
-import type { CaseResult } from '../runner/run-case.ts';
+import type { CaseResult } from '../runner/result.ts';
 import { tally, type Tally } from './junit.ts';
 
 export interface SummaryCase {

@@ -1,12 +1,23 @@
 /** What the runner, the faults and the checks share while one case runs. */
 import type { Case } from '../case/schema.ts';
-import type { Observations } from '../checks/observe.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Node } from '../cluster/node.ts';
 import type { History } from '../history.ts';
-import type { MirrorLayout } from '../mirror/table.ts';
+import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../mirror/table.ts';
 import type { Progress } from '../progress.ts';
 import type { WorkloadRun } from '../workload/run.ts';
+
+/** A dm-linear layer under a leg or a log that a fault replaced on one node. */
+export interface SwappedLayer {
+  node: number;
+  dm: string;
+  layer: 'leg' | 'log';
+  effect: 'error' | 'delay';
+  /** The table in effect (or to load, when the layer does not exist yet). */
+  table: string;
+  /** The dm-linear table that puts it back. */
+  healthy: string;
+}
 
 export interface CaseContext {
   case: Case;
@@ -21,17 +32,17 @@ export interface CaseContext {
   uuids: string[];
   /** Set by `mirror: create`, cleared by `mirror: remove`. */
   mirrorsLoaded: boolean;
+  /** Nodes that have the mirrors' layers (dm-linear under legs and logs): a device fault swaps them there, and is armed elsewhere. */
+  layered: Set<number>;
   /** Nodes whose QEMU is gone (crash) or that rebooted without rejoining (reset). */
   down: Set<number>;
   /** Nodes stopped with QMP `stop`. */
   paused: Set<number>;
   /** Layers a fault swapped away from dm-linear, by "node/dm": what healAll restores. */
-  swapped: Map<string, { node: number; dm: string; healthy: string; table: string }>;
+  swapped: Map<string, SwappedLayer>;
   workloads: WorkloadRun[];
   /** Steps and calls that ran past their deadline: what no-hang reports. */
   hangs: string[];
-  /** Taken while the case runs, judged by the checks at the end. */
-  observed: Observations;
   /** The tail of the queue of freezes and faults (checks/common.ts inTurn). */
   turn: Promise<void>;
   say: Progress;
@@ -46,4 +57,22 @@ export function liveNodes(ctx: CaseContext, among?: readonly number[]): Node[] {
 export function targetNodes(ctx: CaseContext, on: readonly number[] | undefined): Node[] {
   if (!on) return liveNodes(ctx);
   return on.map((id) => ctx.cluster.node(id));
+}
+
+/** The state of a case whose cluster is up and whose mirrors are not loaded yet. */
+export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId' | 'cluster' | 'dir' | 'history' | 'say'>): CaseContext {
+  const mirrors = mirrorLayouts(base.case.topology);
+  return {
+    ...base,
+    mirrors,
+    uuids: mirrors.map((_, i) => mirrorUuid(base.runId, i)),
+    mirrorsLoaded: false,
+    layered: new Set(),
+    down: new Set(),
+    paused: new Set(),
+    swapped: new Map(),
+    workloads: [],
+    hangs: [],
+    turn: Promise.resolve(),
+  };
 }

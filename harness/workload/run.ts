@@ -6,15 +6,16 @@
  * downloaded just before a crash would miss the writes acknowledged after the download, which
  * the oracle would then find on disk as writes nobody logged.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Step, Workload } from '../case/schema.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { GUEST_LOG_DIR } from '../guest.ts';
 import { mapperPath } from '../mirror/table.ts';
 import { repoRoot } from '../paths.ts';
 import { shellQuote } from '../remote/ssh.ts';
-import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
+import { events } from '../record/events.ts';
+import { WRITES_DIR } from '../record/layout.ts';
 import { targetNodes, type CaseContext } from '../runner/context.ts';
 import { assignRegions, listSpec } from './assign.ts';
 
@@ -22,8 +23,13 @@ export const GUEST_CLOGWRITE = '/run/clogtest/clogwrite.py';
 const CLOGWRITE = join(repoRoot, 'vm-images', 'guest', 'clogwrite.py');
 /** Sequence numbers of writer k on a node start at k * SEQ_STRIDE + 1, so they never repeat within a run. */
 export const SEQ_STRIDE = 1_000_000_000;
-/** A duration workload runs until `timeout` stops it; this count only has to outlast the duration. */
+/** A duration workload stops itself; this count only has to outlast the duration. */
 const UNBOUNDED = 1_000_000_000;
+/**
+ * How long past its duration `timeout` lets a writer run before killing it: the duration counts from the
+ * writer's first operation, and starting Python in a guest under TCG can take this long.
+ */
+const START_GRACE_S = 30;
 
 export interface WorkloadProc {
   node: number;
@@ -43,7 +49,7 @@ export interface WorkloadRun {
 }
 
 export function writesDir(caseDir: string): string {
-  return join(caseDir, 'writes');
+  return join(caseDir, WRITES_DIR);
 }
 
 /** The guest command line of one writer or reader (pure, so it is tested with exact strings). */
@@ -66,13 +72,14 @@ export function clogwriteCommand(o: {
     'python3', GUEST_CLOGWRITE, '--dev', o.dev, '--node', `${o.node}`, '--run-id', `${o.runId}`,
     '--block-size', `${o.blockSize}`, '--regions', listSpec(o.regions), '--region-size', `${o.regionSize}`,
     '--random', ...(o.slot ? ['--slot', `${o.slot.index}/${o.slot.of}`] : []), '--count', `${o.count ?? UNBOUNDED}`,
+    ...(o.durationMs === undefined ? [] : ['--duration', (o.durationMs / 1000).toFixed(3)]),
     ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
   ];
-  const timeout = o.durationMs === undefined ? '' : `timeout ${(o.durationMs / 1000).toFixed(3)} `;
+  const timeout = o.durationMs === undefined ? '' : `timeout ${(o.durationMs / 1000 + START_GRACE_S).toFixed(3)} `;
   return `${timeout}${args.map(shellQuote).join(' ')} 2>>${shellQuote(o.errLog)}`;
 }
 
-/** `timeout` ends a duration workload with 124: that is how it is meant to end. */
+/** A duration workload ends by itself with 0; `timeout` ending a stuck one with 124 is for the checks to judge, not an error of the workload. */
 export function normalExit(code: number | null, w: Workload): boolean {
   return code === 0 || (w.durationMs !== undefined && code === 124);
 }
@@ -86,6 +93,8 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
   mkdirSync(dir, { recursive: true });
   const script = readFileSync(CLOGWRITE);
   const run: WorkloadRun = { name: w.name, workload: w, procs: [] };
+  // Registered before any process starts, so the case's clean-up stops whatever did start if the rest fail.
+  ctx.workloads.push(run);
   await Promise.all(
     nodes.map(async (node, pos) => {
       await node.execOrThrow(`mkdir -p /run/clogtest ${GUEST_LOG_DIR}`, { timeoutMs: step.timeoutMs });
@@ -121,11 +130,11 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
         const log = join(dir, `${base}.jsonl`);
         const stream = await node.ssh.stream(cmd, log);
         run.procs.push({ node: node.id, label: job.label, log, done: stream.done, stop: stream.stop, errLog });
-        ctx.history.append('workload', { node: node.id, workload: w.name, event: 'start', proc: job.label, regions: listSpec(regions), cmd });
+        events.workloadStart(ctx.history, { workload: w.name, mirror: w.mirror, node: node.id, proc: job.label, log: relative(ctx.dir, log), event: 'start' });
+        ctx.history.append('info', { node: node.id, what: 'workload command', workload: w.name, proc: job.label, regions: listSpec(regions), cmd });
       }
     }),
   );
-  ctx.workloads.push(run);
   for (const p of run.procs) {
     void p.done.then((code) => {
       const ok = normalExit(code, w);
@@ -177,16 +186,4 @@ export async function checkStarted(ctx: CaseContext, runs: readonly WorkloadRun[
       throw new InfraError(`workload ${r.name} node${p.node} ${p.label} exited ${code} before its first operation: ${err.stdout.trim() || '(no stderr)'}`);
     }
   }
-}
-
-/** Every event of every writer and reader log of the case. */
-export function readWriterEvents(caseDir: string): WriterEvent[] {
-  const dir = writesDir(caseDir);
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
-  } catch {
-    return [];
-  }
-  return files.flatMap((f) => parseWriterLog(readFileSync(join(dir, f), 'utf8'), join(dir, f)));
 }

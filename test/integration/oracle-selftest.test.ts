@@ -11,9 +11,10 @@ import { copyFileSync, openSync, readFileSync, readSync, writeSync, closeSync } 
 import { join } from 'node:path';
 import { validateCase } from '../../harness/case/load.ts';
 import type { Step } from '../../harness/case/schema.ts';
+import { judge } from '../../harness/checks/index.ts';
 import { Cluster } from '../../harness/cluster/cluster.ts';
-import { CHECK_REGISTRY } from '../../harness/checks/index.ts';
-import { startObserving } from '../../harness/checks/observe.ts';
+import { gatherEvidence } from '../../harness/evidence/gather.ts';
+import { startObserving } from '../../harness/evidence/observe.ts';
 import { History } from '../../harness/history.ts';
 import { ensureImage } from '../../harness/image/index.ts';
 import { ensureKernel } from '../../harness/kernel/index.ts';
@@ -22,9 +23,12 @@ import { sharedDisks } from '../../harness/mirror/table.ts';
 import { decodeDiskLog } from '../../harness/oracle/disk-log.ts';
 import { inSync } from '../../harness/oracle/dm-status.ts';
 import { run as runTool } from '../../harness/proc.ts';
-import { newCaseContext } from '../../harness/runner/run-case.ts';
+import { events } from '../../harness/record/events.ts';
+import { stepPoint } from '../../harness/record/layout.ts';
+import { CaseRecord } from '../../harness/record/read.ts';
+import { newCaseContext } from '../../harness/runner/context.ts';
 import { Scope } from '../../harness/scope.ts';
-import { readWriterEvents, startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
+import { startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
 import { tempDir } from '../temp-dir.ts';
 
 t.setTimeout(10 * 60_000);
@@ -69,7 +73,17 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
       { name: 'self', nodes: 2, parentDir: dir, sharedDisks: sharedDisks(c.topology), bzImage: kernel.bzImage, rootImage: image.rootImage, sshKey: image.sshKey, seed, say: (l) => t.comment(l) },
       scope,
     );
-    const ctx = newCaseContext({ case: c, seed, runId: seed, cluster, dir, history: new History(join(dir, 'history.jsonl')), say: (l) => t.comment(l) });
+    const history = new History(join(dir, 'history.jsonl'));
+    events.caseStart(history, { case: c, seed, runId: seed });
+    events.clocks(history, { readings: cluster.clocks });
+    const ctx = newCaseContext({ case: c, seed, runId: seed, cluster, dir, history, say: (l) => t.comment(l) });
+    /** The evidence at a new point, judged from the case directory as a run would. */
+    let points = 0;
+    const judgeNow = async (names: Parameters<typeof judge>[2]) => {
+      const point = stepPoint(++points);
+      await gatherEvidence(ctx, point, { stayFrozen: false });
+      return judge(CaseRecord.read(dir), point, names);
+    };
     const mirrors = ctx.mirrors;
     const m = mirrors[0]!;
     for (const n of cluster.nodes) await createMirror(n, c.topology, m, ctx.uuids[0]!, 60_000);
@@ -96,15 +110,15 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     await stopObserving();
     await waitMirrors(cluster.nodes, mirrors, 'sync after the workload', inSync, 120_000);
 
-    for (const name of ['clean-implies-equal', 'no-lost-writes', 'dirty-before-write', 'single-writer', 'nodes-agree', 'kernel-clean'] as const) {
-      const verdict = await CHECK_REGISTRY[name](ctx);
-      t.not(verdict.valid, false, `${name} before any damage: ${verdict.detail}`);
+    for (const v of await judgeNow(['clean-implies-equal', 'no-lost-writes', 'dirty-before-write', 'single-writer', 'nodes-agree', 'kernel-clean'])) {
+      t.not(v.valid, false, `${v.check} before any damage: ${v.detail}`);
     }
-    t.ok(ctx.observed.samples.length > 0, `${ctx.observed.samples.length} frozen samples taken during the workload`);
+    const samples = CaseRecord.read(dir).samples(stepPoint(points));
+    t.ok(samples.length > 0, `${samples.length} frozen samples taken during the workload`);
 
     const blockBytes = run.workload.blockSize;
     const regionBytes = c.topology.regionSize;
-    const acked = readWriterEvents(dir).filter((e) => e.op === 'write');
+    const acked = CaseRecord.read(dir).writerEvents(stepPoint(points), 0).filter((e) => e.op === 'write');
     t.ok(acked.length > 0, `${acked.length} acknowledged writes`);
     const [leg0, leg1] = m.legs.map((l) => cluster.disks.find((d) => d.serial === l.serial)!.file);
 
@@ -120,7 +134,7 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     } finally {
       await cluster.thaw();
     }
-    const cie = await CHECK_REGISTRY['clean-implies-equal'](ctx);
+    const cie = (await judgeNow(['clean-implies-equal']))[0]!;
     t.equal(cie.valid, false, cie.detail);
     t.match(cie.findings, [{ kind: 'legs-differ', region: target.region, block: target.block, offset: target.offset }]);
     t.match(cie.detail, `region ${target.region} `);
@@ -134,11 +148,11 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     } finally {
       await cluster.thaw();
     }
-    const nlw = await CHECK_REGISTRY['no-lost-writes'](ctx);
+    const nlw = (await judgeNow(['no-lost-writes']))[0]!;
     t.equal(nlw.valid, false, nlw.detail);
     t.match(nlw.findings, [{ kind: 'lost', block: target.block, offset: target.offset }]);
     t.match(nlw.detail, `block ${target.block} (offset ${target.offset})`);
-    t.equal((await CHECK_REGISTRY['clean-implies-equal'](ctx)).valid, true, 'both legs zeroed alike: equal again');
+    t.equal((await judgeNow(['clean-implies-equal']))[0]!.valid, true, 'both legs zeroed alike: equal again');
   } finally {
     const failures = await scope.close();
     t.same(failures, [], 'tear-down');

@@ -9,11 +9,11 @@ const STEPS = 'steps:\n  - mirror: create\n';
 const malformed: Array<[title: string, source: string, errors: string[]]> = [
   ['unknown top-level key', `${HEAD}descripton: x\n${STEPS}`, ['2:1: unknown key "descripton" in the case (did you mean "description"?)']],
   ['missing name', `description: x\n${STEPS}`, ['1:1: missing required key "name"']],
-  ['unknown step kind', `${HEAD}steps:\n  - reboot: all\n`, ['3:5: unknown step "reboot"; expected one of mirror, wait, workload, fault, check, schedule']],
+  ['unknown step kind', `${HEAD}steps:\n  - reboot: all\n`, ['3:5: unknown step "reboot"; expected one of mirror, wait, workload, fault, check, diverge-legs, schedule']],
   [
     'unknown fault kind',
     `${HEAD}steps:\n  - fault: explode\n    on: [1]\n`,
-    ['3:12: unknown fault kind "explode"; expected one of crash, reset, pause, resume, kill-daemon, restart-daemon, kill-corosync, partition, isolate, heal, net-loss, net-delay, fail-leg, restore-leg, fail-log, restore-log, slow-leg, restart-node'],
+    ['3:12: unknown fault kind "explode"; expected one of crash, reset, pause, resume, kill-daemon, restart-daemon, kill-corosync, partition, isolate, heal, net-loss, net-delay, fail-leg, restore-leg, fail-log, restore-log, slow-leg, slow-log, restart-node'],
   ],
   [
     'unknown check name',
@@ -96,12 +96,12 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
   [
     'recovery on a schedule menu',
     `${HEAD}schedule: {kind: random, faults: [crash, heal]}\nsteps:\n  - schedule: run\n`,
-    ['2:42: fault heal cannot be on a schedule menu: the schedule adds recoveries itself; expected one of crash, reset, pause, kill-daemon, kill-corosync, partition, isolate, net-loss, net-delay, fail-leg, fail-log, slow-leg'],
+    ['2:42: fault heal cannot be on a schedule menu: the schedule adds recoveries itself; expected one of crash, reset, pause, kill-daemon, kill-corosync, partition, isolate, net-loss, net-delay, fail-leg, fail-log, slow-leg, slow-log'],
   ],
   ['bad expected kernel message pattern', `${HEAD}expect-kernel-messages:\n  - {pattern: "raid1: (", reason: x}\n${STEPS}`, ['3:15: pattern is not a valid regular expression: Invalid regular expression: /raid1: (/: Unterminated group']],
   ['empty file', '', ['1:1: empty case file: a case needs at least name: and steps:']],
   ['schedule: run without a schedule', `${HEAD}steps:\n  - schedule: run\n`, ['3:5: "schedule: run" needs a schedule: block at the top of the case']],
-  ['a step with no action', `${HEAD}steps:\n  - on: [1]\n    after: 2s\n`, ['3:5: a step needs one action: mirror, wait, workload, fault, check, schedule']],
+  ['a step with no action', `${HEAD}steps:\n  - on: [1]\n    after: 2s\n`, ['3:5: a step needs one action: mirror, wait, workload, fault, check, diverge-legs, schedule']],
   [
     'workload name used twice',
     `${HEAD}steps:\n  - workload: {name: w}\n  - workload: {name: w}\n`,
@@ -147,6 +147,7 @@ t.test('a minimal case gets its defaults', async (t) => {
     description: '',
     tags: [],
     topology: { ...TOPOLOGY_DEFAULTS },
+    notApplicable: {},
     expectKernelMessages: [],
     steps: [
       { kind: 'mirror', line: 3, afterMs: 0, timeoutMs: 60_000, op: 'create' },

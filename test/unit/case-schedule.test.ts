@@ -2,7 +2,8 @@ import t from 'tap';
 import { validateCase } from '../../harness/case/load.ts';
 import { drawSchedule, expandSchedule, resolveSeed } from '../../harness/case/schedule.ts';
 import { seededRandom as mulberry32 } from '../../harness/random.ts';
-import { RECOVERY, type Case } from '../../harness/case/schema.ts';
+import { recoveryOf, type SchedulableFault } from '../../harness/case/fault-kinds.ts';
+import type { Case } from '../../harness/case/schema.ts';
 
 function load(source: string): Case {
   const result = validateCase(source, 'r.yaml');
@@ -51,7 +52,7 @@ t.test('drawn faults come in fault/recovery pairs within the duration', async (t
     t.ok(total <= random.schedule!.durationMs, `seed ${seed}: ${total} ms fits`);
     for (let i = 0; i < steps.length; i += 2) {
       const [fault, recovery] = [steps[i]!, steps[i + 1]!];
-      t.equal(recovery.fault.kind, RECOVERY[fault.fault.kind as keyof typeof RECOVERY]);
+      t.equal(recovery.fault.kind, recoveryOf(fault.fault.kind as SchedulableFault));
       t.same(recovery.on, recovery.fault.kind === 'heal' ? undefined : fault.on);
       t.equal(fault.line, 12);
       if (fault.fault.kind === 'isolate') t.ok([2, 3].includes(fault.on![0]!) && fault.on!.length === 1);

@@ -39,13 +39,14 @@ t.test('clean-implies-equal', async (t) => {
     t.equal(v.valid, true);
   });
 
-  t.test('a log it cannot read gives unknown, not a verdict', async (t) => {
+  t.test('a log device that does not decode is a finding: cmirrord wrote something it should not have', async (t) => {
     const bad = await checkCleanImpliesEqual({ ...input, log: makeLog(4, () => true, { magic: 0x12345678 }) });
-    t.equal(bad.valid, 'unknown');
-    t.match(bad.detail, /check could not run: bad magic 0x12345678/);
+    t.equal(bad.valid, false);
+    t.match(bad.findings, [{ kind: 'log-undecodable', message: /bad magic 0x12345678/ }]);
+    t.same(bad.judged[0], { n: 0, what: 'regions' });
     const mismatch = await checkCleanImpliesEqual({ ...input, log: makeLog(8, () => true) });
-    t.equal(mismatch.valid, 'unknown');
-    t.match(mismatch.detail, /header says 8 regions, the mirror's table implies 4/);
+    t.equal(mismatch.valid, false);
+    t.match(mismatch.findings, [{ kind: 'log-undecodable', message: /header says 8 regions, the mirror's table implies 4/ }]);
   });
 });
 
@@ -165,7 +166,7 @@ t.test('safeCheck turns a crash into unknown and keeps the invariant name', asyn
   const v = await safeCheck('x', () => {
     throw new TypeError('boom');
   });
-  t.same(v, { valid: 'unknown', invariant: 'x', detail: 'check could not run: boom', findings: [] });
-  const ok = await safeCheck('x', async () => ({ valid: true, invariant: 'x', detail: 'fine', findings: [] }));
+  t.same(v, { valid: 'unknown', invariant: 'x', detail: 'check could not run: boom', findings: [], judged: [] });
+  const ok = await safeCheck('x', async () => ({ valid: true, invariant: 'x', detail: 'fine', findings: [], judged: [{ n: 1, what: 'things' }] }));
   t.equal(ok.valid, true);
 });

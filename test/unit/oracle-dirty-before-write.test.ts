@@ -57,8 +57,14 @@ t.test('inFlightAt: started at or before the freeze and not acknowledged by then
   t.throws(() => inFlightAt(events, new Map([[1, 250]])), /no freeze time for node2/);
 });
 
-t.test('a log it cannot read gives unknown', async (t) => {
+t.test('a sample whose log device does not decode is a finding', async (t) => {
   const v = await checkDirtyBeforeWrite({ ...base, samples: [{ sample: 1, log: makeLog(4, () => true, { magic: 1 }), inFlight: [] }] });
-  t.equal(v.valid, 'unknown');
-  t.match(v.detail, /bad magic/);
+  t.equal(v.valid, false);
+  t.match(v.findings, [{ kind: 'log-undecodable', message: /^sample 1: the log device does not decode: bad magic/ }]);
+});
+
+t.test('no samples: nothing judged, which judge() turns into inconclusive for a case that lists the check', async (t) => {
+  const v = await checkDirtyBeforeWrite({ ...base, samples: [] });
+  t.equal(v.valid, true);
+  t.same(v.judged, [{ n: 0, what: 'in-flight writes' }, { n: 0, what: 'samples' }]);
 });

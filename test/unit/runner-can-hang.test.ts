@@ -1,6 +1,6 @@
 import t from 'tap';
 import { validateCase } from '../../harness/case/load.ts';
-import { canHang } from '../../harness/runner/run-case.ts';
+import { canHang } from '../../harness/runner/steps.ts';
 
 t.test('only steps the system under test can hold up count as hangs when they run out of time', async (t) => {
   const r = validateCase(

@@ -1,8 +1,21 @@
 import t from 'tap';
 import type { CheckName } from '../../harness/case/schema.ts';
-import { unexplainedFailures, type NamedVerdict } from '../../harness/runner/run-case.ts';
+import type { NamedVerdict } from '../../harness/checks/index.ts';
+import type { Validity } from '../../harness/oracle/verdict.ts';
+import { caseResult, unexplainedFailures } from '../../harness/runner/result.ts';
 
-const verdict = (check: CheckName, valid: boolean | 'unknown'): NamedVerdict => ({ check, invariant: check, valid, detail: '', findings: [] });
+const verdict = (check: CheckName, valid: Validity, more: Partial<NamedVerdict> = {}): NamedVerdict => ({
+  check,
+  invariant: check,
+  valid,
+  detail: 'detail',
+  findings: valid === false ? [{ kind: 'k', region: 3, message: `${check} finding` }] : [],
+  judged: [{ n: 1, what: 'things' }],
+  point: 'end',
+  listed: true,
+  inconclusive: false,
+  ...more,
+});
 const run = [verdict('legs-converge', false), verdict('no-hang', false), verdict('nodes-agree', 'unknown'), verdict('kernel-clean', true)];
 
 t.test('a known failure that names its checks explains only those', async (t) => {
@@ -14,4 +27,30 @@ t.test('a known failure that names its checks explains only those', async (t) =>
 t.test('a known failure without checks, or none at all, explains nothing away here', async (t) => {
   t.same(unexplainedFailures({ reason: 'r' }, run), []);
   t.same(unexplainedFailures(undefined, run), []);
+});
+
+const base = { name: 'c', file: 'c.yaml', iteration: 1, seed: 1, dir: '/runs/x/c', durationMs: 5, lastEvents: [] };
+
+t.test('a case is failed, infra, inconclusive or passed, in that order of precedence', async (t) => {
+  const failed = caseResult({ ...base, verdicts: run, infra: 'boom' });
+  t.equal(failed.status, 'failed');
+  t.match(failed.message, /^violated: legs-converge \(1 finding\), no-hang \(1 finding\); findings.json in the case dir\n/);
+  t.match(failed.message, /legs-converge violated \(1 finding: regions 3\)\n {4}legs-converge finding/);
+  t.match(failed.message, /also: boom/);
+  t.equal(caseResult({ ...base, verdicts: [verdict('kernel-clean', true)], infra: 'boom' }).status, 'infra');
+  const silent = caseResult({ ...base, verdicts: [verdict('dirty-before-write', true, { judged: [{ n: 0, what: 'in-flight writes' }], inconclusive: true })] });
+  t.equal(silent.status, 'inconclusive', 'a listed check that judged nothing is no pass');
+  t.match(silent.message, /^inconclusive: dirty-before-write is listed by the case but judged nothing \(0 in-flight writes\)/);
+  t.equal(caseResult({ ...base, verdicts: [verdict('kernel-clean', true)] }).status, 'passed');
+});
+
+t.test('known failures: only the named checks failing is the known failure; inconclusive never is', async (t) => {
+  const kf = { reason: 'bug', checks: ['legs-converge', 'no-hang'] as CheckName[] };
+  t.equal(caseResult({ ...base, verdicts: run, knownFailure: kf }).knownFailure, 'bug');
+  const other = caseResult({ ...base, verdicts: run, knownFailure: { reason: 'bug', checks: ['legs-converge'] } });
+  t.equal(other.knownFailure, undefined);
+  t.match(other.message, /^not the known failure \(legs-converge\): no-hang failed too/);
+  const silent = caseResult({ ...base, verdicts: [verdict('no-hang', true, { inconclusive: true })], knownFailure: kf });
+  t.equal(silent.status, 'inconclusive');
+  t.equal(caseResult({ ...base, verdicts: [verdict('no-hang', true)], knownFailure: kf }).knownFailure, 'bug', 'a pass of a known failure is reported as such');
 });

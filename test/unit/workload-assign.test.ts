@@ -31,7 +31,7 @@ t.test('clogwrite command line', async (t) => {
   const base = { dev: '/dev/mapper/clog0', node: 2, runId: 7, blockSize: 4096, regions: [1, 2, 3], regionSize: 524288, seqStart: 1, errLog: '/var/log/clogtest/w.err' };
   t.equal(
     clogwriteCommand({ ...base, read: false, slot: { index: 4, of: 6 }, durationMs: 15000 }),
-    'timeout 15.000 python3 /run/clogtest/clogwrite.py --dev /dev/mapper/clog0 --node 2 --run-id 7 --block-size 4096 --regions 1-3 --region-size 524288 --random --slot 4/6 --count 1000000000 --seq-start 1 --log - 2>>/var/log/clogtest/w.err',
+    'timeout 45.000 python3 /run/clogtest/clogwrite.py --dev /dev/mapper/clog0 --node 2 --run-id 7 --block-size 4096 --regions 1-3 --region-size 524288 --random --slot 4/6 --count 1000000000 --duration 15.000 --seq-start 1 --log - 2>>/var/log/clogtest/w.err',
   );
   t.equal(
     clogwriteCommand({ ...base, read: true, count: 50 }),

@@ -115,6 +115,7 @@ def main(argv):
     what.add_argument("--regions", help='region indices, e.g. "2,5-6"; needs --region-size')
     p.add_argument("--region-size", type=int, help="region size in bytes")
     p.add_argument("--count", type=int, help="operations to do (default: one per listed block)")
+    p.add_argument("--duration", type=float, help="stop issuing operations this many seconds after the first one")
     p.add_argument("--seq-start", type=int, default=1, help="first sequence number; must not repeat within a run")
     p.add_argument("--random", action="store_true", help="pick blocks at random (seeded by run id, node and slot)")
     p.add_argument("--slot", default="0/1", help="K/S: only blocks whose index mod S is K (default 0/1: all)")
@@ -157,7 +158,15 @@ def main(argv):
         log.write(json_line(fields) + "\n")
         log.flush()
 
+    # The duration runs from the first operation, not from the start of the process: starting Python
+    # in a guest under TCG takes seconds, which would otherwise come out of the workload.
+    until = None
     for k in range(count):
+        if a.duration is not None:
+            if until is None:
+                until = time.monotonic() + a.duration
+            elif time.monotonic() >= until:
+                break
         block = rng.choice(blocks) if a.random else blocks[k % len(blocks)]
         offset = block * size
         if a.read:

@@ -2,7 +2,7 @@
  * Invariant 2: with every guest paused and no recovery running, a region whose on-disk log bit is 1 (clean)
  * has byte-identical content on every leg. Regions with bit 0 may differ and are not read.
  */
-import { decodeDiskLog, regionCount } from '../disk-log.ts';
+import { decodeOrFinding, regionCount } from '../disk-log.ts';
 import { compareLegs, legDiffFindings, type LegInput } from '../legs.ts';
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
@@ -18,11 +18,15 @@ export interface CleanImpliesEqualInput {
   mirrorBytes?: number;
   /** The run's id, so a block left by another run is marked as such. */
   runId?: number;
+  /** What these bytes are, for the findings: "sample 3", "end". */
+  where?: string;
 }
 
 export async function cleanImpliesEqual(input: CleanImpliesEqualInput): Promise<Verdict> {
   const expectedRegions = input.mirrorBytes === undefined ? undefined : regionCount(input.mirrorBytes, input.regionBytes);
-  const log = decodeDiskLog(input.log, { expectedRegions });
+  const decoded = decodeOrFinding(input.log, expectedRegions, input.where);
+  if ('finding' in decoded) return verdictFrom(INVARIANT, [decoded.finding], '', `in the log device${input.where ? ` (${input.where})` : ''}`, [{ n: 0, what: 'regions' }]);
+  const log = decoded.log;
   const mirrorBytes = input.mirrorBytes ?? log.regions * input.regionBytes;
   const cmp = await compareLegs(input.legs, {
     regionBytes: input.regionBytes,
@@ -33,13 +37,15 @@ export async function cleanImpliesEqual(input: CleanImpliesEqualInput): Promise<
   if (cmp.regions !== log.regions) {
     throw new Error(`the log has ${log.regions} regions but the legs span ${cmp.regions}`);
   }
-  const findings: Finding[] = legDiffFindings(cmp, 'clean ', input.runId);
+  const at = input.where ? `${input.where}: ` : '';
+  const findings: Finding[] = legDiffFindings(cmp, `${at}clean `, input.runId);
   const legs = cmp.labels.join(', ');
   return verdictFrom(
     INVARIANT,
     findings,
-    `${log.regions} regions: ${log.cleanCount} clean and identical on ${legs}; ${log.dirtyRegions.length} dirty, not compared`,
+    `${at}${log.regions} regions: ${log.cleanCount} clean and identical on ${legs}; ${log.dirtyRegions.length} dirty, not compared`,
     `among ${log.cleanCount} clean regions of ${log.regions} (legs ${legs})`,
+    [{ n: log.regions, what: 'regions' }, { n: log.cleanCount, what: 'clean regions compared' }],
   );
 }
 

@@ -16,7 +16,7 @@
  * whether its legs then agree is clean-implies-equal's question on the same sample.
  */
 import { decodeBlock, describeBlock } from '../block-header.ts';
-import { decodeDiskLog, regionCount } from '../disk-log.ts';
+import { decodeOrFinding, regionCount } from '../disk-log.ts';
 import { withImages } from '../image.ts';
 import type { LegInput } from '../legs.ts';
 import type { WriterEvent } from '../writer-log.ts';
@@ -95,13 +95,17 @@ async function legsHolding(legs: LegInput[], w: InFlightWrite, blockBytes: numbe
 }
 
 export async function dirtyBeforeWrite(input: DirtyBeforeWriteInput): Promise<Verdict> {
-  if (input.samples.length === 0) throw new Error('no samples: nothing to judge');
   const expectedRegions = input.mirrorBytes === undefined ? undefined : regionCount(input.mirrorBytes, input.regionBytes);
   const findings: Finding[] = [];
   let judged = 0;
   let notMidway = 0;
   for (const sample of input.samples) {
-    const log = decodeDiskLog(sample.log, { expectedRegions });
+    const decoded = decodeOrFinding(sample.log, expectedRegions, `sample ${sample.sample}`);
+    if ('finding' in decoded) {
+      findings.push(decoded.finding);
+      continue;
+    }
+    const log = decoded.log;
     for (const w of sample.inFlight) {
       if (w.offset !== w.block * input.blockBytes) throw new Error(`sample ${sample.sample}: block ${w.block} is not at offset ${w.offset}`);
       const region = Math.floor(w.offset / input.regionBytes);
@@ -127,7 +131,10 @@ export async function dirtyBeforeWrite(input: DirtyBeforeWriteInput): Promise<Ve
     }
   }
   const what = `${input.samples.length} frozen samples, ${judged} in-flight writes judged` + (notMidway ? `, ${notMidway} on no leg or on every leg (not judged)` : '');
-  return verdictFrom(INVARIANT, findings, `${what}: every one in a dirty region`, `in ${what}`);
+  return verdictFrom(INVARIANT, findings, `${what}: every one in a dirty region`, `in ${what}`, [
+    { n: judged, what: 'in-flight writes' },
+    { n: input.samples.length, what: 'samples' },
+  ]);
 }
 
 export const checkDirtyBeforeWrite = (input: DirtyBeforeWriteInput) => safeCheck(INVARIANT, () => dirtyBeforeWrite(input));

@@ -96,6 +96,7 @@ export function kernelClean(input: KernelCleanInput): Verdict {
     findings,
     `${scanned} kernel log lines of ${nodes}: no bug, hang or device-mapper error${excuses ? `; ${excuses}` : ''}`,
     `in the kernel logs of ${nodes}`,
+    [{ n: scanned, what: 'kernel log lines' }, { n: input.logs.length, what: 'nodes' }],
   );
 }
 

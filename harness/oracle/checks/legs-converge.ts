@@ -7,10 +7,10 @@
  * log device no longer records what the cluster knows, which a later crash would act on.
  * Before the resync has finished it cannot judge: 'unknown'.
  */
-import { decodeDiskLog, ranges, regionCount } from '../disk-log.ts';
+import { decodeOrFinding, ranges, regionCount } from '../disk-log.ts';
 import { parseDmStatus } from '../dm-status.ts';
 import { compareLegs, legDiffFindings, type LegInput } from '../legs.ts';
-import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
+import { safeCheck, unknownVerdict, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'legs-converge';
 
@@ -40,12 +40,14 @@ export async function legsConverge(input: LegsConvergeInput): Promise<Verdict> {
     if (m.log.kind === 'com-failure' || m.synced !== m.regions) behind.push(`node${node} ${m.synced}/${m.regions}${m.log.kind === 'com-failure' ? ' (COM_FAILURE)' : ''}`);
   }
   if (behind.length) {
-    return { valid: 'unknown', invariant: INVARIANT, detail: `resync not finished, cannot judge: ${behind.join(', ')}`, findings: [] };
+    return unknownVerdict(INVARIANT, `resync not finished, cannot judge: ${behind.join(', ')}`);
   }
   const cmp = await compareLegs(input.legs, { regionBytes: input.regionBytes, blockBytes: input.blockBytes, mirrorBytes: input.mirrorBytes });
   const findings: Finding[] = legDiffFindings(cmp, 'in sync on every node but ', input.runId);
   if (input.log) {
-    const dirty = decodeDiskLog(input.log, { expectedRegions: regions }).dirtyRegions;
+    const decoded = decodeOrFinding(input.log, regions);
+    const dirty = 'log' in decoded ? decoded.log.dirtyRegions : [];
+    if ('finding' in decoded) findings.push(decoded.finding);
     if (dirty.length) {
       findings.push({
         kind: 'log-not-clean',
@@ -60,6 +62,7 @@ export async function legsConverge(input: LegsConvergeInput): Promise<Verdict> {
     findings,
     `${regions} regions in sync on ${input.statuses.length} nodes and identical on ${legs}${input.log ? ', all clean on the log device' : ''}`,
     `among ${regions} in-sync regions (legs ${legs})`,
+    [{ n: regions, what: 'regions' }, { n: input.statuses.length, what: 'nodes' }],
   );
 }
 

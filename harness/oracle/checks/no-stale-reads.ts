@@ -42,7 +42,6 @@ export function noStaleReads(input: NoStaleReadsInput): Verdict {
   const runs = [...new Set(input.writes.map((e) => e.run))];
   if (input.runId === undefined && runs.length > 1) throw new Error(`writer logs mix runs ${runs.join(', ')}; say which one`);
   const runId = input.runId ?? runs[0];
-  if (runId === undefined) throw new Error('no write events: nothing to check reads against');
   const skew = input.clockSkewNs;
   /** a happened before b by the clocks available: same node, or beyond the skew bound. */
   const before = (aNode: number, aT: number, bNode: number, bT: number) =>
@@ -88,7 +87,7 @@ export function noStaleReads(input: NoStaleReadsInput): Verdict {
     }
   }
   const what = `${judged} reads (${skipped} torn or foreign, not judged)${skew === undefined ? ', same-node orderings only' : `, skew bound ${skew} ns`}`;
-  return verdictFrom(INVARIANT, findings, `${what}: none older than the last acknowledged write`, `in ${what}`);
+  return verdictFrom(INVARIANT, findings, `${what}: none older than the last acknowledged write`, `in ${what}`, [{ n: judged, what: 'reads' }]);
 }
 
 function finding(r: ReadEvent, kind: string, what: string, visible: Write[], regionBytes?: number): Finding {

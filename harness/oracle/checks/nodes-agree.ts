@@ -1,8 +1,13 @@
 /**
  * Invariant 5: when quiescent, every node reports the same sync count, region count, leg health and log state in
- * `dmsetup status`, and cmirrord's SIGUSR1 dumps show the same sync and clean bitmaps on every node.
- * Device numbers (legs, log device) are per guest and are not compared. Run it only when no I/O or recovery is
- * running: while they run, nodes legitimately see different moments.
+ * `dmsetup status`, cmirrord's SIGUSR1 dumps show the same sync and clean bitmaps on every node, and each node's
+ * dump agrees with its own status (the kernel's sync count is what cmirrord answered). Device numbers (legs, log
+ * device) are per guest and are not compared.
+ *
+ * During I/O the same status comparison is made on rounds of `dmsetup status` polled from every node, outside
+ * the windows of faults that may legitimately change membership or the log (the adapter leaves those out). A
+ * round is judged only when no node's status changed since the round before: while a resync advances, nodes
+ * legitimately see different moments; a disagreement that holds still between two polls does not.
  */
 import { lastCmirrordDump, bitSet, type CmirrordLogState } from '../cmirrord-dump.ts';
 import { ranges } from '../disk-log.ts';
@@ -16,6 +21,10 @@ export interface NodesAgreeInput {
   statuses: Array<{ node: number; text: string }>;
   /** cmirrord's log output of every node containing a SIGUSR1 dump; the last dump in each is compared. */
   dumps?: Array<{ node: number; text: string }>;
+  /** Each mirror's log UUID by dm name, to pair a node's status with its own dump. */
+  uuids?: Record<string, string>;
+  /** `dmsetup status` of every live node polled during I/O, oldest first, outside fault windows. */
+  rounds?: Array<{ ms: number; statuses: Array<{ node: number; text: string }> }>;
 }
 
 /** Regions listed in a finding before the rest are only counted. */
@@ -113,12 +122,71 @@ function dumpFindings(dumps: NonNullable<NodesAgreeInput['dumps']>): Finding[] {
   return findings;
 }
 
+/** A node's kernel sync count against the sync_count its own cmirrord dumped, per mirror. */
+function ownDumpFindings(statuses: NodesAgreeInput['statuses'], dumps: NonNullable<NodesAgreeInput['dumps']>, uuids: Record<string, string>): Finding[] {
+  const findings: Finding[] = [];
+  for (const s of statuses) {
+    const dump = dumps.find((d) => d.node === s.node);
+    if (!dump) continue;
+    const logs = new Map(lastCmirrordDump(dump.text).logs.map((l) => [l.uuid, l]));
+    for (const m of parseDmStatus(s.text)) {
+      const log = logs.get(uuids[m.name] ?? '');
+      if (!log || log.syncCount === undefined || m.log.kind === 'com-failure') continue;
+      if (log.syncCount !== m.synced) {
+        findings.push({
+          kind: 'status-contradicts-dump',
+          nodes: [`node${s.node}`],
+          mirror: m.name,
+          message: `mirror ${m.name} on node${s.node}: dmsetup status says ${m.synced}/${m.regions} in sync, its cmirrord's dump sync_count ${log.syncCount}`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** Status rounds during I/O whose every node stood still since the round before, and what they disagreed on. */
+function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>): { judged: number; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const seen = new Map<string, { finding: Finding; first: number; last: number; count: number }>();
+  let judged = 0;
+  let previous: Map<number, string> | undefined;
+  for (const round of rounds) {
+    const now = new Map(round.statuses.map((s) => [s.node, s.text.trim()]));
+    const still = previous !== undefined && round.statuses.length >= 2 && [...now].every(([node, text]) => previous!.get(node) === text);
+    previous = now;
+    if (!still) continue;
+    judged++;
+    for (const f of statusFindings(round.statuses)) {
+      const entry = seen.get(f.message);
+      if (entry) {
+        entry.last = round.ms;
+        entry.count++;
+      } else seen.set(f.message, { finding: f, first: round.ms, last: round.ms, count: 1 });
+    }
+  }
+  for (const { finding, first, last, count } of seen.values()) {
+    const when = count === 1 ? `at +${(first / 1000).toFixed(1)}s` : `from +${(first / 1000).toFixed(1)}s to +${(last / 1000).toFixed(1)}s (${count} rounds)`;
+    findings.push({ ...finding, kind: 'status-differs-during-io', message: `during I/O ${when}: ${finding.message}` });
+  }
+  return { judged, findings };
+}
+
 export function nodesAgree(input: NodesAgreeInput): Verdict {
   if (input.statuses.length < 2) throw new Error(`need the status of at least two nodes, got ${input.statuses.length}`);
-  const findings = [...statusFindings(input.statuses), ...(input.dumps ? dumpFindings(input.dumps) : [])];
+  const during = roundFindings(input.rounds ?? []);
+  const findings = [
+    ...statusFindings(input.statuses),
+    ...(input.dumps ? dumpFindings(input.dumps) : []),
+    ...(input.dumps && input.uuids ? ownDumpFindings(input.statuses, input.dumps, input.uuids) : []),
+    ...during.findings,
+  ];
   const nodes = input.statuses.map((s) => `node${s.node}`).join(', ');
-  const what = input.dumps ? 'dmsetup status and cmirrord dumps' : 'dmsetup status';
-  return verdictFrom(INVARIANT, findings, `${nodes} agree in ${what}`, `across ${nodes} in ${what}`);
+  const what = `${input.dumps ? 'dmsetup status and cmirrord dumps' : 'dmsetup status'}${input.rounds ? `, and ${during.judged} status rounds during I/O` : ''}`;
+  return verdictFrom(INVARIANT, findings, `${nodes} agree in ${what}`, `across ${nodes} in ${what}`, [
+    { n: input.statuses.length, what: 'nodes' },
+    { n: during.judged, what: 'status rounds during I/O' },
+  ]);
 }
 
 export const checkNodesAgree = (input: NodesAgreeInput) => safeCheck(INVARIANT, () => nodesAgree(input));

@@ -1,12 +1,18 @@
 /**
- * Invariant: at most one node writes the log device at a time. cmirrord makes the lowest nodeid of the log's
- * CPG group the server (the only log writer) and ignores quorum, so two disjoint memberships mean two servers
- * writing the same disk, unless the harness fenced one of them.
+ * Invariant: at most one node writes a log device at a time, and only its server does. cmirrord makes the lowest
+ * nodeid of the log's CPG group (named by the log's UUID) the server, the only node that writes the log device
+ * (lvm2 cmirrord cluster.c: i_am_server = my_cluster_id == lowest_id; functions.c clog_flush writes only
+ * `if (server)`, clog_resume only on the master resume of the group's first member), and it ignores quorum.
  *
- * A node's view holds from the time it was observed until its next observation; an empty member list means the
- * node left (daemon or corosync down, node crashed) and serves nothing. A node serves when it is the lowest id of
- * its own view: what other nodes think does not make it write. Views that overlap but differ are
- * transitions that CPG resolves and are not judged: only disjoint views are unambiguous double servers.
+ * Two things are judged:
+ *   - views: a node's view of a group holds from the time it was observed until its next observation; an empty
+ *     member list means the node is not in the group (cmirrord down, node crashed). A node serves when it is the
+ *     lowest id of its own view. Two servers of one group with disjoint views write the same disk, unless the
+ *     harness fenced one of them. Views that overlap but differ are transitions CPG resolves and are not judged.
+ *   - writes: each node's count of completed writes to the log device (the kernel's, read in the guest) over
+ *     time. A node whose count went up between two polls must have been the server of that log at some view
+ *     observed in or just before that interval; a write by a node that never served is a log written behind
+ *     the server's back.
  */
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
@@ -17,17 +23,30 @@ export interface Membership {
   node: number;
   /** When the view was observed, on one timeline for all nodes (the harness host's clock, ms). */
   t: number;
-  /** The group's members as this node saw them from `t` on; [] when it left. */
+  /** The CPG group (a log's UUID) this view is of; one group when absent. */
+  group?: string;
+  /** The group's members as this node saw them from `t` on; [] when it is not in the group. */
   members: number[];
+}
+
+export interface LogWrites {
+  node: number;
+  t: number;
+  group: string;
+  /** Writes completed on the log device, as the node's kernel counts them (/sys/block/dm-N/stat). */
+  writes: number;
 }
 
 export interface SingleWriterInput {
   memberships: Membership[];
+  /** Polled write counters of the log devices; without them only the views are judged. */
+  logWrites?: LogWrites[];
   /** Nodes the harness fenced (crashed, reset or killed) while partitioned: they cannot write. */
   fenced: number[];
 }
 
 interface Episode {
+  group: string;
   a: number;
   b: number;
   viewA: number[];
@@ -36,57 +55,100 @@ interface Episode {
   to: number;
 }
 
+const groupOf = (m: { group?: string }) => m.group ?? '';
+
+function twoServerEpisodes(memberships: Membership[], fenced: Set<number>): Episode[] {
+  const episodes: Episode[] = [];
+  const groups = [...new Set(memberships.map(groupOf))].sort();
+  for (const group of groups) {
+    const events = memberships.filter((m) => groupOf(m) === group).sort((x, y) => x.t - y.t);
+    const views = new Map<number, number[]>();
+    const open = new Map<string, Episode>();
+    const times = [...new Set(events.map((e) => e.t))];
+    let i = 0;
+    for (const t of times) {
+      for (; i < events.length && events[i]!.t === t; i++) views.set(events[i]!.node, [...new Set(events[i]!.members)].sort((x, y) => x - y));
+      const servers = [...views].filter(([node, view]) => view[0] === node && !fenced.has(node)).sort(([x], [y]) => x - y);
+      const now = new Set<string>();
+      for (let p = 0; p < servers.length; p++) {
+        for (let q = p + 1; q < servers.length; q++) {
+          const [a, viewA] = servers[p]!;
+          const [b, viewB] = servers[q]!;
+          if (viewA.some((n) => viewB.includes(n))) continue;
+          const k = `${a}/${b}`;
+          now.add(k);
+          if (!open.has(k)) open.set(k, { group, a, b, viewA, viewB, from: t, to: Infinity });
+        }
+      }
+      for (const [k, ep] of open) {
+        if (now.has(k)) continue;
+        ep.to = t;
+        episodes.push(ep);
+        open.delete(k);
+      }
+    }
+    episodes.push(...open.values());
+  }
+  return episodes;
+}
+
+/** Whether `node` was the server of `group` in a view in effect at some time in [from, to]. */
+function servedBetween(memberships: Membership[], node: number, group: string, from: number, to: number): boolean {
+  const mine = memberships.filter((m) => m.node === node && groupOf(m) === group).sort((x, y) => x.t - y.t);
+  // The view in effect at `from` is the last one observed at or before it; every later one up to `to` counts too.
+  const inEffect = mine.filter((m) => m.t <= from).at(-1);
+  const during = mine.filter((m) => m.t > from && m.t <= to);
+  return [inEffect, ...during].some((m) => m !== undefined && Math.min(...m.members) === node);
+}
+
+function writesBehindTheServer(memberships: Membership[], logWrites: LogWrites[]): { judged: number; findings: Finding[] } {
+  const findings: Finding[] = [];
+  let judged = 0;
+  const series = new Map<string, LogWrites[]>();
+  for (const w of logWrites) series.set(`${w.node}/${w.group}`, [...(series.get(`${w.node}/${w.group}`) ?? []), w]);
+  for (const points of series.values()) {
+    points.sort((x, y) => x.t - y.t);
+    for (let i = 1; i < points.length; i++) {
+      const [a, b] = [points[i - 1]!, points[i]!];
+      // A counter that went down belongs to a device made again (the node rebooted): no interval to judge.
+      if (b.writes <= a.writes) continue;
+      judged++;
+      if (servedBetween(memberships, b.node, b.group, a.t, b.t)) continue;
+      const views = memberships.filter((m) => m.node === b.node && groupOf(m) === b.group && m.t <= b.t).at(-1);
+      findings.push({
+        kind: 'non-server-write',
+        nodes: [`node${b.node}`],
+        message:
+          `node${b.node} wrote the log device of ${b.group} ${b.writes - a.writes} time(s) between t=${a.t} and t=${b.t} ` +
+          `without being its server (its view of the group then: ${views ? `[${views.members.join(',')}]` : 'none observed'})`,
+      });
+    }
+  }
+  return { judged, findings };
+}
+
 export function singleWriter(input: SingleWriterInput): Verdict {
   for (const m of input.memberships) {
     if (!Number.isFinite(m.t) || !Array.isArray(m.members) || m.members.some((n) => !Number.isInteger(n))) {
       throw new Error(`malformed membership of node${m.node} at t=${m.t}: ${JSON.stringify(m.members)}`);
     }
   }
-  const fenced = new Set(input.fenced);
-  const events = [...input.memberships].sort((x, y) => x.t - y.t);
-  const views = new Map<number, number[]>();
-  const open = new Map<string, Episode>();
-  const episodes: Episode[] = [];
-  const times = [...new Set(events.map((e) => e.t))];
-  let i = 0;
-  for (const t of times) {
-    for (; i < events.length && events[i]!.t === t; i++) views.set(events[i]!.node, [...new Set(events[i]!.members)].sort((x, y) => x - y));
-    const servers = new Map<number, number[]>();
-    for (const [node, view] of views) if (view[0] === node && !fenced.has(node)) servers.set(node, view);
-    const now = new Set<string>();
-    const list = [...servers].sort(([x], [y]) => x - y);
-    for (let p = 0; p < list.length; p++) {
-      for (let q = p + 1; q < list.length; q++) {
-        const [a, viewA] = list[p]!;
-        const [b, viewB] = list[q]!;
-        if (viewA.some((n) => viewB.includes(n))) continue;
-        const k = `${a}/${b}`;
-        now.add(k);
-        if (!open.has(k)) open.set(k, { a, b, viewA, viewB, from: t, to: Infinity });
-      }
-    }
-    for (const [k, ep] of open) {
-      if (now.has(k)) continue;
-      ep.to = t;
-      episodes.push(ep);
-      open.delete(k);
-    }
-  }
-  episodes.push(...open.values());
+  const episodes = twoServerEpisodes(input.memberships, new Set(input.fenced));
   const findings: Finding[] = episodes.map((e) => ({
     kind: 'two-servers',
     nodes: [`node${e.a}`, `node${e.b}`],
     message:
-      `node${e.a} (group ${e.viewA.join(',')}) and node${e.b} (group ${e.viewB.join(',')}) both served the log ` +
+      `${e.group ? `${e.group}: ` : ''}node${e.a} (group ${e.viewA.join(',')}) and node${e.b} (group ${e.viewB.join(',')}) both served the log ` +
       `from t=${e.from} ${e.to === Infinity ? 'to the last observation' : `to t=${e.to}`}, and neither was fenced`,
   }));
+  const writes = writesBehindTheServer(input.memberships, input.logWrites ?? []);
+  findings.push(...writes.findings);
   const nodes = [...new Set(input.memberships.map((m) => m.node))].sort((x, y) => x - y);
-  return verdictFrom(
-    INVARIANT,
-    findings,
-    `${input.memberships.length} membership views of ${nodes.map((n) => `node${n}`).join(', ')}: never two unfenced servers`,
-    `in ${input.memberships.length} membership views`,
-  );
+  const what = `${input.memberships.length} views of ${nodes.map((n) => `node${n}`).join(', ')}${input.logWrites ? ` and ${writes.judged} intervals with log device writes` : ''}`;
+  return verdictFrom(INVARIANT, findings, `${what}: never two unfenced servers${input.logWrites ? ', no write by a non-server' : ''}`, `in ${what}`, [
+    { n: input.memberships.length, what: 'membership views' },
+    { n: writes.judged, what: 'intervals with log writes' },
+  ]);
 }
 
 export const checkSingleWriter = (input: SingleWriterInput) => safeCheck(INVARIANT, () => singleWriter(input));

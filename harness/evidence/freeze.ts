@@ -1,19 +1,6 @@
-/** What the cluster-level checks share: a quiescent, in-sync cluster and a frozen one to read disks from. */
+/** Freezing the cluster to read its disks, and the turns that keep freezes and faults apart. */
 import { InfraError } from '../errors.ts';
-import { waitMirrors } from '../mirror/ops.ts';
-import { inSync } from '../oracle/dm-status.ts';
-import type { MirrorLayout } from '../mirror/table.ts';
 import { liveNodes, type CaseContext } from '../runner/context.ts';
-
-export const SYNC_DEADLINE_MS = 300_000;
-/** Once a step has hung, the cluster is unlikely to settle: each check waits this long, not the full deadline. */
-export const SYNC_AFTER_HANG_MS = 30_000;
-
-/** Every live node reports every mirror in sync. */
-export async function waitInSync(ctx: CaseContext): Promise<void> {
-  const deadlineMs = ctx.hangs.length ? SYNC_AFTER_HANG_MS : SYNC_DEADLINE_MS;
-  await waitMirrors(liveNodes(ctx), ctx.mirrors, 'every live node to report every mirror in sync (SYNCED == REGIONS)', inSync, deadlineMs);
-}
 
 /**
  * Freezes and faults take turns: a freeze thaws every node it stopped, so a fault that pauses or crashes
@@ -54,14 +41,4 @@ export function diskFile(ctx: CaseContext, serial: string): string {
   const d = ctx.cluster.disks.find((x) => x.serial === serial);
   if (!d) throw new InfraError(`no shared disk "${serial}" in the cluster`);
   return d.file;
-}
-
-export function legInputs(ctx: CaseContext, m: MirrorLayout) {
-  return m.legs.map((l) => ({ source: { path: diskFile(ctx, l.serial) }, label: `${m.name}/leg${l.serial.replace(/^.*leg/, '')}` }));
-}
-
-/** The block size the workloads wrote with; findings are located in these blocks. 512 when none or mixed. */
-export function blockBytes(ctx: CaseContext): number {
-  const sizes = [...new Set(ctx.workloads.map((w) => w.workload.blockSize))];
-  return sizes.length === 1 ? sizes[0]! : 512;
 }

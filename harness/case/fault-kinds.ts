@@ -1,0 +1,87 @@
+/**
+ * The fault vocabulary: one entry per kind. The case loader, the random schedule, the runner and the
+ * checks all derive what they need (who a fault targets, what it takes, what undoes it, what it means
+ * for the checks) from this table, so adding or renaming a kind is one edit.
+ */
+
+export type FaultParam = 'groups' | 'percent' | 'delay' | 'leg' | 'mirror';
+
+export interface FaultSpec {
+  /** One line for --help and the README. */
+  doc: string;
+  /**
+   * 'nodes': `on:` is required ("every node" is never what a crash means); 'cluster': acts on the whole
+   * segment and takes no `on:`; 'some': `on:` is optional and defaults to every live node.
+   */
+  target: 'nodes' | 'cluster' | 'some';
+  params: readonly FaultParam[];
+  /** Parameters a fault step must give (a schedule menu may leave them to the draw). */
+  required: readonly FaultParam[];
+  /** The kind that undoes this one; only kinds with a recovery can be drawn by a random schedule. */
+  recovery?: string;
+  /** Takes its nodes out for good (until restarted): a partitioned node it hits can no longer serve the log. */
+  fences: boolean;
+  /** Splits the cluster network into groups that may each serve the log until healed. */
+  splits: boolean;
+  /**
+   * May legitimately change membership or the log's state while it lasts (a node leaves, a leg fails).
+   * Only faults that slow a device down do not: nodes must agree through them, and a case with no
+   * other fault must end with every region clean on the log device.
+   */
+  disturbs: boolean;
+  /** Acts on the log device, which clustered-core does not have. */
+  needsLog: boolean;
+}
+
+const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false } as const;
+
+/** An entry with the defaults filled in; `const` keeps each recovery's literal kind in the table's type. */
+function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'doc' | 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
+  return { ...DEFAULTS, ...s };
+}
+
+export const FAULT_SPECS = {
+  crash: spec({ doc: 'QMP quit: the node is gone without a clean shutdown', target: 'nodes', recovery: 'restart-node', fences: true }),
+  reset: spec({ doc: 'QMP system_reset: the guest reboots; it rejoins only with restart-node', target: 'nodes', recovery: 'restart-node', fences: true }),
+  pause: spec({ doc: 'QMP stop: the guest stands still until resume', target: 'nodes', recovery: 'resume' }),
+  resume: spec({ doc: 'QMP cont: undoes pause', target: 'nodes' }),
+  'kill-daemon': spec({ doc: 'SIGKILL cmirrord (SIGTERM is refused while logs exist)', target: 'nodes', recovery: 'restart-daemon', fences: true }),
+  'restart-daemon': spec({ doc: 'start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself', target: 'nodes' }),
+  'kill-corosync': spec({ doc: 'SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon', target: 'nodes', recovery: 'restart-daemon', fences: true }),
+  partition: spec({ doc: 'the hub drops frames between groups; every node is in exactly one group', target: 'cluster', params: ['groups'], required: ['groups'], recovery: 'heal', splits: true }),
+  isolate: spec({ doc: 'cuts the on: nodes off from the others', target: 'nodes', recovery: 'heal', splits: true }),
+  heal: spec({ doc: 'removes every network fault: partitions, loss and delay', target: 'cluster' }),
+  'net-loss': spec({ doc: 'the hub drops this percentage of frames to and from the on: nodes', target: 'some', params: ['percent'], required: ['percent'], recovery: 'heal' }),
+  'net-delay': spec({ doc: 'the hub delays frames to and from the on: nodes', target: 'some', params: ['delay'], required: ['delay'], recovery: 'heal' }),
+  'fail-leg': spec({ doc: 'swaps the dm-linear under a leg to dm-error on the on: nodes, as lvm2\'s tests do', target: 'some', params: ['leg', 'mirror'], required: ['leg'], recovery: 'restore-leg' }),
+  'restore-leg': spec({ doc: 'swaps a leg (every leg when none is named) back to dm-linear; undoes fail-leg and slow-leg', target: 'some', params: ['leg', 'mirror'] }),
+  'fail-log': spec({ doc: 'fail-leg for the log device', target: 'some', params: ['mirror'], recovery: 'restore-log', needsLog: true }),
+  'restore-log': spec({ doc: 'swaps the log device back to dm-linear; undoes fail-log and slow-log', target: 'some', params: ['mirror'], needsLog: true }),
+  'slow-leg': spec({ doc: 'dm-delay under a leg on the on: nodes: holds its reads and writes for `delay`', target: 'some', params: ['leg', 'delay', 'mirror'], required: ['leg', 'delay'], recovery: 'restore-leg', disturbs: false }),
+  'slow-log': spec({ doc: 'dm-delay under the log device on the on: nodes: widens the window between a mark and its flush', target: 'some', params: ['delay', 'mirror'], required: ['delay'], recovery: 'restore-log', disturbs: false, needsLog: true }),
+  'restart-node': spec({ doc: 'boots crashed or reset nodes again (all at once): corosync, cmirrord, and the mirrors if they exist', target: 'nodes' }),
+} as const satisfies Record<string, FaultSpec>;
+
+export type FaultKind = keyof typeof FAULT_SPECS;
+export const FAULT_KINDS = Object.keys(FAULT_SPECS) as FaultKind[];
+
+const kindsWhere = (pred: (s: FaultSpec) => boolean): FaultKind[] => FAULT_KINDS.filter((k) => pred(FAULT_SPECS[k]));
+
+/** Faults whose `on:` must name the nodes explicitly. */
+export const NODE_FAULTS = kindsWhere((s) => s.target === 'nodes');
+/** Faults that act on the whole segment and take no `on:`. */
+export const CLUSTER_FAULTS = kindsWhere((s) => s.target === 'cluster');
+
+type WithRecovery = { [K in FaultKind]: (typeof FAULT_SPECS)[K] extends { recovery: string } ? K : never }[FaultKind];
+/** Faults a random schedule may start, each with the fault that undoes it before the next one starts. */
+export type SchedulableFault = WithRecovery;
+/** In table order, which the seeded draws depend on. */
+export const SCHEDULABLE_FAULTS = kindsWhere((s) => s.recovery !== undefined) as SchedulableFault[];
+
+export function recoveryOf(kind: SchedulableFault): FaultKind {
+  return FAULT_SPECS[kind].recovery as FaultKind;
+}
+
+export function faultSpec(kind: FaultKind): FaultSpec {
+  return FAULT_SPECS[kind];
+}

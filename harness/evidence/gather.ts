@@ -1,0 +1,123 @@
+/**
+ * The evidence the checks judge at a point (a check step, or the end of the case), gathered from the live
+ * cluster into the case directory: every live node's `dmsetup status`, cmirrord state dump and kernel log,
+ * the kernel logs of the nodes that are gone, the guest clocks, and the shared disks as they stand with
+ * every guest frozen. Nothing is judged here; checks/ reads it back (record/read.ts).
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GUEST_LOG_DIR } from '../guest.ts';
+import { errorMessage } from '../errors.ts';
+import { dmsetup, waitMirrors } from '../mirror/ops.ts';
+import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
+import { inSync } from '../oracle/dm-status.ts';
+import { events } from '../record/events.ts';
+import { EVIDENCE_FILES, evidenceDir, WRITES_DIR, type Point } from '../record/layout.ts';
+import { liveNodes, type CaseContext } from '../runner/context.ts';
+import type { Node } from '../cluster/node.ts';
+import { diskFile, inTurn } from './freeze.ts';
+
+export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
+/** How long the checks wait for every live node to report every mirror in sync before judging. */
+export const SYNC_DEADLINE_MS = 300_000;
+/** Once a step has hung, the cluster is unlikely to settle: the wait is this long, not the full deadline. */
+export const SYNC_AFTER_HANG_MS = 30_000;
+/** A node that has just finished a region can be a status read ahead of the others: read this many times. */
+const AGREE_ATTEMPTS = 5;
+const AGREE_GAP_MS = 2000;
+const COMMAND_MS = 30_000;
+const DUMP_MARK = 'LOG COMPONENT DEBUGGING::';
+
+/** cmirrord answers SIGUSR1 from its main loop into its line-buffered log; the dump is the part from its last mark. */
+async function cmirrordDump(n: Node): Promise<string | undefined> {
+  const r = await n.exec(`pid=$(pidof cmirrord) || exit 3; kill -USR1 $pid && sleep 1 && cat ${CMIRRORD_LOG}`, { timeoutMs: COMMAND_MS });
+  if (r.code === 3) return undefined;
+  if (r.code !== 0) throw new Error(`${n.name}: cmirrord dump failed (exit ${r.code}): ${r.stderr.trim()}`);
+  const at = r.stdout.lastIndexOf(DUMP_MARK);
+  return at < 0 ? r.stdout : r.stdout.slice(r.stdout.lastIndexOf('\n', Math.max(0, at - 2)) + 1);
+}
+
+async function statusesAndDumps(nodes: Node[]) {
+  const statuses = await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await dmsetup(n, 'status') })));
+  const dumps = (await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await cmirrordDump(n) })))).flatMap((d) =>
+    d.text === undefined ? [] : [{ node: d.node, text: d.text }],
+  );
+  return { statuses, dumps };
+}
+
+/** A crashed node's kernel log up to its crash is on its serial consoles, oldest first. */
+function consoleLog(n: Node): string {
+  const files = existsSync(n.dir) ? readdirSync(n.dir).filter((f) => /^serial(-crashed-\d+)?\.log$/.test(f)).sort() : [];
+  const ordered = [...files.filter((f) => f !== 'serial.log'), ...files.filter((f) => f === 'serial.log')];
+  return ordered.map((f) => readFileSync(join(n.dir, f), 'utf8')).join('\n');
+}
+
+/** How long each writer log under writes/ is now: the checks at this point read no further. */
+function writerLogBytes(ctx: CaseContext): Record<string, number> {
+  const dir = join(ctx.dir, WRITES_DIR);
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => [`${WRITES_DIR}/${f}`, statSync(join(dir, f)).size]));
+}
+
+export interface GatherOptions {
+  /**
+   * Keep the cluster frozen when done (the end of a case: nothing may change the disks between the
+   * checks and the tear-down), instead of copying the disks and thawing (a check step mid-case).
+   */
+  stayFrozen: boolean;
+}
+
+/**
+ * Waits for the mirrors to settle, then records the point's evidence and appends its `evidence` event.
+ * A resync that does not finish in time is recorded as a hang: the checks then judge what is there.
+ */
+export async function gatherEvidence(ctx: CaseContext, point: Point, opts: GatherOptions): Promise<void> {
+  const dir = evidenceDir(ctx.dir, point);
+  mkdirSync(dir, { recursive: true });
+  if (ctx.mirrorsLoaded) {
+    const deadline = ctx.hangs.length ? SYNC_AFTER_HANG_MS : SYNC_DEADLINE_MS;
+    try {
+      await waitMirrors(liveNodes(ctx), ctx.mirrors, 'every live node to report every mirror in sync (SYNCED == REGIONS)', inSync, deadline);
+    } catch (err) {
+      const what = `before the checks at ${point}: ${errorMessage(err)}`;
+      ctx.hangs.push(what);
+      events.hang(ctx.history, { what });
+    }
+  }
+  const nodes = liveNodes(ctx);
+  events.clocks(ctx.history, { readings: await ctx.cluster.readClocks(nodes, point) });
+  let got = await statusesAndDumps(nodes);
+  for (let attempt = 1; attempt < AGREE_ATTEMPTS && nodes.length > 1 && ctx.mirrorsLoaded; attempt++) {
+    if ((await checkNodesAgree({ statuses: got.statuses, ...(got.dumps.length ? { dumps: got.dumps } : {}) })).valid !== false) break;
+    await new Promise((r) => setTimeout(r, AGREE_GAP_MS));
+    got = await statusesAndDumps(nodes);
+  }
+  for (const s of got.statuses) writeFileSync(join(dir, EVIDENCE_FILES.status(s.node)), s.text);
+  for (const d of got.dumps) writeFileSync(join(dir, EVIDENCE_FILES.dump(d.node)), d.text);
+  const live = new Set(nodes.map((n) => n.id));
+  await Promise.all(
+    ctx.cluster.nodes.map(async (n) => {
+      const text = live.has(n.id) ? (await n.execOrThrow('dmesg', { timeoutMs: COMMAND_MS })).stdout : consoleLog(n);
+      writeFileSync(join(dir, EVIDENCE_FILES.kernel(n.id)), text);
+    }),
+  );
+  // The guests will not run again after an end freeze: their logs are pulled now, while they answer.
+  if (opts.stayFrozen) await ctx.cluster.collectLogs();
+  await inTurn(ctx, async () => {
+    await Promise.all(nodes.map((n) => n.qmp.stop()));
+    try {
+      if (!opts.stayFrozen) {
+        mkdirSync(join(dir, 'disks'), { recursive: true });
+        for (const d of ctx.cluster.disks) copyFileSync(diskFile(ctx, d.serial), join(dir, 'disks', `${d.serial}.img`));
+      }
+      events.evidence(ctx.history, {
+        point,
+        live: [...live].sort((a, b) => a - b),
+        down: ctx.cluster.nodes.map((n) => n.id).filter((id) => !live.has(id)),
+        writerLogBytes: writerLogBytes(ctx),
+      });
+    } finally {
+      if (!opts.stayFrozen) await Promise.allSettled(nodes.map((n) => n.qmp.cont()));
+    }
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The events of history.jsonl that checks read, with fixed shapes: a check matches fields, never the
+ * prose a step happens to print. Each event also has t (ISO time), ms (since the case started, on the
+ * harness host's clock: one timeline for every node) and type.
+ */
+import type { Case, CheckName } from '../case/schema.ts';
+import type { FaultKind } from '../case/fault-kinds.ts';
+import type { ClockReading } from '../cluster/clock.ts';
+import type { History, HistoryEntry } from '../history.ts';
+import type { Judged, Validity } from '../oracle/verdict.ts';
+import type { Point } from './layout.ts';
+
+/** The first event: the case as it runs (schedule expanded), so the record judges without the YAML. */
+export interface CaseStartFields {
+  what: 'case start';
+  case: Case;
+  seed: number;
+  runId: number;
+}
+
+/** A fault step, with the nodes it acted on; 'heal-all' is what every case ends its faults with. */
+export interface FaultFields {
+  fault: FaultKind | 'heal-all';
+  nodes: number[];
+  event: 'start' | 'done';
+  step?: number;
+  line?: number;
+}
+
+/** A step or call that ran past its deadline: what no-hang reports. */
+export interface HangFields {
+  what: string;
+  step?: number;
+}
+
+/** One workload process started: where its log is, relative to the case directory. */
+export interface WorkloadStartFields {
+  workload: string;
+  mirror: number;
+  node: number;
+  proc: string;
+  log: string;
+  event: 'start';
+}
+
+/** What one node said in one poll during the case. */
+export interface PollFields {
+  node: number;
+  /** Polls of every live node taken together share a round number. */
+  round: number;
+  /** cmirrord is running there. */
+  daemon: boolean;
+  /** Members of each log's CPG group (by UUID) as this node sees it; absent groups are groups it is not in. */
+  groups: Record<string, number[]>;
+  /** Writes completed on each log device (by UUID), as this node's kernel counts them. */
+  logWrites: Record<string, number>;
+  /** `dmsetup status` of the mirrors, when they were loaded. */
+  status?: string;
+}
+
+/** A freeze taken while workloads ran; files relative to the case directory. */
+export interface SampleFields {
+  sample: number;
+  mirror: number;
+  /** Each live node's guest clock (CLOCK_REALTIME, ns) read just before the freeze, by node id. */
+  freezeNs: Record<string, number>;
+  log: string | null;
+  legs: Array<{ label: string; file: string }>;
+  /** Why the freeze was taken then: a held write on a node, or a random moment. */
+  trigger: string;
+}
+
+/** The evidence gathered for the checks at a point. */
+export interface EvidenceFields {
+  point: Point;
+  live: number[];
+  down: number[];
+  /** Each writer log's length at the point, so the checks read only what had been written by then. */
+  writerLogBytes: Record<string, number>;
+}
+
+export interface ClocksFields {
+  readings: ClockReading[];
+}
+
+export interface CheckFields {
+  check: CheckName;
+  point: Point;
+  valid: Validity;
+  detail: string;
+  judged: Judged;
+  findings: number;
+}
+
+export const CASE_START = 'case start';
+
+/** Typed appends, so every writer of an event writes the shape its readers expect. */
+export const events = {
+  caseStart: (h: History, f: Omit<CaseStartFields, 'what'>) => h.append('info', { what: CASE_START, ...f }),
+  fault: (h: History, f: FaultFields) => h.append('fault', { ...f }),
+  hang: (h: History, f: HangFields) => h.append('hang', { ...f }),
+  workloadStart: (h: History, f: WorkloadStartFields) => h.append('workload', { ...f }),
+  poll: (h: History, f: PollFields) => h.append('poll', { ...f }),
+  sample: (h: History, f: SampleFields) => h.append('sample', { ...f }),
+  evidence: (h: History, f: EvidenceFields) => h.append('evidence', { ...f }),
+  clocks: (h: History, f: ClocksFields) => h.append('clocks', { ...f }),
+  check: (h: History, f: CheckFields) => h.append('check', { ...f }),
+};
+
+/** The entries of one type, as the fields that type was written with. */
+export function entriesOf<F>(entries: readonly HistoryEntry[], type: HistoryEntry['type']): Array<HistoryEntry & F> {
+  return entries.filter((e) => e.type === type) as Array<HistoryEntry & F>;
+}

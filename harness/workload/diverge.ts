@@ -1,0 +1,57 @@
+/**
+ * diverge-legs: before the mirror exists, stamped blocks written from the host straight into the shared
+ * disk files, so that the legs differ the way an interrupted mirror's would: leg 0, which the initial resync
+ * copies from, holds the host's newer write (node 0, seq 2), every other leg the older one (seq 1). A writer
+ * log records both as acknowledged at time zero, seq 1 first, so that no-lost-writes and no-stale-reads take
+ * leg 0's data as the last acknowledged write of each block until a workload writes it again.
+ */
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Step } from '../case/schema.ts';
+import { diskFile } from '../evidence/freeze.ts';
+import { encodeBlock } from '../oracle/block-header.ts';
+import { events } from '../record/events.ts';
+import { WRITES_DIR } from '../record/layout.ts';
+import type { CaseContext } from '../runner/context.ts';
+import { regionBlocks } from './assign.ts';
+
+/** The writer id the host's own writes carry: guests are nodes 1..8. */
+export const HOST_NODE = 0;
+const DEFAULT_BLOCK_BYTES = 4096;
+
+export function divergeLegs(ctx: CaseContext, step: Extract<Step, { kind: 'diverge-legs' }>): void {
+  const { regions, mirror } = step.diverge;
+  const m = ctx.mirrors[mirror]!;
+  // The workloads' block size, so that the checks locate these writes in the blocks they read.
+  const workload = ctx.case.steps.flatMap((s) => (s.kind === 'workload' && s.workload.mirror === mirror ? [s.workload] : []))[0];
+  const blockBytes = workload?.blockSize ?? DEFAULT_BLOCK_BYTES;
+  const list = regions.kind === 'list' ? regions.regions : Array.from({ length: m.regions }, (_, r) => r);
+  const mirrorBytes = m.sectors * 512;
+  const blocks = regionBlocks(list, ctx.case.topology.regionSize, blockBytes).filter((b) => (b + 1) * blockBytes <= mirrorBytes);
+  m.legs.forEach((leg, i) => {
+    const seq = i === 0 ? 2 : 1;
+    const fd = openSync(diskFile(ctx, leg.serial), 'r+');
+    try {
+      for (const block of blocks) {
+        const offset = block * blockBytes;
+        writeSync(fd, encodeBlock({ node: HOST_NODE, seq, runId: ctx.runId, offset }, blockBytes), 0, blockBytes, offset);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+  const log = join(WRITES_DIR, `diverge-legs-m${mirror}.jsonl`);
+  mkdirSync(join(ctx.dir, WRITES_DIR), { recursive: true });
+  const lines: string[] = [];
+  for (const block of blocks) {
+    const id = { run: ctx.runId, node: HOST_NODE, block, offset: block * blockBytes };
+    lines.push(
+      JSON.stringify({ op: 'write-start', t: 1, ...id, seq: 1 }),
+      JSON.stringify({ op: 'write', t: 2, start: 1, ...id, seq: 1 }),
+      JSON.stringify({ op: 'write-start', t: 3, ...id, seq: 2 }),
+      JSON.stringify({ op: 'write', t: 4, start: 3, ...id, seq: 2 }),
+    );
+  }
+  writeFileSync(join(ctx.dir, log), `${lines.join('\n')}\n`);
+  events.workloadStart(ctx.history, { workload: 'diverge-legs', mirror, node: HOST_NODE, proc: 'host', log, event: 'start' });
+}
