@@ -31,9 +31,11 @@ export interface FaultSpec {
   disturbs: boolean;
   /** Acts on the log device, which clustered-core does not have. */
   needsLog: boolean;
+  /** Makes a leg or the log device fail I/O: only then may a node report one failed ('D'). */
+  failsDevice: boolean;
 }
 
-const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false } as const;
+const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false, failsDevice: false } as const;
 
 /** An entry with the defaults filled in; `const` keeps each recovery's literal kind in the table's type. */
 function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'doc' | 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
@@ -42,7 +44,7 @@ function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'doc' | 'targ
 
 export const FAULT_SPECS = {
   crash: spec({ doc: 'QMP quit: the node is gone without a clean shutdown', target: 'nodes', recovery: 'restart-node', fences: true }),
-  reset: spec({ doc: 'QMP system_reset: the guest reboots; it rejoins only with restart-node', target: 'nodes', recovery: 'restart-node', fences: true }),
+  reset: spec({ doc: 'QMP system_reset, which QEMU (-no-reboot) turns into a power cut: the node is gone until restart-node boots it', target: 'nodes', recovery: 'restart-node', fences: true }),
   pause: spec({ doc: 'QMP stop: the guest stands still until resume', target: 'nodes', recovery: 'resume' }),
   resume: spec({ doc: 'QMP cont: undoes pause', target: 'nodes' }),
   'kill-daemon': spec({ doc: 'SIGKILL cmirrord (SIGTERM is refused while logs exist)', target: 'nodes', recovery: 'restart-daemon', fences: true }),
@@ -53,9 +55,9 @@ export const FAULT_SPECS = {
   heal: spec({ doc: 'removes every network fault: partitions, loss and delay', target: 'cluster' }),
   'net-loss': spec({ doc: 'the hub drops this percentage of frames to and from the on: nodes', target: 'some', params: ['percent'], required: ['percent'], recovery: 'heal' }),
   'net-delay': spec({ doc: 'the hub delays frames to and from the on: nodes', target: 'some', params: ['delay'], required: ['delay'], recovery: 'heal' }),
-  'fail-leg': spec({ doc: 'swaps the dm-linear under a leg to dm-error on the on: nodes, as lvm2\'s tests do', target: 'some', params: ['leg', 'mirror'], required: ['leg'], recovery: 'restore-leg' }),
+  'fail-leg': spec({ doc: 'swaps the dm-linear under a leg to dm-error on the on: nodes, as lvm2\'s tests do', target: 'some', params: ['leg', 'mirror'], required: ['leg'], recovery: 'restore-leg', failsDevice: true }),
   'restore-leg': spec({ doc: 'swaps a leg (every leg when none is named) back to dm-linear; undoes fail-leg and slow-leg', target: 'some', params: ['leg', 'mirror'] }),
-  'fail-log': spec({ doc: 'fail-leg for the log device', target: 'some', params: ['mirror'], recovery: 'restore-log', needsLog: true }),
+  'fail-log': spec({ doc: 'fail-leg for the log device', target: 'some', params: ['mirror'], recovery: 'restore-log', needsLog: true, failsDevice: true }),
   'restore-log': spec({ doc: 'swaps the log device back to dm-linear; undoes fail-log and slow-log', target: 'some', params: ['mirror'], needsLog: true }),
   'slow-leg': spec({ doc: 'dm-delay under a leg on the on: nodes: holds its reads and writes for `delay`', target: 'some', params: ['leg', 'delay', 'mirror'], required: ['leg', 'delay'], recovery: 'restore-leg', disturbs: false }),
   'slow-log': spec({ doc: 'dm-delay under the log device on the on: nodes: widens the window between a mark and its flush', target: 'some', params: ['delay', 'mirror'], required: ['delay'], recovery: 'restore-log', disturbs: false, needsLog: true }),

@@ -35,6 +35,7 @@ export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict
     ...(dumps.length ? { dumps } : {}),
     uuids: Object.fromEntries(rec.mirrors.map((m, i) => [m.name, rec.uuids[i]!])),
     rounds: statusRounds(rec, point),
+    devicesHealthy: !rec.faults(point).some((f) => f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault).failsDevice),
   });
 }
 

@@ -1,6 +1,7 @@
 /** crash, reset, pause, resume, restart-node: faults of the whole guest, through QMP. */
 import type { Fault } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
+import { InfraError } from '../errors.ts';
 import { createMirror } from '../mirror/ops.ts';
 import { events } from '../record/events.ts';
 import { liveNodes, type CaseContext } from '../runner/context.ts';
@@ -36,6 +37,8 @@ export const reset = onEachNode<'reset'>(async (ctx, n, timeoutMs) => {
   ctx.down.add(n.id);
   ctx.layered.delete(n.id);
   await n.qmp.systemReset(timeoutMs);
+  // QEMU runs with -no-reboot, so a reset ends its process: wait for that, or restart-node would race it.
+  if (n.machine && !(await n.machine.waitExit(timeoutMs))) throw new InfraError(`${n.name}: QEMU still running ${timeoutMs / 1000}s after system_reset`);
 });
 
 export const pause = onEachNode<'pause'>(async (ctx, n, timeoutMs) => {

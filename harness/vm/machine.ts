@@ -94,6 +94,17 @@ export class Machine {
     return this.daemon.pid;
   }
 
+  /** Whether QEMU exited within deadlineMs. */
+  async waitExit(deadlineMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((r) => (timer = setTimeout(() => r(false), deadlineMs)));
+    try {
+      return await Promise.race([this.daemon.exited.then(() => true as const), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   hasExited(): boolean {
     return this.daemon.hasExited();
   }

@@ -57,3 +57,12 @@ t.test('malformed input gives unknown', async (t) => {
   const d = await checkNodesAgree({ statuses: [{ node: 1, text: status(128) }, { node: 2, text: status(128) }], dumps: [{ node: 1, text: '' }] });
   t.equal(d.valid, 'unknown');
 });
+
+t.test('a leg or log reported failed with no fault that fails a device is a finding, even when every node says so', async (t) => {
+  const failedLog = 'clog0: 0 131072 mirror 2 253:0 253:1 128/128 1 AA 3 clustered-disk 253:2 D';
+  const statuses = [1, 2].map((node) => ({ node, text: failedLog }));
+  const v = await checkNodesAgree({ statuses, devicesHealthy: true });
+  t.equal(v.valid, false);
+  t.match(v.findings, [{ kind: 'failed-without-fault', nodes: ['node1'], message: /reports log device D although no fault/ }]);
+  t.equal((await checkNodesAgree({ statuses })).valid, true, 'after a fail-log the same status is expected');
+});

@@ -11,7 +11,7 @@
  */
 import { lastCmirrordDump, bitSet, type CmirrordLogState } from '../cmirrord-dump.ts';
 import { ranges } from '../disk-log.ts';
-import { describeLog, parseDmStatus, type MirrorStatus } from '../dm-status.ts';
+import { describeLog, LEG_HEALTH, parseDmStatus, type MirrorStatus } from '../dm-status.ts';
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'nodes-agree';
@@ -25,6 +25,11 @@ export interface NodesAgreeInput {
   uuids?: Record<string, string>;
   /** `dmsetup status` of every live node polled during I/O, oldest first, outside fault windows. */
   rounds?: Array<{ ms: number; statuses: Array<{ node: number; text: string }> }>;
+  /**
+   * No fault made a leg or the log device fail: a node that reports one failed ('D' or another error
+   * state) is wrong about the mirror, even if every node says the same.
+   */
+  devicesHealthy?: boolean;
 }
 
 /** Regions listed in a finding before the rest are only counted. */
@@ -145,8 +150,27 @@ function ownDumpFindings(statuses: NodesAgreeInput['statuses'], dumps: NonNullab
   return findings;
 }
 
+/** Legs or log devices a node reports failed although nothing made them fail. */
+function healthFindings(statuses: NodesAgreeInput['statuses'], when: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const s of statuses) {
+    for (const m of parseDmStatus(s.text)) {
+      const legs = m.legs.flatMap((l, i) => (l.health === 'A' ? [] : [`leg ${i} ${l.health} (${LEG_HEALTH[l.health]})`]));
+      const log = m.log.kind === 'disk' && m.log.health !== 'A' ? [`log device ${m.log.health}`] : [];
+      if (legs.length + log.length === 0) continue;
+      findings.push({
+        kind: 'failed-without-fault',
+        nodes: [`node${s.node}`],
+        mirror: m.name,
+        message: `${when}mirror ${m.name} on node${s.node} reports ${[...legs, ...log].join(', ')} although no fault made a device fail`,
+      });
+    }
+  }
+  return findings;
+}
+
 /** Status rounds during I/O whose every node stood still since the round before, and what they disagreed on. */
-function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>): { judged: number; findings: Finding[] } {
+function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, devicesHealthy: boolean): { judged: number; findings: Finding[] } {
   const findings: Finding[] = [];
   const seen = new Map<string, { finding: Finding; first: number; last: number; count: number }>();
   let judged = 0;
@@ -157,7 +181,7 @@ function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>): { judged
     previous = now;
     if (!still) continue;
     judged++;
-    for (const f of statusFindings(round.statuses)) {
+    for (const f of [...statusFindings(round.statuses), ...(devicesHealthy ? healthFindings(round.statuses, '') : [])]) {
       const entry = seen.get(f.message);
       if (entry) {
         entry.last = round.ms;
@@ -174,9 +198,10 @@ function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>): { judged
 
 export function nodesAgree(input: NodesAgreeInput): Verdict {
   if (input.statuses.length < 2) throw new Error(`need the status of at least two nodes, got ${input.statuses.length}`);
-  const during = roundFindings(input.rounds ?? []);
+  const during = roundFindings(input.rounds ?? [], input.devicesHealthy ?? false);
   const findings = [
     ...statusFindings(input.statuses),
+    ...(input.devicesHealthy ? healthFindings(input.statuses, '') : []),
     ...(input.dumps ? dumpFindings(input.dumps) : []),
     ...(input.dumps && input.uuids ? ownDumpFindings(input.statuses, input.dumps, input.uuids) : []),
     ...during.findings,
