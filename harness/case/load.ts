@@ -75,7 +75,7 @@ const CASE_KEYS = [
 const KNOWN_FAILURE_KEYS = ['reason', 'checks'] as const;
 const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
-const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'mirror'] as const;
+const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
 const SCHEDULE_KEYS = ['kind', 'duration', 'interval', 'hold', 'faults'] as const;
 const WAIT_KEYS = ['sync', 'seconds', 'until'] as const;
 
@@ -619,8 +619,10 @@ function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<
   if (durationMs === 0) r.err(f.get('duration')!.value.at, 'workload duration must be more than 0s');
   const count = hasCount ? r.int(f.get('count')!.value, 'workload count (writes per writer)', 1, 1_000_000_000) : undefined;
   const readers = get('readers', false, (x) => r.bool(x, 'readers'));
+  const statusLoop = get('status-loop', false, (x) => r.bool(x, 'status-loop'));
+  if (statusLoop && hasCount) r.err(f.get('status-loop')!.keyAt, 'status-loop needs a duration: it runs for the workload\'s duration');
   const mirror = get('mirror', 0, (x) => readIndex(r, x, 'mirror', b.mirrors));
-  if (name === undefined || writers === undefined || blockSize === undefined || !regions || readers === undefined || mirror === undefined) return undefined;
+  if (name === undefined || writers === undefined || blockSize === undefined || !regions || readers === undefined || statusLoop === undefined || mirror === undefined) return undefined;
   if ((hasDuration && !durationMs) || (hasCount && count === undefined) || (hasDuration && hasCount)) return undefined;
   return {
     name,
@@ -630,6 +632,7 @@ function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<
     ...(durationMs !== undefined && { durationMs }),
     ...(count !== undefined && { count }),
     readers,
+    statusLoop,
     mirror,
   };
 }

@@ -109,6 +109,11 @@ export interface Workload {
   count?: number;
   /** Also run a reader per node that verifies every block it reads against the acknowledged writes. */
   readers: boolean;
+  /**
+   * Also run, per node, `dmsetup status` and `dmsetup table` in a loop for the workload's duration: status
+   * requests to the log then overlap the kernel's marks, clears and flushes.
+   */
+  statusLoop: boolean;
   /** Index of the mirror written to. */
   mirror: number;
 }

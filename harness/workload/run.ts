@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import type { Step, Workload } from '../case/schema.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { GUEST_LOG_DIR } from '../guest.ts';
+import { DMSETUP } from '../mirror/ops.ts';
 import { mapperPath } from '../mirror/table.ts';
 import { repoRoot } from '../paths.ts';
 import { shellQuote } from '../remote/ssh.ts';
@@ -79,6 +80,12 @@ export function clogwriteCommand(o: {
   return `${timeout}${args.map(shellQuote).join(' ')} 2>>${shellQuote(o.errLog)}`;
 }
 
+/** `dmsetup status` and `dmsetup table` of every device, back to back for `durationMs`; prints how many rounds it made. */
+export function statusLoopCommand(durationMs: number): string {
+  const s = Math.ceil(durationMs / 1000);
+  return `end=$(( $(date +%s) + ${s} )); n=0; while [ $(date +%s) -lt $end ]; do ${DMSETUP} status >/dev/null && ${DMSETUP} table >/dev/null || exit 1; n=$((n+1)); done; echo "status loop: $n rounds"`;
+}
+
 /** A duration workload ends by itself with 0; `timeout` ending a stuck one with 124 is for the checks to judge, not an error of the workload. */
 export function normalExit(code: number | null, w: Workload): boolean {
   return code === 0 || (w.durationMs !== undefined && code === 124);
@@ -110,6 +117,12 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
         })),
         ...(w.readers ? [{ label: 'r', read: true, seqStart: 1, slot: undefined }] : []),
       ];
+      if (w.statusLoop && w.durationMs !== undefined) {
+        const base = `${w.name}-${node.name}-status`;
+        const stream = await node.ssh.stream(statusLoopCommand(w.durationMs), join(dir, `${base}.log`));
+        run.procs.push({ node: node.id, label: 'status', log: join(dir, `${base}.log`), done: stream.done, stop: stream.stop, errLog: '(stdout)' });
+        ctx.history.append('info', { node: node.id, what: 'status loop', workload: w.name });
+      }
       for (const job of jobs) {
         const base = `${w.name}-${node.name}-${job.label}`;
         const errLog = `${GUEST_LOG_DIR}/${base}.err`;

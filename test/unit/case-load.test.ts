@@ -156,7 +156,7 @@ t.test('a minimal case gets its defaults', async (t) => {
         line: 4,
         afterMs: 0,
         timeoutMs: 60_000,
-        workload: { name: 'w2', writers: 1, blockSize: 4096, regions: { kind: 'own' }, durationMs: 10_000, readers: false, mirror: 0 },
+        workload: { name: 'w2', writers: 1, blockSize: 4096, regions: { kind: 'own' }, durationMs: 10_000, readers: false, statusLoop: false, mirror: 0 },
       },
       { kind: 'wait', line: 5, afterMs: 0, timeoutMs: 300_000, wait: { kind: 'until', condition: { kind: 'workloads-done' } } },
       { kind: 'check', line: 6, afterMs: 0, timeoutMs: 300_000, checks: ['no-hang'] },

@@ -40,7 +40,7 @@ t.test('clogwrite command line', async (t) => {
 });
 
 t.test('timeout ending a duration workload is normal', async (t) => {
-  const w = { name: 'w', writers: 1, blockSize: 4096, regions: { kind: 'own' as const }, readers: false, mirror: 0 };
+  const w = { name: 'w', writers: 1, blockSize: 4096, regions: { kind: 'own' as const }, readers: false, statusLoop: false, mirror: 0 };
   t.equal(normalExit(124, { ...w, durationMs: 1000 }), true);
   t.equal(normalExit(124, { ...w, count: 10 }), false);
   t.equal(normalExit(0, { ...w, count: 10 }), true);
