@@ -1,6 +1,7 @@
 /**
- * The guest-side recipe: every file under vm-images/ (init, sshd drop-in, package list).
- * Its bytes go into the image key, so editing any of them rebuilds the image.
+ * The guest-side recipe: every file under vm-images/ (init, sshd drop-in, package list) but the cmirrord
+ * patches kept there, which reach an image only when applied (--daemon-patch) and then enter its key
+ * through the cmirrord build. The recipe's bytes go into the image key, so editing any of them rebuilds it.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,6 +12,8 @@ import { repoRoot } from '../paths.ts';
 export const VM_IMAGES = join(repoRoot, 'vm-images');
 export const PACKAGES_FILE = join(VM_IMAGES, 'packages.txt');
 export const GUEST_DIR = join(VM_IMAGES, 'guest');
+/** cmirrord patches that are not part of the stock image: the defect corpus. */
+export const DAEMON_PATCH_DIRS = [join(VM_IMAGES, 'defects')];
 
 /** Package names, one a line; `#` starts a comment. */
 export function parsePackages(text: string, file: string): string[] {
@@ -31,7 +34,11 @@ export function loadPackages(file = PACKAGES_FILE): string[] {
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+    .flatMap((e) => {
+      const path = join(dir, e.name);
+      if (!e.isDirectory()) return [path];
+      return DAEMON_PATCH_DIRS.includes(path) ? [] : walk(path);
+    });
 }
 
 /** Path, executable bit and bytes of each file: a chmod changes the guest as much as an edit. */

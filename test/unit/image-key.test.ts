@@ -82,3 +82,9 @@ Checksums-Sha256:
   ]);
   t.same(parseShowsrc(''), []);
 });
+
+t.test('the defect corpus is not part of the stock image', async (t) => {
+  const files = recipeParts().map(([label]) => label);
+  t.ok(files.some((f) => / guest\/init$/.test(f)), 'the guest init is');
+  t.same(files.filter((f) => / defects\//.test(f)), []);
+});
