@@ -6,7 +6,7 @@ CLOGTEST := ./clogtest
 TAP := node_modules/.bin/tap
 TSX := node --import tsx
 
-.PHONY: setup npm kernel image test test-unit test-integration test-bisect typecheck run bench
+.PHONY: setup npm kernel image test test-unit test-integration test-bisect typecheck run bench mutation
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -47,3 +47,7 @@ run: kernel image
 
 bench: kernel image
 	$(CLOGTEST) bench cluster
+
+# The defect corpus: each planted defect built in, its cases run, caught or missed, and a score.
+mutation: kernel image
+	$(CLOGTEST) mutate
