@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheRoot } from './paths.ts';
-import { isAlive } from './proc.ts';
+import { InfraError, InputError } from './errors.ts';
+import { HostCommandError, isAlive } from './proc.ts';
 
 export type KeyPart = readonly [label: string, value: string | Buffer];
 
@@ -106,4 +107,17 @@ export async function withBuildLock<T>(what: string, say: (line: string) => void
   } finally {
     rmSync(lock, { force: true });
   }
+}
+
+/**
+ * What a failed build throws, for every builder alike: a bad input leaves nothing worth reading (its staging
+ * directory goes); a failed command is named with where its full log is, what `detail` finds in that log (a
+ * compiler's first errors, say) and how the command ended; anything else as it was thrown.
+ */
+export function buildFailure(err: unknown, what: string, staging: string, log: string, detail: (log: string) => string = () => ''): unknown {
+  if (err instanceof InputError) rmSync(staging, { recursive: true, force: true });
+  if (err instanceof HostCommandError && existsSync(log)) {
+    return new InfraError(`${what} build failed (${err.command.split(' ')[0]} ...); full log: ${log}\n${detail(log)}${err.result.tail.join('\n')}`, { cause: err });
+  }
+  return err;
 }

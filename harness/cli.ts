@@ -41,12 +41,21 @@ async function main(argv: string[]): Promise<number> {
   const scope = new Scope();
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (interrupted) {
+      // A second signal cuts a slow tear-down short, as Playwright's runner does: kill what we started, say what may be left.
+      const killed = killAllTracked();
+      process.stderr.write(
+        `clogtest: second ${signal}: stopping now without the rest of the tear-down${killed.length ? `; killed ${killed.join(' ')}` : ''}.\n` +
+          'clogtest: guest logs may be missing and run directories with shared disks may be left under runs/ (remove them by hand).\n',
+      );
+      process.exit(code);
+    }
     interrupted = true;
-    process.stderr.write(`clogtest: ${signal} received, tearing down\n`);
+    process.stderr.write(`clogtest: ${signal} received, tearing down (again to stop at once)\n`);
     void scope.close().finally(() => {
       killAllTracked();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.exit(code);
     });
   };
   process.on('SIGINT', onSignal);
@@ -71,7 +80,10 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`clogtest: ${err.message}\n`);
       process.exit(err.exitCode);
     }
-    process.stderr.write(`clogtest: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // An internal error keeps its cause chain: that is where the reason usually is.
+    const chain: string[] = [];
+    for (let e: unknown = err; e !== undefined && chain.length < 5; e = e instanceof Error ? e.cause : undefined) chain.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.stderr.write(`clogtest: internal error: ${chain.join('\ncaused by: ')}\n`);
     process.exit(EXIT.infra);
   },
 );

@@ -16,27 +16,29 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Every error clogtest raises on purpose; `cause` keeps the error it was made from, for whoever debugs it. */
 export class ClogError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
 
 /** Bad arguments, bad YAML, a patch that does not apply, a config option kconfig dropped. */
 export class InputError extends ClogError {
-  constructor(message: string) {
-    super(message, EXIT.usage);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.usage, options);
   }
 }
 
 /** The machine, a tool, a VM or the network let us down; nothing is known about the code under test. */
 export class InfraError extends ClogError {
-  constructor(message: string) {
-    super(message, EXIT.infra);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, EXIT.infra, options);
   }
 }
 

@@ -5,7 +5,7 @@
  * it started, and nothing else.
  */
 import { execa, type ResultPromise } from 'execa';
-import { accessSync, constants, createWriteStream, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { InfraError, MissingToolError } from './errors.ts';
 
@@ -169,18 +169,41 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
 }
 
 /**
- * Stop a process group in stages: SIGTERM, wait up to graceMs, then SIGKILL.
- * Returns true when SIGKILL was needed, so callers can say that they had to.
+ * Live (not zombie) processes of group `pgid`, from /proc. A signal test would count zombies too, and a
+ * killed grandchild stays one until its new parent reaps it, which some PID 1s never do.
+ */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after its last ')'.
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') out.push(Number(e));
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
+
+const groupAlive = (pgid: number) => groupMembers(pgid).length > 0;
+
+/**
+ * Stop a process group in stages: SIGTERM, wait up to graceMs for the leader, then SIGKILL whatever is left
+ * of the group, as execa's forceKillAfterDelay does: a grandchild that ignores SIGTERM outlives its leader and
+ * can hold the pipe a caller waits on. Returns true when SIGKILL was needed, so callers can say that they had to.
  */
 export async function stopGroup(pid: number, exited: () => boolean, graceMs: number): Promise<boolean> {
-  if (exited()) return false;
+  if (exited() && !groupAlive(pid)) return false;
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (exited()) return false;
+    if (exited() && !groupAlive(pid)) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (exited()) return false;
+  if (!groupAlive(pid) && exited()) return false;
   signalGroup(pid, 'SIGKILL');
   return true;
 }

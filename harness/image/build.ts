@@ -6,9 +6,8 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
-import { InfraError, InputError } from '../errors.ts';
-import { HostCommandError, requireTools } from '../proc.ts';
+import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
+import { requireTools } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
 import { progress, seconds, stage, type Progress } from '../progress.ts';
 import type { PatchRef } from '../patch.ts';
@@ -148,12 +147,7 @@ async function buildImage({ key, entry, packages, plan, opts, say }: {
       builtAt: new Date().toISOString(),
     });
   } catch (err) {
-    // A bad input leaves nothing worth reading; a failed build keeps its log in staging.
-    if (err instanceof InputError) rmSync(staging, { recursive: true, force: true });
-    if (err instanceof HostCommandError && existsSync(log)) {
-      throw new InfraError(`image build failed (${err.command.split(' ')[0]} ...); full log: ${log}\n${err.result.tail.join('\n')}`);
-    }
-    throw err;
+    throw buildFailure(err, 'image', staging, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -6,9 +6,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { CacheEntry, cacheKey, type KeyPart } from '../cache.ts';
-import { InfraError, InputError } from '../errors.ts';
-import { HostCommandError, run } from '../proc.ts';
+import { buildFailure, CacheEntry, cacheKey, type KeyPart } from '../cache.ts';
+import { InfraError } from '../errors.ts';
+import { run } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
 import { stage, type Progress } from '../progress.ts';
 import { applyPatch, type PatchRef } from '../patch.ts';
@@ -139,12 +139,7 @@ export async function ensureCmirrord(plan: CmirrordPlan, say: Progress, force = 
       builtAt: new Date().toISOString(),
     });
   } catch (err) {
-    // A bad input leaves nothing worth reading; a failed build keeps its log in staging.
-    if (err instanceof InputError) rmSync(staging, { recursive: true, force: true });
-    if (err instanceof HostCommandError && existsSync(log)) {
-      throw new InfraError(`cmirrord build failed (${err.command.split(' ')[0]} ...); full log: ${log}\n${err.result.tail.join('\n')}`);
-    }
-    throw err;
+    throw buildFailure(err, 'cmirrord', staging, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

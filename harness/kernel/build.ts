@@ -8,9 +8,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
-import { InfraError, InputError } from '../errors.ts';
-import { HostCommandError, requireTools, run } from '../proc.ts';
+import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
+import { InputError } from '../errors.ts';
+import { requireTools, run } from '../proc.ts';
 import { cacheRoot, repoRoot } from '../paths.ts';
 import { progress, seconds, stage, type Progress } from '../progress.ts';
 import { applyPatch, type PatchRef } from '../patch.ts';
@@ -192,12 +192,10 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
       builtAt: new Date().toISOString(),
     });
   } catch (err) {
-    if (err instanceof HostCommandError && existsSync(log)) {
-      const errors = compilerErrors(readFileSync(log, 'utf8'));
-      const first = errors.length ? `first errors:\n${errors.join('\n')}\nlast lines:\n` : '';
-      throw new InfraError(`kernel build failed (${err.command.split(' ')[0]} ...); full log: ${log}\n${first}${err.result.tail.join('\n')}`);
-    }
-    throw err;
+    throw buildFailure(err, 'kernel', staging, log, (file: string) => {
+      const errors = compilerErrors(readFileSync(file, 'utf8'));
+      return errors.length ? `first errors:\n${errors.join('\n')}\nlast lines:\n` : '';
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

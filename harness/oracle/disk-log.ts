@@ -131,7 +131,7 @@ export function decodeDiskLog(buf: Uint8Array, opts: DecodeOptions = {}): DiskLo
   return log;
 }
 
-/** Sorted integers as "0-3,7,9-12"; "" for none. Unsorted or repeated input is sorted and deduplicated first. */
+/** Sorted integers as "0-3,7,9-12" (also the list form clogwrite.py takes); "" for none. Unsorted or repeated input is sorted and deduplicated first. */
 export function ranges(numbers: readonly number[]): string {
   const sorted = [...new Set(numbers)].sort((a, b) => a - b);
   const parts: string[] = [];

@@ -30,19 +30,6 @@ export function assignRegions(target: RegionTarget, writerNodes: readonly number
   return out;
 }
 
-/** "0-3,7,9-10": sorted, duplicates dropped, runs collapsed. */
-export function listSpec(numbers: readonly number[]): string {
-  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
 /** Blocks of the given regions, for block-level reasoning in checks. */
 export function regionBlocks(regions: readonly number[], regionBytes: number, blockBytes: number): number[] {
   const per = regionBytes / blockBytes;

@@ -18,7 +18,8 @@ import { shellQuote } from '../remote/ssh.ts';
 import { events } from '../record/events.ts';
 import { WRITES_DIR } from '../record/layout.ts';
 import { targetNodes, type CaseContext } from '../runner/context.ts';
-import { assignRegions, listSpec } from './assign.ts';
+import { ranges } from '../oracle/disk-log.ts';
+import { assignRegions } from './assign.ts';
 
 export const GUEST_CLOGWRITE = '/run/clogtest/clogwrite.py';
 const CLOGWRITE = join(repoRoot, 'vm-images', 'guest', 'clogwrite.py');
@@ -71,7 +72,7 @@ export function clogwriteCommand(o: {
 }): string {
   const args = [
     'python3', GUEST_CLOGWRITE, '--dev', o.dev, '--node', `${o.node}`, '--run-id', `${o.runId}`,
-    '--block-size', `${o.blockSize}`, '--regions', listSpec(o.regions), '--region-size', `${o.regionSize}`,
+    '--block-size', `${o.blockSize}`, '--regions', ranges(o.regions), '--region-size', `${o.regionSize}`,
     '--random', ...(o.slot ? ['--slot', `${o.slot.index}/${o.slot.of}`] : []), '--count', `${o.count ?? UNBOUNDED}`,
     ...(o.durationMs === undefined ? [] : ['--duration', (o.durationMs / 1000).toFixed(3)]),
     ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
@@ -144,7 +145,7 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
         const stream = await node.ssh.stream(cmd, log);
         run.procs.push({ node: node.id, label: job.label, log, done: stream.done, stop: stream.stop, errLog });
         events.workloadStart(ctx.history, { workload: w.name, mirror: w.mirror, node: node.id, proc: job.label, log: relative(ctx.dir, log), event: 'start' });
-        ctx.history.append('info', { node: node.id, what: 'workload command', workload: w.name, proc: job.label, regions: listSpec(regions), cmd });
+        ctx.history.append('info', { node: node.id, what: 'workload command', workload: w.name, proc: job.label, regions: ranges(regions), cmd });
       }
     }),
   );

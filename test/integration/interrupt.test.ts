@@ -53,3 +53,29 @@ t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
   t.same(qemu.filter(isAlive), [], 'no QEMU of this run is left');
   t.notMatch(stderr, /ready:/, 'the cluster never reported ready');
 });
+
+t.test('a second SIGINT stops at once, cutting the tear-down short, and still leaves no QEMU', async (t) => {
+  const child = spawn(join(repoRoot, 'clogtest'), ['up', '--nodes', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const qemu = await new Promise<number[]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`clogtest up never started booting; stderr:\n${stderr}`)), 5 * 60_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/waiting for sshd/.test(stderr) && !child.killed) {
+        clearTimeout(timer);
+        resolve(qemuChildren(child.pid!));
+      }
+    });
+  });
+  child.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 100));
+  const second = Date.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  t.ok(Date.now() - second < 5000, `exited ${Date.now() - second} ms after the second SIGINT`);
+  t.equal(code, 130);
+  t.match(stderr, /second SIGINT: stopping now/, 'says it stops without the rest of the tear-down');
+  await new Promise((r) => setTimeout(r, 500));
+  t.same(qemu.filter(isAlive), [], 'no QEMU of this run is left');
+});

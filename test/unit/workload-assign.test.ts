@@ -1,5 +1,6 @@
 import t from 'tap';
-import { assignRegions, listSpec, regionBlocks } from '../../harness/workload/assign.ts';
+import { ranges } from '../../harness/oracle/disk-log.ts';
+import { assignRegions, regionBlocks } from '../../harness/workload/assign.ts';
 import { clogwriteCommand, normalExit } from '../../harness/workload/run.ts';
 
 t.test('own: region r goes to writer position r mod n; no sharing', async (t) => {
@@ -17,9 +18,9 @@ t.test('a writer with no region is an error', async (t) => {
   t.throws(() => assignRegions({ kind: 'own' }, [1, 2, 3], 2), /node 3 gets no region/);
 });
 
-t.test('listSpec collapses runs', async (t) => {
-  t.equal(listSpec([7, 0, 1, 2, 3, 9, 10, 3]), '0-3,7,9-10');
-  t.equal(listSpec([4]), '4');
+t.test('ranges collapses runs into the list form clogwrite.py takes', async (t) => {
+  t.equal(ranges([7, 0, 1, 2, 3, 9, 10, 3]), '0-3,7,9-10');
+  t.equal(ranges([4]), '4');
 });
 
 t.test('regionBlocks', async (t) => {
