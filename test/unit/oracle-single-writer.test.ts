@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkSingleWriter } from '../../harness/oracle/checks/single-writer.ts';
+import { checkSingleWriter, singleWriter } from '../../harness/oracle/checks/single-writer.ts';
 
 const joined = [
   { node: 1, t: 0, members: [1, 2, 3] },
@@ -40,4 +40,24 @@ t.test('malformed input gives unknown', async (t) => {
   const v = await checkSingleWriter({ memberships: [{ node: 1, t: 0, members: ['1' as unknown as number] }], fenced: [] });
   t.equal(v.valid, 'unknown');
   t.match(v.detail, /malformed membership of node1/);
+});
+
+t.test('log writes: judged only where the writer\'s view held still; a view that changed may have made it the server', async (t) => {
+  const g = 'clogtest-1-m0';
+  const view = (node: number, t: number, members: number[]) => ({ node, t, group: g, members });
+  // Every node suspends in turn: node 2 serves between node 1 leaving and itself leaving, unseen by the polls.
+  const suspended = singleWriter({
+    memberships: [view(2, 10, [1, 2, 3]), view(2, 20, [3])],
+    logWrites: [{ node: 2, t: 10, group: g, writes: 0 }, { node: 2, t: 20, group: g, writes: 11 }],
+    fenced: [],
+  });
+  t.equal(suspended.valid, true, suspended.detail);
+  t.same(suspended.judged[1], { n: 0, what: 'intervals with log writes' });
+  const behind = singleWriter({
+    memberships: [view(2, 10, [1, 2, 3]), view(2, 20, [1, 2, 3])],
+    logWrites: [{ node: 2, t: 10, group: g, writes: 0 }, { node: 2, t: 20, group: g, writes: 4 }],
+    fenced: [],
+  });
+  t.equal(behind.valid, false);
+  t.match(behind.findings, [{ kind: 'non-server-write', message: /while its view of the group was \[1,2,3\] throughout: node1 was the server/ }]);
 });

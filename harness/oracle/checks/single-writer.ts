@@ -10,9 +10,11 @@
  *     lowest id of its own view. Two servers of one group with disjoint views write the same disk, unless the
  *     harness fenced one of them. Views that overlap but differ are transitions CPG resolves and are not judged.
  *   - writes: each node's count of completed writes to the log device (the kernel's, read in the guest) over
- *     time. A node whose count went up between two polls must have been the server of that log at some view
- *     observed in or just before that interval; a write by a node that never served is a log written behind
- *     the server's back.
+ *     time. A node whose count went up between two polls, and whose view of the group was the same at both
+ *     polls, must have been its server then; a write by such a node that was not the lowest of its view is a
+ *     log written behind the server's back. An interval in which the node's view changed is not judged: the
+ *     membership may have passed through a view nobody polled in which the node did serve (seen: every node
+ *     suspending in turn makes each the server for a moment, between the lower ones leaving and itself).
  */
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
@@ -92,14 +94,12 @@ function twoServerEpisodes(memberships: Membership[], fenced: Set<number>): Epis
   return episodes;
 }
 
-/** Whether `node` was the server of `group` in a view in effect at some time in [from, to]. */
-function servedBetween(memberships: Membership[], node: number, group: string, from: number, to: number): boolean {
-  const mine = memberships.filter((m) => m.node === node && groupOf(m) === group).sort((x, y) => x.t - y.t);
-  // The view in effect at `from` is the last one observed at or before it; every later one up to `to` counts too.
-  const inEffect = mine.filter((m) => m.t <= from).at(-1);
-  const during = mine.filter((m) => m.t > from && m.t <= to);
-  return [inEffect, ...during].some((m) => m !== undefined && Math.min(...m.members) === node);
+/** The view of `group` node `node` had at time t: the last one observed at or before it. */
+function viewAt(memberships: Membership[], node: number, group: string, t: number): number[] | undefined {
+  return memberships.filter((m) => m.node === node && groupOf(m) === group && m.t <= t).sort((x, y) => x.t - y.t).at(-1)?.members;
 }
+
+const sameView = (a: number[], b: number[]) => a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
 
 function writesBehindTheServer(memberships: Membership[], logWrites: LogWrites[]): { judged: number; findings: Finding[] } {
   const findings: Finding[] = [];
@@ -112,15 +112,16 @@ function writesBehindTheServer(memberships: Membership[], logWrites: LogWrites[]
       const [a, b] = [points[i - 1]!, points[i]!];
       // A counter that went down belongs to a device made again (the node rebooted): no interval to judge.
       if (b.writes <= a.writes) continue;
+      const [before, after] = [viewAt(memberships, b.node, b.group, a.t), viewAt(memberships, b.node, b.group, b.t)];
+      if (!before || !after || before.length === 0 || !sameView(before, after)) continue;
       judged++;
-      if (servedBetween(memberships, b.node, b.group, a.t, b.t)) continue;
-      const views = memberships.filter((m) => m.node === b.node && groupOf(m) === b.group && m.t <= b.t).at(-1);
+      if (Math.min(...after) === b.node) continue;
       findings.push({
         kind: 'non-server-write',
         nodes: [`node${b.node}`],
         message:
-          `node${b.node} wrote the log device of ${b.group} ${b.writes - a.writes} time(s) between t=${a.t} and t=${b.t} ` +
-          `without being its server (its view of the group then: ${views ? `[${views.members.join(',')}]` : 'none observed'})`,
+          `node${b.node} wrote the log device of ${b.group} ${b.writes - a.writes} time(s) between t=${a.t} and t=${b.t}, ` +
+          `while its view of the group was [${after.join(',')}] throughout: node${Math.min(...after)} was the server`,
       });
     }
   }
