@@ -12,6 +12,7 @@ import { ensureImage } from '../../harness/image/index.ts';
 import { debianLvm2Source } from '../../harness/image/lvm2-source.ts';
 import { repoRoot } from '../../harness/paths.ts';
 import { run } from '../../harness/proc.ts';
+import { $ } from 'zx';
 import { tempDir } from '../temp-dir.ts';
 
 t.setTimeout(60 * 60_000);
@@ -21,15 +22,15 @@ const SERVER_WRITES_ON_FLUSH = 'if (server && (lc->disk_fd >= 0)) {';
 /** Looks like a tidy-up; since clog_flush returned early for !touched, the branch is now dead. */
 const NEVER_WRITES_ON_FLUSH = 'if (server && (lc->disk_fd >= 0) && !lc->touched) {';
 
-async function git(repo: string, ...args: string[]): Promise<string> {
-  const r = await run('git', ['-C', repo, '-c', 'user.name=clogtest', '-c', 'user.email=clogtest@invalid', ...args], { timeoutMs: 120_000 });
-  return r.stdout.trim();
-}
-
+/**
+ * Building the history is a short host-side script: zx's $ reads as the shell it replaces and quotes
+ * every argument. (The harness itself spawns through harness/proc.ts, which tracks and kills groups.)
+ */
 async function commit(repo: string, message: string): Promise<string> {
-  await git(repo, 'add', '-A', '-f', '.');
-  await git(repo, 'commit', '-q', '-m', message);
-  return git(repo, 'rev-parse', 'HEAD');
+  const git = $({ cwd: repo, quiet: true, timeout: '2m' });
+  await git`git add -A -f .`;
+  await git`git -c user.name=clogtest -c user.email=clogtest@invalid commit -q -m ${message}`;
+  return (await git`git rev-parse HEAD`).stdout.trim();
 }
 
 t.test('git bisect run names the commit that stops cmirrord writing the log on flush', async (t) => {
@@ -37,7 +38,7 @@ t.test('git bisect run names the commit that stops cmirrord writing the log on f
   const repo = tempDir(t, 'clogtest-lvm2-');
   const log = join(tempDir(t, 'clogtest-lvm2-fetch-'), 'fetch.log');
   await (await debianLvm2Source(() => {})).copyTo(repo, log);
-  await git(repo, 'init', '-q');
+  await $({ cwd: repo, quiet: true })`git init -q`;
   const good = await commit(repo, 'lvm2 as Debian ships it');
 
   appendFileSync(join(repo, 'README'), '\nHarmless change 1.\n');
@@ -55,7 +56,7 @@ t.test('git bisect run names the commit that stops cmirrord writing the log on f
   appendFileSync(join(repo, 'WHATS_NEW'), '\nHarmless change 4.\n');
   await commit(repo, 'WHATS_NEW: harmless change 4');
 
-  await git(repo, 'bisect', 'start', 'HEAD', good);
+  await $({ cwd: repo, quiet: true })`git bisect start HEAD ${good}`;
   const bisect = await run(
     'git',
     ['-C', repo, 'bisect', 'run', join(repoRoot, 'clogtest'), 'bisect-run', '--repeat', '1', join(repoRoot, 'cases', 'healthy-sync.yaml')],
@@ -66,5 +67,5 @@ t.test('git bisect run names the commit that stops cmirrord writing the log on f
   t.equal(bisect.exitCode, 0, 'git bisect run finished');
   t.equal(first, defect, `bisection names the planted commit ${defect.slice(0, 12)}`);
   t.match(output, /bad: 1\/1 runs failed/, 'the bad revisions failed a check, not the infrastructure');
-  await git(repo, 'bisect', 'reset');
+  await $({ cwd: repo, quiet: true })`git bisect reset`;
 });
