@@ -3,7 +3,7 @@ import { InputError } from '../errors.ts';
 import { progress } from '../progress.ts';
 import { Scope } from '../scope.ts';
 import { defineCommand, intOption } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
 const PHASES = ['qemu', 'ssh', 'quorum', 'daemon', 'total', 'teardown'] as const;
 

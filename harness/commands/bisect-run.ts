@@ -11,7 +11,7 @@ import { progress } from '../progress.ts';
 import { runCase } from '../runner/run-case.ts';
 import { BISECT_EXIT, bisectVerdict, type RunOutcome } from '../bisect/verdict.ts';
 import { defineCommand, intOption } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
 
 /** Without --kernel-tree or --daemon-tree, the current directory is the tree being bisected. */

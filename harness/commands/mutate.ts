@@ -9,7 +9,7 @@ import { runsRoot, timestamp } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { runCase } from '../runner/run-case.ts';
 import { defineCommand } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
 /** Cases without a seed of their own run with this one, so a corpus run is the same run each time. */
 const DEFECT_SEED = 2009;

@@ -11,7 +11,7 @@ import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
 import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { defineCommand, intOption } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './up.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');

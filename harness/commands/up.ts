@@ -1,70 +1,11 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { parseArgs } from 'node:util';
-import { Cluster, MAX_NODES, MIN_NODES, type ClusterOptions } from '../cluster/cluster.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster } from '../cluster/cluster.ts';
 import { UP_PID_FILE } from '../cluster/run-info.ts';
-import { InfraError, InputError } from '../errors.ts';
-import { ensureImage } from '../image/index.ts';
-import { ensureKernel } from '../kernel/index.ts';
+import { InfraError } from '../errors.ts';
 import { progress } from '../progress.ts';
-import { defineCommand, intOption } from './command.ts';
-import { imageOptions, imageOptionsHelp } from './image.ts';
-import { kernelOptions, kernelOptionsHelp } from './kernel.ts';
-
-export const clusterOptions = {
-  ...kernelOptions,
-  ...imageOptions,
-  nodes: { type: 'string', short: 'n' },
-  'image-dir': { type: 'string' },
-  accel: { type: 'string' },
-  memory: { type: 'string' },
-  'token-ms': { type: 'string' },
-  'keep-disks': { type: 'boolean' },
-} as const;
-
-export const clusterOptionsHelp = `  -n, --nodes N            cluster size, ${MIN_NODES}..${MAX_NODES} (default 3)
-  --accel kvm|tcg          default: KVM when it works here, else TCG (CLOGTEST_ACCEL also decides)
-  --memory MB              guest memory (default 768)
-  --token-ms MS            corosync totem token timeout (default 3000)
-  --keep-disks             keep the shared disk files in the run directory
-  --image-dir DIR          use DIR/root.img and DIR/id_ed25519 as they are: no image build
-${kernelOptionsHelp}
-${imageOptionsHelp}`;
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof clusterOptions; allowPositionals: true; strict: true }>>['values'];
-
-/** Builds or finds the kernel and image the options ask for, and the Cluster options around them. */
-export async function clusterStartOptions(values: Values, name: string): Promise<ClusterOptions> {
-  const accel = values.accel;
-  if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg') throw new InputError(`--accel must be kvm or tcg, got "${accel}"`);
-  const kernel = await ensureKernel({
-    kernelTree: values['kernel-tree'],
-    kernelImage: values['kernel-image'],
-    kernelPatches: values['kernel-patch'],
-    configFragments: values['config-fragment'],
-  });
-  let rootImage: string;
-  let sshKey: string;
-  if (values['image-dir']) {
-    const dir = resolve(values['image-dir']);
-    [rootImage, sshKey] = [join(dir, 'root.img'), join(dir, 'id_ed25519')];
-    for (const f of [rootImage, sshKey]) if (!existsSync(f)) throw new InputError(`--image-dir ${values['image-dir']}: no ${f}`);
-  } else {
-    const image = await ensureImage({ daemonPatches: values['daemon-patch'], daemonTree: values['daemon-tree'] });
-    [rootImage, sshKey] = [image.rootImage, image.sshKey];
-  }
-  return {
-    name,
-    nodes: intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES),
-    bzImage: kernel.bzImage,
-    rootImage,
-    sshKey,
-    accel,
-    memoryMb: intOption('memory', values.memory, 768, 256, 16384),
-    tokenMs: intOption('token-ms', values['token-ms'], 3000, 100, 600_000),
-    keepDisks: values['keep-disks'],
-  };
-}
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { defineCommand } from './command.ts';
 
 export default defineCommand({
   name: 'up',

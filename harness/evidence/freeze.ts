@@ -1,6 +1,5 @@
 /** Freezing the cluster to read its disks, and the turns that keep freezes and faults apart. */
-import { InfraError } from '../errors.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
+import { liveNodes, type CaseContext } from '../context/case-context.ts';
 
 /**
  * Freezes and faults take turns: a freeze thaws every node it stopped, so a fault that pauses or crashes
@@ -35,10 +34,4 @@ export async function frozenNow<T>(ctx: CaseContext, body: () => Promise<T>): Pr
   } finally {
     await Promise.allSettled(nodes.map((n) => n.qmp.cont()));
   }
-}
-
-export function diskFile(ctx: CaseContext, serial: string): string {
-  const d = ctx.cluster.disks.find((x) => x.serial === serial);
-  if (!d) throw new InfraError(`no shared disk "${serial}" in the cluster`);
-  return d.file;
 }

@@ -13,9 +13,9 @@ import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
 import { inSync } from '../oracle/dm-status.ts';
 import { events } from '../record/events.ts';
 import { EVIDENCE_FILES, evidenceDir, WRITES_DIR, type Point } from '../record/layout.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
+import { diskFile, liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { Node } from '../cluster/node.ts';
-import { diskFile, inTurn } from './freeze.ts';
+import { inTurn } from './freeze.ts';
 
 export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 /** How long the checks wait for every live node to report every mirror in sync before judging. */

@@ -16,14 +16,13 @@ import { join } from 'node:path';
 import { hostNowNs } from '../cluster/clock.ts';
 import type { Node } from '../cluster/node.ts';
 import { errorMessage } from '../errors.ts';
-import { heldWriteWaiter, slowedLayers } from '../faults/devices.ts';
-import { DMSETUP } from '../mirror/ops.ts';
+import { DMSETUP, heldWriteWaiter } from '../mirror/ops.ts';
 import { cmirrordLogBytes } from '../oracle/disk-log.ts';
 import { events, type PollFields } from '../record/events.ts';
 import { sampleFile, SAMPLES_DIR } from '../record/layout.ts';
 import { seededRandom } from '../random.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
-import { diskFile, frozenNow, inTurn } from './freeze.ts';
+import { diskFile, liveNodes, slowedLayers, type CaseContext } from '../context/case-context.ts';
+import { frozenNow, inTurn } from './freeze.ts';
 
 /** Enough freezes to catch writes in flight, few enough that freezing does not become the workload. */
 const MAX_SAMPLES = 12;

@@ -1,7 +1,7 @@
 /** kill-daemon, kill-corosync and restart-daemon: the user-space half of the cluster log. */
 import { startCmirrord, startCorosync } from '../cluster/daemons.ts';
 import type { Node } from '../cluster/node.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
+import { liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { FaultImpl } from './types.ts';
 
 const COMMAND_MS = 20_000;

@@ -6,9 +6,9 @@ import type { Topology } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { sharedDiskPath } from '../guest.ts';
-import { DMSETUP, swapLayer } from '../mirror/ops.ts';
+import { heldWriteWaiter, swapLayer } from '../mirror/ops.ts';
 import { delayTable, errorTable, layerSectors, layerTable, type MirrorLayout } from '../mirror/table.ts';
-import type { CaseContext, SwappedLayer } from '../runner/context.ts';
+import { slowedLayers, type CaseContext, type SwappedLayer } from '../context/case-context.ts';
 import type { FaultImpl } from './types.ts';
 
 function mirrorsOf(ctx: CaseContext, mirror: number | undefined): MirrorLayout[] {
@@ -117,38 +117,6 @@ export const restoreLog: FaultImpl<'restore-log'> = {
     }
   },
 };
-
-/**
- * Data writes dm-delay holds, from its `dmsetup status` line "START LEN delay READS WRITES FLUSHES"
- * (Linux 6.1 dm-delay.c delay_status: each class's ops count goes up when a bio is queued and down
- * when it is sent on). Flushes do not count: the writers' O_DSYNC flush follows a write whose data
- * has already reached every leg, so a crash while a flush is held leaves the legs alike.
- */
-export function delayedWrites(line: string): number {
-  const m = /^\d+ \d+ delay (\d+) (\d+)(?: \d+)?\s*$/.exec(line.trim());
-  if (!m) throw new InfraError(`not a dm-delay status line: ${JSON.stringify(line)}`);
-  return Number(m[2]);
-}
-
-/** The dm-delay layers of kind `layer` a slow-leg or slow-log fault put in place on node n. */
-export function slowedLayers(ctx: Pick<CaseContext, 'swapped'>, node: number, layer: SwappedLayer['layer']): string[] {
-  return [...ctx.swapped.values()].filter((s) => s.node === node && s.layer === layer && s.effect === 'delay').map((s) => s.dm);
-}
-
-/**
- * A guest command that exits 0 as soon as one of the dm-delay layers `dms` holds a data write, polling
- * `dmsetup status` every 20 ms inside the guest (one round trip instead of one per poll), and exits 1
- * with the last counts seen when `seconds` pass first.
- */
-export function heldWriteWaiter(dms: readonly string[], seconds: number): string {
-  const status = dms.map((dm) => `${DMSETUP} status ${dm}`).join('; ');
-  return (
-    `end=$(( $(date +%s) + ${Math.max(1, Math.ceil(seconds))} )); ` +
-    `while :; do s=$(${status}) || exit 2; ` +
-    `for w in $(printf '%s\\n' "$s" | awk '{print $5}'); do [ "$w" -gt 0 ] && exit 0; done; ` +
-    `[ $(date +%s) -ge $end ] && { echo "$s"; exit 1; }; sleep 0.02; done`
-  );
-}
 
 /** Waits until every node in `nodes` holds a write in a leg (or the log) that a slow-leg (slow-log) slowed on it. */
 export async function waitSlowLayerBusy(ctx: CaseContext, nodes: Node[], layer: SwappedLayer['layer'], timeoutMs: number): Promise<void> {

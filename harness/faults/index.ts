@@ -1,7 +1,7 @@
 /** Every fault kind by name, and healAll: what undoes whatever faults a case left in effect. */
 import type { Fault, FaultKind } from '../case/schema.ts';
 import { errorMessage } from '../errors.ts';
-import { liveNodes, targetNodes, type CaseContext } from '../runner/context.ts';
+import { liveNodes, targetNodes, type CaseContext } from '../context/case-context.ts';
 import { swapLayer } from '../mirror/ops.ts';
 import { events } from '../record/events.ts';
 import { killCorosync, killDaemon, restartDaemon } from './daemons.ts';

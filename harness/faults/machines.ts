@@ -4,7 +4,7 @@ import type { Node } from '../cluster/node.ts';
 import { InfraError } from '../errors.ts';
 import { createMirror } from '../mirror/ops.ts';
 import { events } from '../record/events.ts';
-import { liveNodes, type CaseContext } from '../runner/context.ts';
+import { liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { FaultImpl } from './types.ts';
 
 /** A fault carried out on every `on:` node at once, its bookkeeping in the context done by act. */

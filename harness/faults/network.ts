@@ -1,6 +1,6 @@
 /** partition, isolate, heal, net-loss, net-delay: the hub between the guests' cluster NICs. */
 import { InfraError } from '../errors.ts';
-import type { CaseContext } from '../runner/context.ts';
+import type { CaseContext } from '../context/case-context.ts';
 import type { FaultImpl } from './types.ts';
 
 function hub(ctx: CaseContext) {

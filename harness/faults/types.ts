@@ -1,6 +1,6 @@
 import type { Fault, Step } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
-import type { CaseContext } from '../runner/context.ts';
+import type { CaseContext } from '../context/case-context.ts';
 
 export type FaultStep = Extract<Step, { kind: 'fault' }>;
 

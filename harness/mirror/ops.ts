@@ -115,3 +115,21 @@ export async function waitMirrors(
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+/**
+ * A guest command that exits 0 as soon as one of the dm-delay layers `dms` holds a data write, polling
+ * `dmsetup status` every 20 ms inside the guest (one round trip instead of one per poll), and exits 1
+ * with the last counts seen when `seconds` pass first. A dm-delay status line is "START LEN delay READS
+ * WRITES FLUSHES" (Linux 6.1 dm-delay.c delay_status: each class's count goes up when a bio is queued and
+ * down when it is sent on): the fifth field. Held flushes do not count: the writers' O_DSYNC flush follows
+ * a write whose data has already reached every leg, so a crash while a flush is held leaves the legs alike.
+ */
+export function heldWriteWaiter(dms: readonly string[], seconds: number): string {
+  const status = dms.map((dm) => `${DMSETUP} status ${dm}`).join('; ');
+  return (
+    `end=$(( $(date +%s) + ${Math.max(1, Math.ceil(seconds))} )); ` +
+    `while :; do s=$(${status}) || exit 2; ` +
+    `for w in $(printf '%s\\n' "$s" | awk '{print $5}'); do [ "$w" -gt 0 ] && exit 0; done; ` +
+    `[ $(date +%s) -ge $end ] && { echo "$s"; exit 1; }; sleep 0.02; done`
+  );
+}

@@ -20,7 +20,7 @@ import { events } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, stepPoint, type Point } from '../record/layout.ts';
 import { CaseRecord } from '../record/read.ts';
 import { Scope } from '../scope.ts';
-import { liveNodes, newCaseContext, type CaseContext } from './context.ts';
+import { liveNodes, newCaseContext, type CaseContext } from '../context/case-context.ts';
 import { caseResult, findingsOf, type CaseResult } from './result.ts';
 import { canHang, describeStep, runStep } from './steps.ts';
 

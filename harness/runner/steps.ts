@@ -10,7 +10,7 @@ import { inSync, isDegraded } from '../oracle/dm-status.ts';
 import { events } from '../record/events.ts';
 import { divergeLegs } from '../workload/diverge.ts';
 import { checkStarted, startWorkload, waitWorkloads } from '../workload/run.ts';
-import { liveNodes, targetNodes, type CaseContext } from './context.ts';
+import { liveNodes, targetNodes, type CaseContext } from '../context/case-context.ts';
 
 type StepOf<K extends Step['kind']> = Extract<Step, { kind: K }>;
 

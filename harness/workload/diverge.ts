@@ -9,11 +9,10 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Step } from '../case/schema.ts';
-import { diskFile } from '../evidence/freeze.ts';
 import { encodeBlock } from '../oracle/block-header.ts';
 import { events } from '../record/events.ts';
 import { WRITES_DIR } from '../record/layout.ts';
-import type { CaseContext } from '../runner/context.ts';
+import { diskFile, type CaseContext } from '../context/case-context.ts';
 import { regionBlocks } from './assign.ts';
 
 /** The writer id the host's own writes carry: guests are nodes 1..8. */

@@ -17,7 +17,7 @@ import { repoRoot } from '../paths.ts';
 import { shellQuote } from '../remote/ssh.ts';
 import { events } from '../record/events.ts';
 import { WRITES_DIR } from '../record/layout.ts';
-import { targetNodes, type CaseContext } from '../runner/context.ts';
+import { targetNodes, type CaseContext, type WorkloadRun } from '../context/case-context.ts';
 import { ranges } from '../oracle/disk-log.ts';
 import { assignRegions } from './assign.ts';
 
@@ -32,23 +32,6 @@ const UNBOUNDED = 1_000_000_000;
  * writer's first operation, and starting Python in a guest under TCG can take this long.
  */
 const START_GRACE_S = 30;
-
-export interface WorkloadProc {
-  node: number;
-  label: string;
-  log: string;
-  /** Exit code; null when the channel closed without one (node crashed or was reset). */
-  done: Promise<number | null>;
-  stop: () => void;
-  /** Where its stderr goes in the guest. */
-  errLog: string;
-}
-
-export interface WorkloadRun {
-  name: string;
-  workload: Workload;
-  procs: WorkloadProc[];
-}
 
 export function writesDir(caseDir: string): string {
   return join(caseDir, WRITES_DIR);

@@ -26,7 +26,7 @@ import { run as runTool } from '../../harness/proc.ts';
 import { events } from '../../harness/record/events.ts';
 import { stepPoint } from '../../harness/record/layout.ts';
 import { CaseRecord } from '../../harness/record/read.ts';
-import { newCaseContext } from '../../harness/runner/context.ts';
+import { newCaseContext } from '../../harness/context/case-context.ts';
 import { Scope } from '../../harness/scope.ts';
 import { startWorkload, waitWorkloads } from '../../harness/workload/run.ts';
 import { tempDir } from '../temp-dir.ts';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { heldWriteWaiter } from '../../harness/faults/devices.ts';
+import { heldWriteWaiter } from '../../harness/mirror/ops.ts';
 import { statusLoopCommand } from '../../harness/workload/run.ts';
 import { tempDir } from '../temp-dir.ts';
 

@@ -1,11 +1,33 @@
-/** What the runner, the faults and the checks share while one case runs. */
+/**
+ * What the runner, the faults, the workloads and the live evidence share while one case runs. It sits below
+ * all of them (it imports none), so none of them import each other through it.
+ */
 import type { Case } from '../case/schema.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import type { Node } from '../cluster/node.ts';
 import type { History } from '../history.ts';
 import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../mirror/table.ts';
 import type { Progress } from '../progress.ts';
-import type { WorkloadRun } from '../workload/run.ts';
+import type { Workload } from '../case/schema.ts';
+import { InfraError } from '../errors.ts';
+
+export interface WorkloadProc {
+  node: number;
+  label: string;
+  log: string;
+  /** Exit code; null when the channel closed without one (node crashed or was reset). */
+  done: Promise<number | null>;
+  stop: () => void;
+  /** Where its stderr goes in the guest. */
+  errLog: string;
+}
+
+/** A workload step's processes on every node. */
+export interface WorkloadRun {
+  name: string;
+  workload: Workload;
+  procs: WorkloadProc[];
+}
 
 /** A dm-linear layer under a leg or a log that a fault replaced on one node. */
 export interface SwappedLayer {
@@ -75,4 +97,16 @@ export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId'
     hangs: [],
     turn: Promise.resolve(),
   };
+}
+
+/** The host file of a shared disk, by its serial. */
+export function diskFile(ctx: Pick<CaseContext, 'cluster'>, serial: string): string {
+  const d = ctx.cluster.disks.find((x) => x.serial === serial);
+  if (!d) throw new InfraError(`no shared disk "${serial}" in the cluster`);
+  return d.file;
+}
+
+/** The dm-delay layers of kind `layer` a slow-leg or slow-log fault put in place on node n. */
+export function slowedLayers(ctx: Pick<CaseContext, 'swapped'>, node: number, layer: SwappedLayer['layer']): string[] {
+  return [...ctx.swapped.values()].filter((s) => s.node === node && s.layer === layer && s.effect === 'delay').map((s) => s.dm);
 }
