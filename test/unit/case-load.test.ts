@@ -222,7 +222,7 @@ steps:
         kind: 'workload',
         afterMs: 0,
         timeoutMs: 60_000,
-        workload: { name: 'hot', writers: 2, blockSize: 8192, regions: { kind: 'list', regions: [0, 5, 127] }, count: 100, readers: true, mirror: 1 },
+        workload: { name: 'hot', writers: 2, blockSize: 8192, regions: { kind: 'list', regions: [0, 5, 127] }, count: 100, readers: true, statusLoop: false, mirror: 1 },
       },
       { kind: 'wait', afterMs: 0, timeoutMs: 300_000, wait: { kind: 'sleep', ms: 2500 } },
       { kind: 'wait', on: [1, 2], afterMs: 0, timeoutMs: 300_000, wait: { kind: 'sync' } },
