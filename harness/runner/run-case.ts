@@ -35,10 +35,7 @@ export interface RunCaseOptions {
   say: Progress;
 }
 
-/**
- * Names corosync's cluster and the cluster's directory inside the case directory. Kept short:
- * QEMU's QMP socket lives in there, and a UNIX socket path must stay under 108 bytes.
- */
+/** Names corosync's cluster and the cluster's directory inside the case directory. */
 const CLUSTER_NAME = 'clog';
 
 /** A step keeps running when its deadline passes; the case moves on, and the step's own deadlines end it. */

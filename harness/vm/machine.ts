@@ -3,8 +3,8 @@
  * reproduction by hand, its QMP connection, and a shutdown that escalates to
  * SIGKILL by PID and says so.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { DeadlineError, InfraError, InputError } from '../errors.ts';
 import { describeCommand, run, startDaemon, type Daemon } from '../proc.ts';
 import { progress, type Progress } from '../progress.ts';
@@ -72,12 +72,14 @@ export class Machine {
     const say = opts.say ?? progress;
     const label = `node${spec.node}`;
     const rootOverlay = join(dir, 'root.qcow2');
-    const qmpSocket = join(dir, 'qmp.sock');
+    const qmpSocket = join(dir, QMP_SOCKET);
     const serialLog = join(dir, 'serial.log');
     const qemuLog = join(dir, 'qemu.log');
     rmSync(qmpSocket, { force: true });
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', opts.rootImage, '-F', 'raw', rootOverlay], { timeoutMs: 30_000 });
-    const args = qemuArgs({ ...spec, rootOverlay, qmpSocket, serialLog });
+    // QEMU runs in the node's directory and binds the socket by a relative name: a UNIX socket path
+    // must stay under 108 bytes, and the run directory's depth is the user's (and a case's) to choose.
+    const args = qemuArgs({ ...spec, rootOverlay, qmpSocket: QMP_SOCKET, serialLog });
     writeFileSync(join(dir, 'qemu.cmdline'), `${describeCommand(QEMU, args)}\n`);
     const daemon = startDaemon(QEMU, args, { logFile: qemuLog, cwd: dir });
     let qmp: Qmp;
@@ -152,8 +154,27 @@ export class Machine {
   }
 }
 
+const QMP_SOCKET = 'qmp.sock';
+/** sun_path holds 108 bytes with its NUL; a longer path is reached through the directory's descriptor. */
+const MAX_SOCKET_PATH = 107;
+
+/** Runs body with a path to the socket short enough for connect(): /proc/self/fd/N/NAME when the real one is not. */
+async function withShortPath<T>(path: string, body: (short: string) => Promise<T>): Promise<T> {
+  if (Buffer.byteLength(path) <= MAX_SOCKET_PATH) return body(path);
+  const fd = openSync(dirname(path), 'r');
+  try {
+    return await body(`/proc/self/fd/${fd}/${basename(path)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** QEMU creates the socket a moment after exec; retry until it answers, QEMU exits, or the deadline. */
-async function connectQmp(path: string, label: string, daemon: Daemon, qemuLog: string, deadlineMs: number): Promise<Qmp> {
+function connectQmp(path: string, label: string, daemon: Daemon, qemuLog: string, deadlineMs: number): Promise<Qmp> {
+  return withShortPath(path, (short) => connectQmpAt(short, path, label, daemon, qemuLog, deadlineMs));
+}
+
+async function connectQmpAt(short: string, path: string, label: string, daemon: Daemon, qemuLog: string, deadlineMs: number): Promise<Qmp> {
   const deadline = Date.now() + deadlineMs;
   let last = 'socket not created yet';
   while (Date.now() < deadline) {
@@ -162,7 +183,7 @@ async function connectQmp(path: string, label: string, daemon: Daemon, qemuLog: 
     }
     if (existsSync(path)) {
       try {
-        return await Qmp.connect(path, { label, deadlineMs: Math.max(1000, deadline - Date.now()) });
+        return await Qmp.connect(short, { label, deadlineMs: Math.max(1000, deadline - Date.now()) });
       } catch (err) {
         last = err instanceof Error ? err.message : String(err);
       }
