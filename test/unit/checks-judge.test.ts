@@ -153,3 +153,16 @@ t.test('no-hang counts the steps and reports the hangs', async (t) => {
   t.same(v!.judged, [{ n: 2, what: 'steps' }]);
   t.match(v!.findings, [{ kind: 'hang', message: /wait sync/ }]);
 });
+
+t.test('no-lost-writes holds only the default leg to every acknowledged write while the mirror is not in sync', async (t) => {
+  const id9 = id(1, 44, 9);
+  const writes = { 'w.jsonl': { node: 1, events: [{ op: 'write-start', t: 1, ...id9 }, { op: 'write', t: 2, start: 1, ...id9 }] } };
+  const disks = { leg0: makeImage(16, B, [{ block: 9, node: 1, seq: 44, runId: RUN }]), leg1: makeImage(16, B, []), log: makeLog(4, () => true, { bytes: 1 << 20 }) };
+  const behind = 'clog0: 0 128 mirror 2 253:1 253:2 3/4 1 AA 3 clustered-disk 253:0 A\n';
+  const late = record(t, { writes, disks, evidence: [{ point: 'end', ms: 100, live: [1, 2], nodes: { 1: { status: behind }, 2: { status: STATUS } } }] });
+  const [v] = await judge(late, 'end', ['no-lost-writes']);
+  t.equal(v!.valid, true, v!.detail);
+  t.match(v!.detail, /the default leg only: not in sync on node1/);
+  const [synced] = await judge(record(t, { writes, disks }), 'end', ['no-lost-writes']);
+  t.equal(synced!.valid, false, 'in sync, leg 1 must hold the write too');
+});
