@@ -70,8 +70,10 @@ export class CacheEntry {
     return staging;
   }
 
-  publish(staging: string, metadata: object): void {
-    writeFileSync(join(staging, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+  /** Moves staging into place with its metadata.json; `startedMs` (when the build began) adds how long it took and when. */
+  publish(staging: string, metadata: object, startedMs?: number): void {
+    const when = { ...(startedMs === undefined ? {} : { buildSeconds: Math.round((Date.now() - startedMs) / 1000) }), builtAt: new Date().toISOString() };
+    writeFileSync(join(staging, 'metadata.json'), `${JSON.stringify({ ...metadata, ...when }, null, 2)}\n`);
     rmSync(this.dir, { recursive: true, force: true });
     renameSync(staging, this.dir);
   }

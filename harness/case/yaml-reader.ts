@@ -129,19 +129,20 @@ export class Reader {
   }
 
   duration(v: V, what: string): number | undefined {
-    const s = this.scalar(v);
-    if (!s) return undefined;
-    const ms = s.isScalar ? parseDuration(s.value) : undefined;
-    if (ms === undefined) return this.err(s.at, `${what}: bad duration ${describe(v.node)}: ${DURATION_HINT}`);
-    return ms;
+    return this.unit(v, what, parseDuration, 'duration', DURATION_HINT);
   }
 
   size(v: V, what: string): number | undefined {
+    return this.unit(v, what, parseSize, 'size', SIZE_HINT);
+  }
+
+  /** A scalar with a unit (2s, 4KiB), in the unit's base (ms, bytes). */
+  private unit(v: V, what: string, parse: (raw: unknown) => number | undefined, kind: string, hint: string): number | undefined {
     const s = this.scalar(v);
     if (!s) return undefined;
-    const bytes = s.isScalar ? parseSize(s.value) : undefined;
-    if (bytes === undefined) return this.err(s.at, `${what}: bad size ${describe(v.node)}: ${SIZE_HINT}`);
-    return bytes;
+    const n = s.isScalar ? parse(s.value) : undefined;
+    if (n === undefined) return this.err(s.at, `${what}: bad ${kind} ${describe(v.node)}: ${hint}`);
+    return n;
   }
 }
 

@@ -143,9 +143,7 @@ async function buildImage({ key, entry, packages, plan, opts, say }: {
       cmirrord: { key: cmirrord.key, description: cmirrord.description, guestPath: GUEST_CMIRRORD, library: GUEST_LIBDEVMAPPER },
       daemonPatches: plan.patches.map((p) => p.file),
       daemonTree: opts.daemonTree ?? null,
-      buildSeconds: Math.round((Date.now() - started) / 1000),
-      builtAt: new Date().toISOString(),
-    });
+    }, started);
   } catch (err) {
     throw buildFailure(err, 'image', staging, log);
   } finally {

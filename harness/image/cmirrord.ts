@@ -135,9 +135,7 @@ export async function ensureCmirrord(plan: CmirrordPlan, say: Progress, force = 
       patches: plan.patches.map((p) => ({ file: p.file, origin: p.origin })),
       configureFlags: CONFIGURE_FLAGS,
       toolchain: plan.inputs.toolchain,
-      buildSeconds: Math.round((Date.now() - started) / 1000),
-      builtAt: new Date().toISOString(),
-    });
+    }, started);
   } catch (err) {
     throw buildFailure(err, 'cmirrord', staging, log);
   } finally {

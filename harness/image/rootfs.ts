@@ -62,7 +62,7 @@ export async function ensureRootfs(packages: readonly string[], say: Progress, f
       }
       throw err;
     });
-    entry.publish(staging, { key, suite: SUITE, mirror: MIRROR, packages, builtAt: new Date().toISOString() });
+    entry.publish(staging, { key, suite: SUITE, mirror: MIRROR, packages });
   }, say);
   return { key, dir, log, cached: false };
 }

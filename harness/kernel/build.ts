@@ -188,9 +188,7 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
       patches: patches.map((p) => ({ file: p.file, origin: p.origin })),
       fragments,
       compiler,
-      buildSeconds: Math.round((Date.now() - started) / 1000),
-      builtAt: new Date().toISOString(),
-    });
+    }, started);
   } catch (err) {
     throw buildFailure(err, 'kernel', staging, log, (file: string) => {
       const errors = compilerErrors(readFileSync(file, 'utf8'));
