@@ -6,7 +6,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIMITS } from '../case/schema.ts';
-import { InfraError, InputError } from '../errors.ts';
+import { errorMessage, InfraError, InputError } from '../errors.ts';
 import { GUEST_LOG_DIR } from '../guest.ts';
 import { Hub } from '../net/hub.ts';
 import { runsRoot, timestamp } from '../paths.ts';
@@ -19,7 +19,7 @@ import { readClock, syncClock, type ClockReading } from './clock.ts';
 import { corosyncConf, DEFAULT_TOKEN_MS } from './corosync-conf.ts';
 import { COROSYNC_OUT, startCmirrord, startCorosync } from './daemons.ts';
 import { Node } from './node.ts';
-import { GiveUp, message, poll } from './poll.ts';
+import { GiveUp, poll } from '../poll.ts';
 import { freePorts } from './ports.ts';
 import { describeQuorum, hasMembership, parseQuorumtool, type QuorumStatus } from './quorum.ts';
 
@@ -397,7 +397,7 @@ export class Cluster {
     const running = this.nodes.filter((n) => n.machine && !n.machine.hasExited());
     await Promise.allSettled(running.map((n) => n.qmp.cont(2000)));
     const results = await Promise.allSettled(running.map((n) => this.collectNodeLogs(n)));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${running[i]!.name}: ${message(r.reason)}`] : []));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${running[i]!.name}: ${errorMessage(r.reason)}`] : []));
     if (failed.length) throw new InfraError(`guest logs not collected from ${failed.join('; ')}`);
   }
 

@@ -2,7 +2,7 @@
 import { GUEST_LOG_DIR } from '../guest.ts';
 import { shellQuote } from '../remote/ssh.ts';
 import type { Node } from './node.ts';
-import { GiveUp, poll } from './poll.ts';
+import { GiveUp, poll } from '../poll.ts';
 
 export const COROSYNC_CONF = '/etc/corosync/corosync.conf';
 export const COROSYNC_OUT = `${GUEST_LOG_DIR}/corosync.out`;

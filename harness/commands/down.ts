@@ -1,5 +1,5 @@
 import { liveRun } from '../cluster/run-info.ts';
-import { DeadlineError } from '../errors.ts';
+import { poll } from '../poll.ts';
 import { progress } from '../progress.ts';
 import { defineCommand } from './command.ts';
 import { isAlive } from '../proc.ts';
@@ -22,12 +22,7 @@ Options:
     const pid = info.upPid!;
     progress(`stopping cluster ${info.name} (clogtest up, pid ${pid}) ...`);
     process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + DEADLINE_MS;
-    for (;;) {
-      if (!isAlive(pid)) break;
-      if (Date.now() > deadline) throw new DeadlineError(`clogtest up (pid ${pid}) to exit`, DEADLINE_MS / 1000, 'still running');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await poll(`clogtest up (pid ${pid}) to exit`, DEADLINE_MS, 200, async () => (isAlive(pid) ? { done: false, seen: 'still running' } : { done: true, value: undefined }));
     progress(`cluster ${info.name} stopped; logs in ${info.dir}`);
     return 0;
   },

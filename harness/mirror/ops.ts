@@ -4,7 +4,8 @@
  */
 import type { Topology } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
-import { DeadlineError, InfraError } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
+import { poll } from '../poll.ts';
 import { parseMirrorStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { shellQuote } from '../remote/ssh.ts';
 import { layerTable, mirrorTable, type MirrorLayout } from './table.ts';
@@ -89,9 +90,9 @@ export async function waitMirrors(
   abortIf: () => string | undefined = () => undefined,
 ): Promise<Map<string, MirrorStatus>> {
   const deadline = Date.now() + deadlineMs;
-  const last = new Map<string, string>();
-  for (;;) {
+  return poll(what, deadlineMs, 1000, async () => {
     const ok = new Map<string, MirrorStatus>();
+    const notYet: string[] = [];
     await Promise.all(
       nodes.flatMap((n) =>
         mirrors.map(async (m) => {
@@ -100,20 +101,15 @@ export async function waitMirrors(
           try {
             const s = await mirrorStatus(n, m, left);
             if (pred(s)) ok.set(key, s);
-            else last.set(key, s.line);
+            else notYet.push(`${key}: ${s.line}`);
           } catch (err) {
-            last.set(key, err instanceof Error ? err.message.split('\n')[0]! : String(err));
+            notYet.push(`${key}: ${errorMessage(err).split('\n')[0]!}`);
           }
         }),
       ),
     );
-    if (ok.size === nodes.length * mirrors.length) return ok;
-    const aborted = abortIf();
-    const seen = [...last].filter(([k]) => !ok.has(k)).map(([k, v]) => `${k}: ${v}`).join('; ');
-    if (aborted) throw new InfraError(`gave up waiting for ${what}: ${aborted}; last seen: ${seen}`);
-    if (Date.now() + 1000 > deadline) throw new DeadlineError(what, deadlineMs / 1000, seen);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return notYet.length === 0 ? { done: true, value: ok } : { done: false, seen: notYet.sort().join('; ') };
+  }, abortIf);
 }
 
 /**

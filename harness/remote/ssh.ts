@@ -7,6 +7,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel } from 'ssh2';
 import { DeadlineError, InfraError } from '../errors.ts';
+import { poll } from '../poll.ts';
 
 export interface SshTarget {
   host?: string;
@@ -100,20 +101,12 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<Ssh> {
   const label = opts.label ?? `127.0.0.1:${opts.port}`;
   const awaited = `${label}: sshd on 127.0.0.1:${opts.port}`;
   const deadline = Date.now() + opts.deadlineMs;
-  let last = 'no attempt finished';
-  for (;;) {
-    const aborted = opts.abortIf?.();
-    if (aborted) throw new InfraError(`${label}: gave up waiting for sshd: ${aborted}`);
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new DeadlineError(awaited, opts.deadlineMs / 1000, last);
-    try {
-      const client = await connectOnce(opts, Math.min(10_000, Math.max(1000, remaining)));
-      return new Ssh(client, label);
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((r) => setTimeout(r, Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now()))));
-  }
+  const aborted = () => opts.abortIf?.();
+  if (aborted()) throw new InfraError(`${label}: gave up waiting for sshd: ${aborted()}`);
+  return poll(awaited, opts.deadlineMs, RETRY_PAUSE_MS, async () => {
+    const client = await connectOnce(opts, Math.min(10_000, Math.max(1000, deadline - Date.now())));
+    return { done: true, value: new Ssh(client, label) };
+  }, aborted);
 }
 
 export interface RemoteStream {

@@ -5,7 +5,8 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DeadlineError, InfraError, InputError } from '../errors.ts';
+import { InputError } from '../errors.ts';
+import { poll } from '../poll.ts';
 import { describeCommand, run, startDaemon, type Daemon } from '../proc.ts';
 import { progress, type Progress } from '../progress.ts';
 import { Qmp } from './qmp.ts';
@@ -176,19 +177,9 @@ function connectQmp(path: string, label: string, daemon: Daemon, qemuLog: string
 
 async function connectQmpAt(short: string, path: string, label: string, daemon: Daemon, qemuLog: string, deadlineMs: number): Promise<Qmp> {
   const deadline = Date.now() + deadlineMs;
-  let last = 'socket not created yet';
-  while (Date.now() < deadline) {
-    if (daemon.hasExited()) {
-      throw new InfraError(`${label}: QEMU exited before its QMP socket answered:\n${fileTail(qemuLog) || '(no output)'}`);
-    }
-    if (existsSync(path)) {
-      try {
-        return await Qmp.connect(short, { label, deadlineMs: Math.max(1000, deadline - Date.now()) });
-      } catch (err) {
-        last = err instanceof Error ? err.message : String(err);
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new DeadlineError(`${label}: QEMU's QMP socket ${path}`, deadlineMs / 1000, last);
+  const exited = () => (daemon.hasExited() ? `QEMU exited:\n${fileTail(qemuLog) || '(no output)'}` : undefined);
+  return poll(`${label}: QEMU's QMP socket ${path}`, deadlineMs, 50, async () => {
+    if (!existsSync(path)) return { done: false, seen: 'socket not created yet' };
+    return { done: true, value: await Qmp.connect(short, { label, deadlineMs: Math.max(1000, deadline - Date.now()) }) };
+  }, exited);
 }

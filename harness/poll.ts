@@ -1,9 +1,5 @@
-/** Waiting for a condition inside the guests: a deadline, and a message saying what was seen instead. */
-import { DeadlineError, InfraError } from '../errors.ts';
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** Waiting for a condition: a deadline, and a message saying what was awaited and what was seen instead. */
+import { DeadlineError, errorMessage, InfraError } from './errors.ts';
 
 /** Thrown by a probe when waiting longer cannot help (say, the daemon it waits for has exited). */
 export class GiveUp extends Error {}
@@ -25,7 +21,7 @@ export async function poll<T>(
       seen = r.seen;
     } catch (err) {
       if (err instanceof GiveUp) throw new InfraError(`gave up waiting for ${awaited}: ${err.message}`);
-      seen = message(err);
+      seen = errorMessage(err);
     }
     const aborted = abortIf();
     if (aborted) throw new InfraError(`gave up waiting for ${awaited}: ${aborted}; last seen: ${seen}`);
