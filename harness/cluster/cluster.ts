@@ -333,12 +333,12 @@ export class Cluster {
   }
 
   /** Quorate membership of exactly ids, as node n sees it. */
-  waitQuorate(n: Node, ids: readonly number[], deadlineMs: number): Promise<QuorumStatus> {
-    return this.waitMembership(n, ids, true, deadlineMs);
+  waitQuorate(n: Node, ids: readonly number[], deadlineMs: number, cancelled: () => string | undefined = () => undefined): Promise<QuorumStatus> {
+    return this.waitMembership(n, ids, true, deadlineMs, cancelled);
   }
 
   /** Until node n sees exactly members and is quorate or not as given (after a partition, say). */
-  waitMembership(n: Node, members: readonly number[], quorate: boolean, deadlineMs: number): Promise<QuorumStatus> {
+  waitMembership(n: Node, members: readonly number[], quorate: boolean, deadlineMs: number, cancelled: () => string | undefined = () => undefined): Promise<QuorumStatus> {
     const awaited = `${n.name}: ${quorate ? 'quorate' : 'non-quorate'} corosync membership of nodes ${members.join(',')}`;
     return poll(awaited, deadlineMs, 500, async () => {
       const r = await n.exec('corosync-quorumtool -s', { timeoutMs: this.deadlines.command });
@@ -349,7 +349,7 @@ export class Cluster {
       const alive = await n.exec(`pgrep -x corosync >/dev/null || tail -n 5 ${out}`, { timeoutMs: this.deadlines.command });
       if (alive.code !== 0 || alive.stdout.trim()) throw new GiveUp(`corosync is not running; ${out} ends:\n${alive.stdout.trim() || '(empty)'}`);
       return { done: false, seen: `corosync-quorumtool exited ${r.code}: ${r.stderr.trim().split('\n').pop() || '(no output)'}` };
-    }, () => nodeGone(n));
+    }, () => nodeGone(n) ?? cancelled());
   }
 
   /** Pauses every guest at once (QMP stop), in parallel so they stop as close together as possible. */

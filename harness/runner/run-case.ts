@@ -38,14 +38,22 @@ export interface RunCaseOptions {
 /** Names corosync's cluster and the cluster's directory inside the case directory. */
 const CLUSTER_NAME = 'clog';
 
-/** A step keeps running when its deadline passes; the case moves on, and the step's own deadlines end it. */
-async function withDeadline<T>(what: string, ms: number, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs a step with a deadline. When it passes, the case moves on and the step is told to stop: its waits
+ * give up at their next look (a dmsetup or ssh call under way still ends by its own deadline), so it
+ * does not go on polling through the heal and the end checks.
+ */
+async function withDeadline<T>(what: string, ms: number, body: (cancelled: () => string | undefined) => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let over = false;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(what, ms / 1000, 'the step still running')), ms);
+    timer = setTimeout(() => {
+      over = true;
+      reject(new DeadlineError(what, ms / 1000, 'the step still running'));
+    }, ms);
   });
   try {
-    return await Promise.race([body(), expired]);
+    return await Promise.race([body(() => (over ? `${what} ran past its deadline` : undefined)), expired]);
   } finally {
     clearTimeout(timer);
   }
@@ -123,7 +131,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       if (s.kind === 'check' && i === c.steps.length - 1) break;
       try {
         if (s.kind === 'check') verdicts.push(...(await checkAt(ctx, stepPoint(i + 1), s.checks, false)));
-        else await withDeadline(what, s.timeoutMs, () => runStep(ctx, s, i + 1));
+        else await withDeadline(what, s.timeoutMs, (cancelled) => runStep(ctx, s, i + 1, cancelled));
       } catch (err) {
         history.append('error', { step: i + 1, line: s.line, what: describeStep(s), error: errorMessage(err) });
         if (err instanceof DeadlineError && canHang(s)) {

@@ -66,12 +66,12 @@ async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>): Promise<void> 
   }
 }
 
-async function waitStep(ctx: CaseContext, s: StepOf<'wait'>): Promise<void> {
+async function waitStep(ctx: CaseContext, s: StepOf<'wait'>, cancelled: () => string | undefined): Promise<void> {
   const w = s.wait;
   if (w.kind === 'sleep') return new Promise((r) => setTimeout(r, w.ms));
   const nodes = targetNodes(ctx, s.on).filter((n) => !ctx.down.has(n.id));
   if (w.kind === 'sync') {
-    await waitMirrors(nodes, ctx.mirrors, `${nodes.map((n) => n.name).join(', ')} to report every mirror in sync`, inSync, s.timeoutMs);
+    await waitMirrors(nodes, ctx.mirrors, `${nodes.map((n) => n.name).join(', ')} to report every mirror in sync`, inSync, s.timeoutMs, cancelled);
     return;
   }
   const c = w.condition;
@@ -86,14 +86,14 @@ async function waitStep(ctx: CaseContext, s: StepOf<'wait'>): Promise<void> {
       return checkStarted(ctx, run);
     }
     case 'resyncing':
-      await waitMirrors(nodes.slice(0, 1), ctx.mirrors, 'a resync in progress', (st) => !inSync(st), s.timeoutMs);
+      await waitMirrors(nodes.slice(0, 1), ctx.mirrors, 'a resync in progress', (st) => !inSync(st), s.timeoutMs, cancelled);
       return;
     case 'degraded':
-      await waitMirrors(nodes.slice(0, 1), ctx.mirrors, 'a leg or the log reported failed', isDegraded, s.timeoutMs);
+      await waitMirrors(nodes.slice(0, 1), ctx.mirrors, 'a leg or the log reported failed', isDegraded, s.timeoutMs, cancelled);
       return;
     case 'members-agree': {
       const ids = liveNodes(ctx).map((n) => n.id);
-      await Promise.all(nodes.map((n) => ctx.cluster.waitQuorate(n, ids, s.timeoutMs)));
+      await Promise.all(nodes.map((n) => ctx.cluster.waitQuorate(n, ids, s.timeoutMs, cancelled)));
       return;
     }
     case 'slow-leg-busy':
@@ -117,12 +117,13 @@ async function faultStep(ctx: CaseContext, s: StepOf<'fault'>, step: number): Pr
   events.fault(ctx.history, { fault: s.fault.kind, nodes, event: 'done', step, line: s.line });
 }
 
-export async function runStep(ctx: CaseContext, s: Step, step: number): Promise<void> {
+/** Carries out step s (number `step`); `cancelled` says why it should stop once its deadline has passed. */
+export async function runStep(ctx: CaseContext, s: Step, step: number, cancelled: () => string | undefined = () => undefined): Promise<void> {
   switch (s.kind) {
     case 'mirror':
       return mirrorStep(ctx, s);
     case 'wait':
-      return waitStep(ctx, s);
+      return waitStep(ctx, s, cancelled);
     case 'workload':
       await startWorkload(ctx, s);
       return;
