@@ -90,6 +90,7 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[]): str
         knownFailure: r.knownFailure ?? null,
         unexpectedlyPassed: r.knownFailure !== undefined && r.status === 'passed',
         durationMs: r.durationMs,
+        ...(r.phases ? { phases: r.phases } : {}),
         dir: r.dir,
         message: r.message ?? null,
         verdicts: r.verdicts.map((v) => ({ check: v.check, point: v.point, valid: v.valid, inconclusive: v.inconclusive, judged: v.judged, detail: v.detail, findings: v.findings.length })),

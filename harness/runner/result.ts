@@ -2,6 +2,7 @@
 import type { KnownFailure, CheckName } from '../case/schema.ts';
 import type { NamedVerdict } from '../checks/index.ts';
 import type { HistoryEntry } from '../history.ts';
+import type { CasePhases } from '../record/phases.ts';
 import { describeJudged } from '../oracle/verdict.ts';
 import { ranges } from '../oracle/disk-log.ts';
 
@@ -25,6 +26,8 @@ export interface CaseResult {
   durationMs: number;
   /** Set when the case failed exactly as its known-failure says (or passed while marked as one). */
   knownFailure?: string;
+  /** Where its time went (record/phases.ts). */
+  phases?: CasePhases;
 }
 
 /** Failed checks a known failure does not name: each makes the case a failure of its own. */

@@ -18,6 +18,7 @@ import { sharedDisks } from '../mirror/table.ts';
 import type { Progress } from '../progress.ts';
 import { events } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, stepPoint, type Point } from '../record/layout.ts';
+import { casePhases, describePhases } from '../record/phases.ts';
 import { CaseRecord } from '../record/read.ts';
 import { Scope } from '../scope.ts';
 import { liveNodes, newCaseContext, type CaseContext } from '../context/case-context.ts';
@@ -156,8 +157,9 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   } finally {
     const failures = await scope.close();
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
+    history.append('info', { what: 'tear-down done' });
   }
-  const r = caseResult({
+  const r: CaseResult = caseResult({
     name: c.name,
     file: c.file,
     iteration: opts.iteration,
@@ -171,6 +173,10 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   });
   writeFileSync(join(dir, FINDINGS_FILE), `${JSON.stringify(findingsOf(verdicts), null, 2)}\n`);
   history.append('info', { what: 'case end', status: r.status, durationMs: r.durationMs });
+  const phases = casePhases(history.entries());
+  history.append('info', { what: 'phases', ...phases });
+  r.phases = phases;
+  opts.say(`${c.name}: ${describePhases(phases)}`);
   if (r.status === 'passed' && !r.knownFailure && !opts.keep) rmSync(dir, { recursive: true, force: true });
   return r;
 }

@@ -1,0 +1,61 @@
+/**
+ * Where a case's time went, from its history alone (pure): bring-up phase by phase, its steps by kind,
+ * and the end (gathering the evidence, judging, tearing down). What to cut is judged by this table.
+ */
+import type { HistoryEntry } from '../history.ts';
+
+export interface CasePhases {
+  /** QEMU start, boot to sshd, corosync quorate, cmirrord running (the cluster's own timings). */
+  qemuMs: number;
+  sshMs: number;
+  quorumMs: number;
+  daemonMs: number;
+  /** Time spent in the case's steps, by step kind (mirror, wait, workload, fault, check, diverge-legs). */
+  steps: Record<string, number>;
+  /** From the last step to the end evidence recorded: heal, stop observing, the wait for sync, statuses, dumps, logs. */
+  evidenceMs: number;
+  /** Judging the end point's checks. */
+  judgeMs: number;
+  /** Stopping workloads and the cluster, collecting what is left. */
+  teardownMs: number;
+  totalMs: number;
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
+  const up = entries.find((e) => e.what === 'cluster up');
+  const t = (up?.timings ?? {}) as Record<string, unknown>;
+  const steps: Record<string, number> = {};
+  for (const e of entries) {
+    if (e.type !== 'step' || e.event !== 'done' || typeof e.kind !== 'string') continue;
+    steps[e.kind] = (steps[e.kind] ?? 0) + num(e.durationMs);
+  }
+  const endChecks = entries.find((e) => e.what === 'end checks');
+  const lastStep = [...entries].reverse().find((e) => e.type === 'step');
+  const evidence = entries.find((e) => e.type === 'evidence' && e.point === 'end');
+  const judged = [...entries].reverse().find((e) => e.type === 'check' && e.point === 'end');
+  const teardown = entries.find((e) => e.what === 'tear-down done');
+  const end = entries.find((e) => e.what === 'case end');
+  const from = lastStep ?? endChecks;
+  return {
+    qemuMs: num(t.qemu),
+    sshMs: num(t.ssh),
+    quorumMs: num(t.quorum),
+    daemonMs: num(t.daemon),
+    steps,
+    evidenceMs: evidence && from ? evidence.ms - from.ms : 0,
+    judgeMs: judged && evidence ? judged.ms - evidence.ms : 0,
+    teardownMs: teardown && judged ? teardown.ms - judged.ms : 0,
+    totalMs: num(end?.durationMs) || (entries.at(-1)?.ms ?? 0),
+  };
+}
+
+/** One line: "boot 38.2s (ssh 22.1, quorum 13.9, cmirrord 2.1) | steps 61.0s (workload 20.3, wait 30.1, ...) | ...". */
+export function describePhases(p: CasePhases): string {
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  const boot = p.qemuMs + p.sshMs + p.quorumMs + p.daemonMs;
+  const stepTotal = Object.values(p.steps).reduce((a, b) => a + b, 0);
+  const byKind = Object.entries(p.steps).sort(([, a], [, b]) => b - a).map(([k, ms]) => `${k} ${s(ms)}`).join(', ');
+  return `boot ${s(boot)}s (ssh ${s(p.sshMs)}, quorum ${s(p.quorumMs)}, cmirrord ${s(p.daemonMs)}) | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s`;
+}

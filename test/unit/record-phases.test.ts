@@ -1,0 +1,24 @@
+import t from 'tap';
+import type { HistoryEntry } from '../../harness/history.ts';
+import { casePhases, describePhases } from '../../harness/record/phases.ts';
+
+const e = (ms: number, type: HistoryEntry['type'], fields: Record<string, unknown>): HistoryEntry => ({ t: '', ms, type, ...fields });
+
+t.test('a case\'s time, phase by phase, from its history', async (t) => {
+  const p = casePhases([
+    e(0, 'info', { what: 'case start' }),
+    e(30_000, 'info', { what: 'cluster up', timings: { qemu: 200, ssh: 18_000, quorum: 9_000, daemon: 2_800, total: 30_000 } }),
+    e(36_000, 'step', { kind: 'mirror', event: 'done', durationMs: 6_000 }),
+    e(44_000, 'step', { kind: 'wait', event: 'done', durationMs: 8_000 }),
+    e(45_000, 'step', { kind: 'workload', event: 'done', durationMs: 1_000 }),
+    e(65_000, 'step', { kind: 'wait', event: 'done', durationMs: 20_000 }),
+    e(65_001, 'step', { kind: 'check', event: 'start' }),
+    e(65_500, 'info', { what: 'end checks' }),
+    e(72_000, 'evidence', { point: 'end' }),
+    e(74_500, 'check', { point: 'end', check: 'no-hang' }),
+    e(80_000, 'info', { what: 'tear-down done' }),
+    e(80_100, 'info', { what: 'case end', durationMs: 80_100 }),
+  ]);
+  t.same(p, { qemuMs: 200, sshMs: 18_000, quorumMs: 9_000, daemonMs: 2_800, steps: { mirror: 6_000, wait: 28_000, workload: 1_000 }, evidenceMs: 6_999, judgeMs: 2_500, teardownMs: 5_500, totalMs: 80_100 });
+  t.equal(describePhases(p), 'boot 30.0s (ssh 18.0, quorum 9.0, cmirrord 2.8) | steps 35.0s (wait 28.0, mirror 6.0, workload 1.0) | end evidence 7.0s | judging 2.5s | tear-down 5.5s | total 80.1s');
+});
