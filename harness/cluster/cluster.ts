@@ -236,8 +236,10 @@ export class Cluster {
         this.nodes.map(async (n) => {
           await n.connect(deadlines.ssh);
           if (--waiting === 0) tSsh = Date.now();
-          await this.syncClock(n);
+          // corosync first: its totem timers run on the monotonic clock, so setting the wall clock after
+          // it started changes nothing for it, and the clock's round trips overlap the membership forming.
           await startCorosync(n, conf, deadlines.command);
+          await this.syncClock(n);
         }),
       );
     }, this.say);
