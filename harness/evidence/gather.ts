@@ -28,21 +28,38 @@ const AGREE_GAP_MS = 2000;
 const COMMAND_MS = 30_000;
 const DUMP_MARK = 'LOG COMPONENT DEBUGGING::';
 
-/** cmirrord answers SIGUSR1 from its main loop into its line-buffered log; the dump is the part from its last mark. */
-async function cmirrordDump(n: Node): Promise<string | undefined> {
-  const r = await n.exec(`pid=$(pidof cmirrord) || exit 3; kill -USR1 $pid && sleep 1 && cat ${CMIRRORD_LOG}`, { timeoutMs: COMMAND_MS });
-  if (r.code === 3) return undefined;
-  if (r.code !== 0) throw new Error(`${n.name}: cmirrord dump failed (exit ${r.code}): ${r.stderr.trim()}`);
-  const at = r.stdout.lastIndexOf(DUMP_MARK);
-  return at < 0 ? r.stdout : r.stdout.slice(r.stdout.lastIndexOf('\n', Math.max(0, at - 2)) + 1);
+/**
+ * A fresh SIGUSR1 dump of cmirrord's state: only what its log gained after the signal is read (a spinning
+ * cmirrord fills it with errors), and only once the dump's mark is there. cmirrord answers the signal from
+ * its main loop; one that does not answer within a few seconds gives no dump, which is said, not thrown.
+ */
+export function dumpCommand(log: string, mark: string): string {
+  const after = `tail -c +$((size + 1)) ${log}`;
+  return (
+    `size=$(stat -c %s ${log} 2>/dev/null || echo 0); pid=$(pidof cmirrord) || exit 3; kill -USR1 $pid || exit 3; ` +
+    `for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; ${after} | grep -q '${mark}' && { sleep 0.5; ${after} | head -c 1048576; exit 0; }; done; exit 4`
+  );
 }
 
+type Got = { node: number; text: string } | { node: number; error: string };
+
 async function statusesAndDumps(nodes: Node[]) {
-  const statuses = await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await dmsetup(n, 'status') })));
-  const dumps = (await Promise.all(nodes.map(async (n) => ({ node: n.id, text: await cmirrordDump(n) })))).flatMap((d) =>
-    d.text === undefined ? [] : [{ node: d.node, text: d.text }],
+  const statuses = await Promise.all(
+    nodes.map(async (n): Promise<Got> => dmsetup(n, 'status').then((text) => ({ node: n.id, text }), (err: unknown) => ({ node: n.id, error: errorMessage(err).split('\n')[0]! }))),
   );
-  return { statuses, dumps };
+  const dumps = await Promise.all(
+    nodes.map(async (n): Promise<Got | undefined> => {
+      const r = await n.exec(dumpCommand(CMIRRORD_LOG, DUMP_MARK), { timeoutMs: COMMAND_MS }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(err) }));
+      if (r.code === 3) return undefined;
+      if (r.code === 4) return { node: n.id, error: 'cmirrord did not answer SIGUSR1 with a state dump within 3 s' };
+      if (r.code !== 0) return { node: n.id, error: `the dump failed (exit ${r.code}): ${r.stderr.trim().split('\n')[0]}` };
+      const at = r.stdout.lastIndexOf(DUMP_MARK);
+      return { node: n.id, text: r.stdout.slice(r.stdout.lastIndexOf('\n', Math.max(0, at - 2)) + 1) };
+    }),
+  );
+  const ok = (g: Got | undefined): g is { node: number; text: string } => g !== undefined && 'text' in g;
+  const failed = (g: Got | undefined): g is { node: number; error: string } => g !== undefined && 'error' in g;
+  return { statuses: statuses.filter(ok), dumps: dumps.filter(ok), statusFailures: statuses.filter(failed), dumpFailures: dumps.filter(failed) };
 }
 
 /** A crashed node's kernel log up to its crash is on its serial consoles, oldest first. */
@@ -85,24 +102,33 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
     }
   }
   const nodes = liveNodes(ctx);
-  events.clocks(ctx.history, { readings: await ctx.cluster.readClocks(nodes, point) });
+  const clocks = await Promise.allSettled(nodes.map((n) => ctx.cluster.readClocks([n], point)));
+  events.clocks(ctx.history, { readings: clocks.flatMap((c) => (c.status === 'fulfilled' ? c.value : [])) });
   let got = await statusesAndDumps(nodes);
-  for (let attempt = 1; attempt < AGREE_ATTEMPTS && nodes.length > 1 && ctx.mirrorsLoaded; attempt++) {
+  for (let attempt = 1; attempt < AGREE_ATTEMPTS && got.statuses.length > 1 && ctx.mirrorsLoaded; attempt++) {
     if ((await checkNodesAgree({ statuses: got.statuses, ...(got.dumps.length ? { dumps: got.dumps } : {}) })).valid !== false) break;
     await new Promise((r) => setTimeout(r, AGREE_GAP_MS));
     got = await statusesAndDumps(nodes);
   }
+  // A node whose status does not come back is stuck in the log (dmsetup status waits for cmirrord): a hang.
+  for (const f of got.statusFailures) {
+    const what = `at ${point}: dmsetup status on node${f.node} did not answer: ${f.error}`;
+    ctx.hangs.push(what);
+    events.hang(ctx.history, { what });
+  }
+  for (const f of got.dumpFailures) ctx.history.append('error', { what: 'cmirrord dump', node: f.node, point, error: f.error });
   for (const s of got.statuses) writeFileSync(join(dir, EVIDENCE_FILES.status(s.node)), s.text);
   for (const d of got.dumps) writeFileSync(join(dir, EVIDENCE_FILES.dump(d.node)), d.text);
   const live = new Set(nodes.map((n) => n.id));
   await Promise.all(
     ctx.cluster.nodes.map(async (n) => {
-      const text = live.has(n.id) ? (await n.execOrThrow('dmesg', { timeoutMs: COMMAND_MS })).stdout : consoleLog(n);
-      writeFileSync(join(dir, EVIDENCE_FILES.kernel(n.id)), text);
+      // A live node that does not answer still has its console: what its kernel said up to now is there.
+      const dmesg = live.has(n.id) ? await n.exec('dmesg', { timeoutMs: COMMAND_MS }).catch(() => undefined) : undefined;
+      writeFileSync(join(dir, EVIDENCE_FILES.kernel(n.id)), dmesg?.code === 0 ? dmesg.stdout : consoleLog(n));
     }),
   );
   // The guests will not run again after an end freeze: their logs are pulled now, while they answer.
-  if (opts.stayFrozen) await ctx.cluster.collectLogs();
+  if (opts.stayFrozen) await ctx.cluster.collectLogs().catch((err: unknown) => ctx.history.append('error', { what: 'guest logs', error: errorMessage(err) }));
   await inTurn(ctx, async () => {
     await Promise.all(nodes.map((n) => n.qmp.stop()));
     try {

@@ -1,0 +1,36 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dumpCommand } from '../../harness/evidence/gather.ts';
+import { tempDir } from '../temp-dir.ts';
+
+/** A guest shell with a fake cmirrord: `kill -USR1` appends `answer` to its log (or nothing). */
+function run(t: Parameters<typeof tempDir>[0], before: string, answer: string) {
+  const dir = tempDir(t, 'clogtest-dump-');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const log = join(dir, 'cmirrord.log');
+  writeFileSync(log, before);
+  writeFileSync(join(bin, 'pidof'), '#!/bin/sh\necho 4242\n');
+  writeFileSync(join(bin, 'kill'), `#!/bin/sh\nprintf '%s' '${answer}' >> ${log}\n`);
+  for (const f of ['pidof', 'kill']) chmodSync(join(bin, f), 0o755);
+  const r = spawnSync('bash', ['-c', `kill() { ${join(bin, 'kill')} "$@"; }; ${dumpCommand(log, 'LOG COMPONENT DEBUGGING::')}`], {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { ...r, log: readFileSync(log, 'utf8') };
+}
+
+t.test('only what the log gained after the signal is read: a dump, not the errors before it', async (t) => {
+  const r = run(t, 'cpg_dispatch failed: CS_ERR_LIBRARY\n'.repeat(1000) + '\nLOG COMPONENT DEBUGGING::\nold dump\n', '\nLOG COMPONENT DEBUGGING::\nnew dump\n');
+  t.equal(r.status, 0);
+  t.equal(r.stdout, '\nLOG COMPONENT DEBUGGING::\nnew dump\n');
+});
+
+t.test('a cmirrord that does not answer the signal gives no dump (exit 4), never an old one', async (t) => {
+  const r = run(t, '\nLOG COMPONENT DEBUGGING::\nold dump\n', 'cpg_dispatch failed: CS_ERR_LIBRARY\n');
+  t.equal(r.status, 4);
+  t.equal(r.stdout, '');
+});
