@@ -154,34 +154,47 @@ export class Ssh {
     });
   }
 
-  private async execRaw(cmd: string, opts: ExecOptions): Promise<{ code: number; signal?: string; stdout: Buffer; stderr: Buffer }> {
+  /**
+   * The deadline covers opening the channel too, and rejects when it passes, whether or not the channel ever
+   * closes: a command stuck in the guest's kernel (dmsetup status while cmirrord is dead sits in D state)
+   * keeps its session open, and a close that waited for the guest would wait for ever.
+   */
+  private execRaw(cmd: string, opts: ExecOptions): Promise<{ code: number; signal?: string; stdout: Buffer; stderr: Buffer }> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    const { ch, exit } = await this.channel(cmd);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        ch.close();
-      }, timeoutMs);
-      ch.on('data', (d: Buffer) => out.push(d));
-      ch.stderr.on('data', (d: Buffer) => err.push(d));
-      ch.on('close', () => {
+      let ch: ClientChannel | undefined;
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        const { code, signal } = exit;
-        const stderr = Buffer.concat(err);
-        if (timedOut) {
-          const seen = lastLines(stderr.toString('utf8'), 3) || lastLines(Buffer.concat(out).toString('utf8'), 3) || 'no output';
-          reject(new DeadlineError(`${this.label}: \`${cmd}\` to finish`, timeoutMs / 1000, seen));
-        } else if (code === undefined && signal === undefined) {
-          reject(new InfraError(`${this.label}: \`${cmd}\` ended without an exit status (${this.closedReason ?? 'channel closed'})`));
-        } else {
-          resolve({ code: code ?? -1, signal, stdout: Buffer.concat(out), stderr });
-        }
-      });
-      if (opts.input !== undefined) ch.end(opts.input);
-      else ch.end();
+        f();
+      };
+      const timer = setTimeout(() => {
+        const seen = lastLines(Buffer.concat(err).toString('utf8'), 3) || lastLines(Buffer.concat(out).toString('utf8'), 3) || (ch ? 'no output' : 'the channel never opened');
+        settle(() => reject(new DeadlineError(`${this.label}: \`${cmd}\` to finish`, timeoutMs / 1000, seen)));
+        ch?.close();
+      }, timeoutMs);
+      this.channel(cmd).then(
+        ({ ch: opened, exit }) => {
+          ch = opened;
+          // The deadline passed while the channel opened: nobody waits for this command any more.
+          if (settled) return void opened.close();
+          opened.on('data', (d: Buffer) => out.push(d));
+          opened.stderr.on('data', (d: Buffer) => err.push(d));
+          opened.on('close', () => {
+            const { code, signal } = exit;
+            if (code === undefined && signal === undefined) {
+              settle(() => reject(new InfraError(`${this.label}: \`${cmd}\` ended without an exit status (${this.closedReason ?? 'channel closed'})`)));
+            } else settle(() => resolve({ code: code ?? -1, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+          });
+          if (opts.input !== undefined) opened.end(opts.input);
+          else opened.end();
+        },
+        (e: unknown) => settle(() => reject(e)),
+      );
     });
   }
 

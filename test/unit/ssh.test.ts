@@ -114,3 +114,19 @@ t.test('deadline and abort say what was awaited and what was seen', async (t) =>
   );
   await t.rejects(connectWithRetry({ ...opts(port), abortIf: () => 'QEMU exited' }), /node1: gave up waiting for sshd: QEMU exited/);
 });
+
+t.test('the deadline holds when the guest never opens the channel or never lets it close', async (t) => {
+  // A guest whose sessions are never accepted: the exec's channel never opens.
+  const server = new Server({ hostKeys: [hostKey] }, (client) => {
+    client.on('error', () => {});
+    client.on('authentication', (ctx) => ctx.accept());
+    client.on('session', () => {});
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const ssh = await connectWithRetry(opts(port));
+  t.teardown(() => ssh.close());
+  const started = Date.now();
+  await t.rejects(ssh.exec('dmsetup status', { timeoutMs: 500 }), /timed out after 0.5s waiting for node1: `dmsetup status` to finish; last seen: the channel never opened/);
+  t.ok(Date.now() - started < 3000, 'rejected at the deadline');
+});
