@@ -256,3 +256,12 @@ export interface Case {
   expectKernelMessages: ExpectedKernelMessage[];
   steps: Step[];
 }
+
+/**
+ * The block size the checks locate mirror m's writes in: the one size its workloads write with, or a
+ * sector when it has none or several. The sampler, diverge-legs and the record all use this one rule.
+ */
+export function mirrorBlockBytes(c: Pick<Case, 'steps'>, mirror: number): number {
+  const sizes = [...new Set(c.steps.flatMap((s) => (s.kind === 'workload' && s.workload.mirror === mirror ? [s.workload.blockSize] : [])))];
+  return sizes.length === 1 ? sizes[0]! : LIMITS.sector;
+}

@@ -9,6 +9,7 @@ import type { Point } from '../record/layout.ts';
 import type { CaseRecord } from '../record/read.ts';
 
 const CORE = 'clustered-core: no log device';
+export const NOT_CREATED = 'no mirror was created before this point: its log device holds nothing yet';
 
 function legInputs(rec: CaseRecord, point: Point, m: MirrorLayout) {
   return m.legs.map((l, i) => ({ source: { path: rec.disk(point, l.serial) }, label: `${m.name}/leg${i}` }));
@@ -23,6 +24,7 @@ export async function cleanImpliesEqual(rec: CaseRecord, point: Point): Promise<
   const invariant = 'clean-implies-equal';
   const withLog = rec.mirrors.filter((m) => m.log);
   if (withLog.length === 0) return notApplicable(invariant, CORE);
+  if (!rec.mirrorCreated(point)) return notApplicable(invariant, NOT_CREATED);
   const t = rec.case.topology;
   const verdicts: Verdict[] = [];
   for (const m of withLog) {
@@ -53,6 +55,7 @@ export async function cleanImpliesEqual(rec: CaseRecord, point: Point): Promise<
 export async function legsConverge(rec: CaseRecord, point: Point): Promise<Verdict> {
   const t = rec.case.topology;
   const live = rec.evidence(point).live;
+  if (!rec.mirrorCreated(point)) return notApplicable('legs-converge', NOT_CREATED);
   const strict = !rec.disturbed(point);
   const verdicts: Verdict[] = [];
   for (const m of rec.mirrors) {

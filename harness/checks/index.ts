@@ -28,8 +28,6 @@ export const CHECK_REGISTRY: Record<CheckName, RecordCheck> = {
 export interface NamedVerdict extends Verdict {
   check: CheckName;
   point: Point;
-  /** The case lists this check in a check step: it must judge something. */
-  listed: boolean;
   /** Listed, not false, and judged nothing or could not judge, with no reason given in the case. */
   inconclusive: boolean;
 }
@@ -48,7 +46,7 @@ export async function judge(rec: CaseRecord, point: Point, names: readonly Check
     const silent = v.valid === 'unknown' || (v.valid === true && judgedNothing(v));
     const reason = excused[check];
     if (silent && reason !== undefined) v = { ...v, valid: 'not-applicable', detail: `${reason} (the case says so; the check saw: ${v.detail.split('\n')[0]})` };
-    out.push({ ...v, check, point, listed: listed.has(check), inconclusive: listed.has(check) && silent && reason === undefined });
+    out.push({ ...v, check, point, inconclusive: listed.has(check) && silent && reason === undefined });
   }
   return out;
 }

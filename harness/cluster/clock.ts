@@ -37,9 +37,6 @@ export interface Shell {
   execOrThrow(cmd: string, opts?: { timeoutMs?: number }): Promise<{ stdout: string }>;
 }
 
-/** The history.jsonl entry (type info) that carries a case's readings and the skew they give. */
-export const GUEST_CLOCKS_EVENT = 'guest clocks';
-
 /** Guest clocks further apart than this would have been noticed at boot; used when no reading was kept. */
 export const UNMEASURED_SKEW_NS = 1_000_000_000;
 

@@ -65,8 +65,14 @@ export interface CaseContext {
   workloads: WorkloadRun[];
   /** Steps and calls that ran past their deadline: what no-hang reports. */
   hangs: string[];
-  /** The tail of the queue of freezes and faults (checks/common.ts inTurn). */
+  /** The tail of the queue of freezes and faults (evidence/freeze.ts inTurn). */
   turn: Promise<void>;
+  /**
+   * Every whole-cluster freeze the harness made, host ms from the stop to the cont. A guest's clock stands
+   * still while it is stopped, so the guest time of a moment is the host's plus the offset last measured,
+   * minus what the guest spent frozen since that measurement.
+   */
+  freezes: Array<{ from: number; to: number }>;
   say: Progress;
 }
 
@@ -96,6 +102,7 @@ export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId'
     workloads: [],
     hangs: [],
     turn: Promise.resolve(),
+    freezes: [],
   };
 }
 
@@ -107,6 +114,8 @@ export function diskFile(ctx: Pick<CaseContext, 'cluster'>, serial: string): str
 }
 
 /** The dm-delay layers of kind `layer` a slow-leg or slow-log fault put in place on node n. */
-export function slowedLayers(ctx: Pick<CaseContext, 'swapped'>, node: number, layer: SwappedLayer['layer']): string[] {
+export function slowedLayers(ctx: Pick<CaseContext, 'swapped' | 'layered'>, node: number, layer: SwappedLayer['layer']): string[] {
+  // A fault armed for a mirror not created there yet has no layer to look at.
+  if (!ctx.layered.has(node)) return [];
   return [...ctx.swapped.values()].filter((s) => s.node === node && s.layer === layer && s.effect === 'delay').map((s) => s.dm);
 }

@@ -1,4 +1,5 @@
-/** Freezing the cluster to read its disks, and the turns that keep freezes and faults apart. */
+/** Freezing the cluster to read its disks, the turns that keep freezes and faults apart, and guest time across freezes. */
+import { hostNowNs } from '../cluster/clock.ts';
 import { liveNodes, type CaseContext } from '../context/case-context.ts';
 
 /**
@@ -18,20 +19,30 @@ export async function inTurn<T>(ctx: CaseContext, body: () => Promise<T>): Promi
 }
 
 /**
- * Runs body with every live guest stopped (QMP stop), so no I/O is in flight and the disk files
- * hold what the guests wrote (QEMU opens them with O_DIRECT). Always thaws, whatever body does.
+ * Runs body with every live guest stopped (QMP stop), so no I/O is in flight and the disk files hold what
+ * the guests wrote (QEMU opens them with O_DIRECT). Always thaws, whatever body does, and records how long
+ * the guests stood still. The caller must hold its turn (inTurn).
  */
-export function frozen<T>(ctx: CaseContext, body: () => Promise<T>): Promise<T> {
-  return inTurn(ctx, () => frozenNow(ctx, body));
-}
-
-/** frozen() for a caller that already has its turn. */
 export async function frozenNow<T>(ctx: CaseContext, body: () => Promise<T>): Promise<T> {
   const nodes = liveNodes(ctx);
+  const from = Date.now();
   try {
     await Promise.all(nodes.map((n) => n.qmp.stop()));
     return await body();
   } finally {
     await Promise.allSettled(nodes.map((n) => n.qmp.cont()));
+    ctx.freezes.push({ from, to: Date.now() });
   }
+}
+
+/**
+ * Node n's guest clock now, from the host's clock and its last measured offset, less the time it stood
+ * still in freezes since that measurement: asking the guest would cost a round trip, and a frozen guest
+ * cannot answer. Undefined when its clock was never read.
+ */
+export function guestNowNs(ctx: Pick<CaseContext, 'cluster' | 'freezes'>, node: number, hostNs = hostNowNs()): number | undefined {
+  const last = ctx.cluster.clocks.filter((r) => r.node === node).at(-1);
+  if (!last) return undefined;
+  const frozenMs = ctx.freezes.filter((f) => f.from >= last.at).reduce((a, f) => a + (f.to - f.from), 0);
+  return hostNs + last.offsetNs - frozenMs * 1e6;
 }

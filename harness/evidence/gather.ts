@@ -2,12 +2,14 @@
  * The evidence the checks judge at a point (a check step, or the end of the case), gathered from the live
  * cluster into the case directory: every live node's `dmsetup status`, cmirrord state dump and kernel log,
  * the kernel logs of the nodes that are gone, the guest clocks, and the shared disks as they stand with
- * every guest frozen. Nothing is judged here; checks/ reads it back (record/read.ts).
+ * every guest frozen. checks/ reads it back (record/read.ts) and judges it. One choice is made here: nodes
+ * that have just finished a region may be a status read apart, so the statuses and dumps are read again (a
+ * few times, 2 s apart) while they disagree, and the last reading is the evidence.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GUEST_LOG_DIR } from '../guest.ts';
-import { errorMessage } from '../errors.ts';
+import { DeadlineError, errorMessage } from '../errors.ts';
 import { dmsetup, waitMirrors } from '../mirror/ops.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
 import { inSync } from '../oracle/dm-status.ts';
@@ -15,7 +17,7 @@ import { events } from '../record/events.ts';
 import { EVIDENCE_FILES, evidenceDir, WRITES_DIR, type Point } from '../record/layout.ts';
 import { diskFile, liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { Node } from '../cluster/node.ts';
-import { inTurn } from './freeze.ts';
+import { frozenNow, inTurn } from './freeze.ts';
 
 export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 /** How long the checks wait for every live node to report every mirror in sync before judging. */
@@ -35,17 +37,25 @@ const DUMP_MARK = 'LOG COMPONENT DEBUGGING::';
  */
 export function dumpCommand(log: string, mark: string): string {
   const after = `tail -c +$((size + 1)) ${log}`;
+  // Once the mark is there, the dump is read when the log has stopped growing for a moment, from the line
+  // before the mark (cmirrord starts a dump with an empty line), at most 1 MiB of it.
+  const settled = `prev=-1; while :; do now=$(stat -c %s ${log}); [ "$now" = "$prev" ] && break; prev=$now; sleep 0.3; done`;
   return (
     `size=$(stat -c %s ${log} 2>/dev/null || echo 0); pid=$(pidof cmirrord) || exit 3; kill -USR1 $pid || exit 3; ` +
-    `for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; ${after} | grep -q '${mark}' && { sleep 0.5; ${after} | head -c 1048576; exit 0; }; done; exit 4`
+    `for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.3; ${after} | grep -q '${mark}' && { ${settled}; echo; ${after} | sed -n '/${mark}/,$p' | head -c 1048576; exit 0; }; done; exit 4`
   );
 }
 
-type Got = { node: number; text: string } | { node: number; error: string };
+type Got = { node: number; text: string } | { node: number; error: string; hung?: boolean };
 
 async function statusesAndDumps(nodes: Node[]) {
   const statuses = await Promise.all(
-    nodes.map(async (n): Promise<Got> => dmsetup(n, 'status').then((text) => ({ node: n.id, text }), (err: unknown) => ({ node: n.id, error: errorMessage(err).split('\n')[0]! }))),
+    nodes.map(async (n): Promise<Got> =>
+      dmsetup(n, 'status').then(
+        (text) => ({ node: n.id, text }),
+        (err: unknown) => ({ node: n.id, error: errorMessage(err).split('\n')[0]!, hung: err instanceof DeadlineError }),
+      ),
+    ),
   );
   const dumps = await Promise.all(
     nodes.map(async (n): Promise<Got | undefined> => {
@@ -53,8 +63,8 @@ async function statusesAndDumps(nodes: Node[]) {
       if (r.code === 3) return undefined;
       if (r.code === 4) return { node: n.id, error: 'cmirrord did not answer SIGUSR1 with a state dump within 3 s' };
       if (r.code !== 0) return { node: n.id, error: `the dump failed (exit ${r.code}): ${r.stderr.trim().split('\n')[0]}` };
-      const at = r.stdout.lastIndexOf(DUMP_MARK);
-      return { node: n.id, text: r.stdout.slice(r.stdout.lastIndexOf('\n', Math.max(0, at - 2)) + 1) };
+      if (!r.stdout.includes(DUMP_MARK)) return { node: n.id, error: 'the dump read back has no start mark' };
+      return { node: n.id, text: r.stdout };
     }),
   );
   const ok = (g: Got | undefined): g is { node: number; text: string } => g !== undefined && 'text' in g;
@@ -110,11 +120,14 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
     await new Promise((r) => setTimeout(r, AGREE_GAP_MS));
     got = await statusesAndDumps(nodes);
   }
-  // A node whose status does not come back is stuck in the log (dmsetup status waits for cmirrord): a hang.
+  // A node whose status does not come back in time is stuck in the log (dmsetup status waits for cmirrord):
+  // a hang. Any other failure to read it is only said.
   for (const f of got.statusFailures) {
     const what = `at ${point}: dmsetup status on node${f.node} did not answer: ${f.error}`;
-    ctx.hangs.push(what);
-    events.hang(ctx.history, { what });
+    if ('hung' in f && f.hung) {
+      ctx.hangs.push(what);
+      events.hang(ctx.history, { what });
+    } else ctx.history.append('error', { what, node: f.node, point });
   }
   for (const f of got.dumpFailures) ctx.history.append('error', { what: 'cmirrord dump', node: f.node, point, error: f.error });
   for (const s of got.statuses) writeFileSync(join(dir, EVIDENCE_FILES.status(s.node)), s.text);
@@ -129,21 +142,23 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
   );
   // The guests will not run again after an end freeze: their logs are pulled now, while they answer.
   if (opts.stayFrozen) await ctx.cluster.collectLogs().catch((err: unknown) => ctx.history.append('error', { what: 'guest logs', error: errorMessage(err) }));
+  const recorded = () =>
+    events.evidence(ctx.history, {
+      point,
+      live: [...live].sort((a, b) => a - b),
+      down: ctx.cluster.nodes.map((n) => n.id).filter((id) => !live.has(id)),
+      writerLogBytes: writerLogBytes(ctx),
+    });
   await inTurn(ctx, async () => {
-    await Promise.all(nodes.map((n) => n.qmp.stop()));
-    try {
-      if (!opts.stayFrozen) {
-        mkdirSync(join(dir, 'disks'), { recursive: true });
-        for (const d of ctx.cluster.disks) copyFileSync(diskFile(ctx, d.serial), join(dir, 'disks', `${d.serial}.img`));
-      }
-      events.evidence(ctx.history, {
-        point,
-        live: [...live].sort((a, b) => a - b),
-        down: ctx.cluster.nodes.map((n) => n.id).filter((id) => !live.has(id)),
-        writerLogBytes: writerLogBytes(ctx),
-      });
-    } finally {
-      if (!opts.stayFrozen) await Promise.allSettled(nodes.map((n) => n.qmp.cont()));
+    if (opts.stayFrozen) {
+      await Promise.all(nodes.map((n) => n.qmp.stop()));
+      recorded();
+      return;
     }
+    await frozenNow(ctx, async () => {
+      mkdirSync(join(dir, 'disks'), { recursive: true });
+      for (const d of ctx.cluster.disks) copyFileSync(diskFile(ctx, d.serial), join(dir, 'disks', `${d.serial}.img`));
+      recorded();
+    });
   });
 }

@@ -13,6 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mirrorBlockBytes } from '../case/schema.ts';
 import { hostNowNs } from '../cluster/clock.ts';
 import type { Node } from '../cluster/node.ts';
 import { errorMessage } from '../errors.ts';
@@ -22,7 +23,7 @@ import { events, type PollFields } from '../record/events.ts';
 import { sampleFile, SAMPLES_DIR } from '../record/layout.ts';
 import { seededRandom } from '../random.ts';
 import { diskFile, liveNodes, slowedLayers, type CaseContext } from '../context/case-context.ts';
-import { frozenNow, inTurn } from './freeze.ts';
+import { frozenNow, guestNowNs, inTurn } from './freeze.ts';
 
 /** Enough freezes to catch writes in flight, few enough that freezing does not become the workload. */
 const MAX_SAMPLES = 12;
@@ -31,6 +32,8 @@ const MIN_GAP_MS = 1000;
 const MAX_GAP_MS = 4000;
 /** How long one round of guest-side waiting for a held write lasts before the sampler looks again. */
 const HELD_WAIT_S = 5;
+/** Rounds of waiting for a held write in vain before a random moment is sampled instead. */
+const MAX_IDLE_WAITS = 2;
 const COMMAND_MS = 10_000;
 const CHUNK_BYTES = 1 << 20;
 
@@ -118,11 +121,12 @@ async function copyOut(ctx: CaseContext, sample: number, mirror: number, blockBy
   const log = m.log ? sampleFile(sample, mirror, 'log') : null;
   if (m.log) writeFileSync(join(ctx.dir, log!), await readAt(diskFile(ctx, m.log.serial), 0, cmirrordLogBytes(m.regions)));
   const legs = m.legs.map((l, i) => ({ label: `${m.name}/leg${i}`, src: diskFile(ctx, l.serial), file: sampleFile(sample, mirror, `leg${i}`) }));
-  const outs = await Promise.all(legs.map(async (l) => {
-    writeFileSync(join(ctx.dir, l.file), '');
-    return open(join(ctx.dir, l.file), 'r+');
-  }));
+  const outs: Awaited<ReturnType<typeof open>>[] = [];
   try {
+    for (const l of legs) {
+      writeFileSync(join(ctx.dir, l.file), '');
+      outs.push(await open(join(ctx.dir, l.file), 'r+'));
+    }
     const bytes = m.sectors * 512;
     for (let off = 0; off < bytes; off += CHUNK_BYTES) {
       const bufs = await Promise.all(legs.map((l) => readAt(l.src, off, Math.min(CHUNK_BYTES, bytes - off))));
@@ -138,17 +142,17 @@ async function copyOut(ctx: CaseContext, sample: number, mirror: number, blockBy
 }
 
 /**
- * Each live node's guest clock at the freeze, from the host's clock and the node's last measured offset:
- * asking the guests would cost a round trip each, and a write held for a second would be gone by then.
- * Judging stays safe with the estimate off by the skew: a write counts as in flight only if it started
- * before the estimate and its ack came after it, and then only if its data is on some legs but not all.
+ * Each live node's guest clock at the freeze, estimated (guestNowNs): asking the guests would cost a round
+ * trip each, and a write held for a second would be gone by then. Judging stays safe with the estimate off
+ * by the skew: a write counts as in flight only if it started before the estimate and its ack came after
+ * it, and then only if its data is on some legs but not all.
  */
 function freezeTimes(ctx: CaseContext, nodes: readonly Node[]): Record<string, number> {
   const now = hostNowNs();
   const out: Record<string, number> = {};
   for (const n of nodes) {
-    const last = ctx.cluster.clocks.filter((r) => r.node === n.id).at(-1);
-    if (last) out[String(n.id)] = now + last.offsetNs;
+    const t = guestNowNs(ctx, n.id, now);
+    if (t !== undefined) out[String(n.id)] = t;
   }
   return out;
 }
@@ -161,8 +165,7 @@ async function takeSample(ctx: CaseContext, sample: number, mirrors: number[], t
     const freezeNs = freezeTimes(ctx, nodes);
     await frozenNow(ctx, async () => {
       for (const mirror of mirrors) {
-        const blockBytes = ctx.workloads.find((w) => w.workload.mirror === mirror)!.workload.blockSize;
-        const files = await copyOut(ctx, sample, mirror, blockBytes);
+        const files = await copyOut(ctx, sample, mirror, mirrorBlockBytes(ctx.case, mirror));
         events.sample(ctx.history, { sample, mirror, freezeNs, ...files, trigger });
       }
     });
@@ -177,14 +180,22 @@ function slowedNodes(ctx: CaseContext): Array<{ n: Node; dms: string[] }> {
   });
 }
 
+let waiterRounds = 0;
+
 /**
- * Resolves with the name of a node that holds a data write in a slowed leg or log, or undefined when none
- * did within HELD_WAIT_S. The waiting happens inside the guests.
+ * Resolves with which node holds a data write in which slowed layer, or undefined when none did within
+ * HELD_WAIT_S. The waiting happens inside the guests; once one waiter has found a write, the others are
+ * told to stop (a stop file), so waiters do not pile up in the guests.
  */
 async function heldWriteOn(waiting: Array<{ n: Node; dms: string[] }>): Promise<string | undefined> {
+  const stopFile = `/run/clogtest/waiter-stop-${process.pid}-${++waiterRounds}`;
   const one = (n: Node, dms: string[]) =>
-    n.exec(heldWriteWaiter(dms, HELD_WAIT_S), { timeoutMs: HELD_WAIT_S * 1000 + COMMAND_MS }).then((r) => (r.code === 0 ? `${n.name}: write held in ${dms.join(', ')}` : Promise.reject(new Error('none'))));
-  return Promise.any(waiting.map(({ n, dms }) => one(n, dms))).catch(() => undefined);
+    n.exec(heldWriteWaiter(dms, HELD_WAIT_S, stopFile), { timeoutMs: HELD_WAIT_S * 1000 + COMMAND_MS }).then((r) =>
+      r.code === 0 ? `${n.name}: write held in ${dms.join(', ')}` : Promise.reject(new Error(`waiter exited ${r.code}`)),
+    );
+  const found = await Promise.any(waiting.map(({ n, dms }) => one(n, dms))).catch(() => undefined);
+  if (found && waiting.length > 1) for (const { n } of waiting) void n.exec(`touch ${stopFile}`, { timeoutMs: COMMAND_MS }).catch(() => undefined);
+  return found;
 }
 
 const sleep = (ms: number, wake: { fn: () => void }) =>
@@ -208,20 +219,32 @@ export function startObserving(ctx: CaseContext): () => Promise<void> {
   })();
   const sampling = (async () => {
     let taken = 0;
+    let idleWaits = 0;
+    const watched = new Set<object>();
     while (!stopped && taken < MAX_SAMPLES) {
-      for (const w of ctx.workloads) for (const p of w.procs) void p.done.then(() => finished.add(p));
+      for (const w of ctx.workloads) {
+        for (const p of w.procs) {
+          if (watched.has(p)) continue;
+          watched.add(p);
+          void p.done.then(() => finished.add(p));
+        }
+      }
       const running = () => [...new Set(ctx.workloads.filter((w) => w.procs.some((p) => !finished.has(p))).map((w) => w.workload.mirror))];
       if (running().length === 0) {
         await sleep(MIN_GAP_MS, sampleWake);
         continue;
       }
-      // With a slowed layer, only the moment a write is held in it is worth a freeze: wait for the next one.
+      // With a slowed layer, the moment a write is held in it is the one worth a freeze: wait for the next.
+      // When none comes (the slowed node does not write), a random moment still samples the log.
       const slowed = slowedNodes(ctx);
-      let trigger: string | undefined;
-      if (slowed.length) {
-        trigger = await heldWriteOn(slowed);
-        if (!trigger) continue;
-      } else {
+      let trigger = slowed.length ? await heldWriteOn(slowed) : undefined;
+      if (stopped) break;
+      if (slowed.length && !trigger && ++idleWaits < MAX_IDLE_WAITS) {
+        await sleep(MIN_GAP_MS, sampleWake);
+        continue;
+      }
+      idleWaits = 0;
+      if (!trigger) {
         await sleep(MIN_GAP_MS + random() * (MAX_GAP_MS - MIN_GAP_MS), sampleWake);
         trigger = 'a random moment';
       }

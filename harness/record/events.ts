@@ -3,7 +3,7 @@
  * prose a step happens to print. Each event also has t (ISO time), ms (since the case started, on the
  * harness host's clock: one timeline for every node) and type.
  */
-import type { Case, CheckName } from '../case/schema.ts';
+import type { Case, CheckName, Fault } from '../case/schema.ts';
 import type { FaultKind } from '../case/fault-kinds.ts';
 import type { ClockReading } from '../cluster/clock.ts';
 import type { History, HistoryEntry } from '../history.ts';
@@ -22,6 +22,8 @@ export interface CaseStartFields {
 export interface FaultFields {
   fault: FaultKind | 'heal-all';
   nodes: number[];
+  /** The fault as the case gave it (leg, mirror, delay...). */
+  params?: Fault;
   event: 'start' | 'done';
   step?: number;
   line?: number;
@@ -62,7 +64,7 @@ export interface PollFields {
 export interface SampleFields {
   sample: number;
   mirror: number;
-  /** Each live node's guest clock (CLOCK_REALTIME, ns) read just before the freeze, by node id. */
+  /** Each live node's guest clock (CLOCK_REALTIME, ns) at the freeze, estimated (evidence/freeze.ts guestNowNs), by node id. */
   freezeNs: Record<string, number>;
   log: string | null;
   legs: Array<{ label: string; file: string }>;

@@ -6,7 +6,7 @@
 import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultSpec } from '../case/fault-kinds.ts';
-import type { Case, CheckName, Workload } from '../case/schema.ts';
+import { mirrorBlockBytes, type Case, type CheckName, type Workload } from '../case/schema.ts';
 import { clockSkewNs, UNMEASURED_SKEW_NS, type ClockReading } from '../cluster/clock.ts';
 import { InputError } from '../errors.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
@@ -119,10 +119,9 @@ export class CaseRecord {
     return this.case.steps.flatMap((s) => (s.kind === 'workload' && s.workload.mirror === mirror ? [s.workload] : []));
   }
 
-  /** The block size mirror m's workloads wrote with; 512 (a sector) when none or several. */
+  /** The block size mirror m's writes are judged in (case/schema.ts mirrorBlockBytes). */
   blockBytes(mirror: number): number {
-    const sizes = [...new Set(this.workloadsOf(mirror).map((w) => w.blockSize))];
-    return sizes.length === 1 ? sizes[0]! : 512;
+    return mirrorBlockBytes(this.case, mirror);
   }
 
   /** Writer and reader events on mirror m, as far as the logs had been written at `point`. */
@@ -157,6 +156,13 @@ export class CaseRecord {
     return entriesOf<HangFields>(this.until(point), 'hang');
   }
 
+  /** Whether a `mirror: create` step finished before `point`: before that, no log device holds anything. */
+  mirrorCreated(point: Point): boolean {
+    const entries = this.until(point);
+    const creates = new Set(entries.filter((e) => e.type === 'step' && e.event === 'start' && e.op === 'create').map((e) => e.step));
+    return entries.some((e) => e.type === 'step' && e.event === 'done' && creates.has(e.step));
+  }
+
   /** Steps that finished, plus those that hung: what no-hang judged. */
   stepsRun(point: Point): number {
     return this.until(point).filter((e) => e.type === 'step' && e.event === 'done').length + this.hangs(point).length;
@@ -178,13 +184,20 @@ export class CaseRecord {
   }
 
   /**
-   * Spans of the disturbing faults, each from its start until the next fault step that ends (heal,
-   * recovery, or the end of the case) plus SETTLE_MS: nodes may disagree inside them.
+   * Spans in which nodes may legitimately disagree: each disturbing fault from its start until the fault
+   * step that undoes it (its recovery, a heal, the heal at the end of the case) plus SETTLE_MS, and each
+   * mirror operation (a node that creates, suspends, resumes, reloads or removes the mirror leaves and
+   * rejoins the log's group) from its start until SETTLE_MS after it is done.
    */
   disturbedWindows(point: Point): FaultWindow[] {
     const faults = this.faults(point);
     const end = this.evidence(point).ms;
     const windows: FaultWindow[] = [];
+    const entries = this.until(point);
+    for (const s of entries.filter((e) => e.type === 'step' && e.event === 'start' && e.kind === 'mirror')) {
+      const done = entries.find((e) => e.type === 'step' && e.event === 'done' && e.step === s.step);
+      windows.push({ fault: `mirror ${String(s.op)}`, nodes: [], fromMs: s.ms, toMs: done ? done.ms + SETTLE_MS : end });
+    }
     for (const [i, f] of faults.entries()) {
       if (f.event !== 'start' || f.fault === 'heal-all' || !faultSpec(f.fault).disturbs) continue;
       const recovery = faultSpec(f.fault).recovery;

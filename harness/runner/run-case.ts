@@ -60,6 +60,15 @@ async function withDeadline<T>(what: string, ms: number, body: (cancelled: () =>
   }
 }
 
+/** Stops every workload process (a stuck one is left to its guest's end) and waits a little for their exits, which are still being written to history.jsonl. */
+async function stopWorkloads(ctx: CaseContext): Promise<void> {
+  const procs = ctx.workloads.flatMap((w) => w.procs);
+  procs.forEach((p) => p.stop());
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(procs.map((p) => p.done)), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+  clearTimeout(timer);
+}
+
 /** Kernel task dumps of every live node into the case directory, for a step that hung. */
 async function captureHang(ctx: CaseContext): Promise<void> {
   await Promise.allSettled(
@@ -110,14 +119,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     events.clocks(history, { readings: cluster.clocks });
     const ctx = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say });
     // Registered first: whatever fails later, the writers are stopped before the cluster goes.
-    scope.defer('stop workloads', async () => {
-      const procs = ctx.workloads.flatMap((w) => w.procs);
-      procs.forEach((p) => p.stop());
-      // Their exits are still being written to history.jsonl; the case directory must outlive them.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(procs.map((p) => p.done)), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-      clearTimeout(timer);
-    });
+    scope.defer('stop workloads', () => stopWorkloads(ctx));
     // A fresh cluster has no faults; healing anyway makes a reused one start from the same place.
     await healAll(ctx);
     const stopObserving = startObserving(ctx);
@@ -126,10 +128,10 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       if (s.afterMs > 0) await new Promise((r) => setTimeout(r, s.afterMs));
       const what = `step ${i + 1} (line ${s.line}: ${describeStep(s)})`;
       const t0 = Date.now();
-      history.append('step', { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op } : {}) });
-      opts.say(`${c.name}: ${what}`);
       // A check step as the last step is the end point, where every check is judged anyway.
       if (s.kind === 'check' && i === c.steps.length - 1) break;
+      history.append('step', { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op } : {}) });
+      opts.say(`${c.name}: ${what}`);
       try {
         if (s.kind === 'check') verdicts.push(...(await checkAt(ctx, stepPoint(i + 1), s.checks, false)));
         else await withDeadline(what, s.timeoutMs, (cancelled) => runStep(ctx, s, i + 1, cancelled));
@@ -149,6 +151,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     const healFailures = await healAll(ctx);
     if (healFailures.length) throw new InfraError(`could not undo the faults in effect: ${healFailures.join('; ')}`);
     await stopObserving();
+    // Before the end freeze: a frozen guest cannot close a writer's channel.
+    await stopWorkloads(ctx);
     history.append('info', { what: 'end checks' });
     verdicts.push(...(await checkAt(ctx, 'end', CHECKS, true)));
   } catch (err) {

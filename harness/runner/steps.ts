@@ -43,12 +43,15 @@ export function canHang(s: Step): boolean {
   return !(s.kind === 'wait' && s.wait.kind === 'until' && !WAIT_CONDITIONS[s.wait.condition.kind].hangs);
 }
 
-async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>): Promise<void> {
+async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, cancelled: () => string | undefined): Promise<void> {
   const nodes = targetNodes(ctx, s.on);
   const t = ctx.case.topology;
   for (const [i, m] of ctx.mirrors.entries()) {
     // One node after the other, lowest id first: the first to load the log is the one that reads it from disk.
     for (const n of nodes) {
+      // A step past its deadline goes no further: the case has moved on to heal and judge.
+      const stop = cancelled();
+      if (stop) throw new InfraError(stop);
       const uuid = ctx.uuids[i]!;
       if (s.op === 'create') {
         ctx.layered.add(n.id);
@@ -59,6 +62,7 @@ async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>): Promise<void> 
       else await reloadMirror(n, m, uuid, s.timeoutMs);
     }
   }
+  if (cancelled()) return;
   if (s.op === 'create') ctx.mirrorsLoaded = true;
   if (s.op === 'remove') {
     ctx.mirrorsLoaded = false;
@@ -112,7 +116,7 @@ function faultNodes(ctx: CaseContext, s: StepOf<'fault'>): number[] {
 
 async function faultStep(ctx: CaseContext, s: StepOf<'fault'>, step: number): Promise<void> {
   const nodes = faultNodes(ctx, s);
-  events.fault(ctx.history, { fault: s.fault.kind, nodes, event: 'start', step, line: s.line });
+  events.fault(ctx.history, { fault: s.fault.kind, nodes, event: 'start', step, line: s.line, params: s.fault });
   await inTurn(ctx, () => startFault(ctx, s));
   events.fault(ctx.history, { fault: s.fault.kind, nodes, event: 'done', step, line: s.line });
 }
@@ -121,7 +125,7 @@ async function faultStep(ctx: CaseContext, s: StepOf<'fault'>, step: number): Pr
 export async function runStep(ctx: CaseContext, s: Step, step: number, cancelled: () => string | undefined = () => undefined): Promise<void> {
   switch (s.kind) {
     case 'mirror':
-      return mirrorStep(ctx, s);
+      return mirrorStep(ctx, s, cancelled);
     case 'wait':
       return waitStep(ctx, s, cancelled);
     case 'workload':

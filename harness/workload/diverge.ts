@@ -8,7 +8,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Step } from '../case/schema.ts';
+import { mirrorBlockBytes, type Step } from '../case/schema.ts';
 import { encodeBlock } from '../oracle/block-header.ts';
 import { events } from '../record/events.ts';
 import { WRITES_DIR } from '../record/layout.ts';
@@ -17,14 +17,12 @@ import { regionBlocks } from './assign.ts';
 
 /** The writer id the host's own writes carry: guests are nodes 1..8. */
 export const HOST_NODE = 0;
-const DEFAULT_BLOCK_BYTES = 4096;
 
 export function divergeLegs(ctx: CaseContext, step: Extract<Step, { kind: 'diverge-legs' }>): void {
   const { regions, mirror } = step.diverge;
   const m = ctx.mirrors[mirror]!;
-  // The workloads' block size, so that the checks locate these writes in the blocks they read.
-  const workload = ctx.case.steps.flatMap((s) => (s.kind === 'workload' && s.workload.mirror === mirror ? [s.workload] : []))[0];
-  const blockBytes = workload?.blockSize ?? DEFAULT_BLOCK_BYTES;
+  // The checks' block size for this mirror, so that they find these writes in the blocks they read.
+  const blockBytes = mirrorBlockBytes(ctx.case, mirror);
   const list = regions.kind === 'list' ? regions.regions : Array.from({ length: m.regions }, (_, r) => r);
   const mirrorBytes = m.sectors * 512;
   const blocks = regionBlocks(list, ctx.case.topology.regionSize, blockBytes).filter((b) => (b + 1) * blockBytes <= mirrorBytes);

@@ -43,7 +43,7 @@ t.test('clean-implies-equal', async (t) => {
     const bad = await checkCleanImpliesEqual({ ...input, log: makeLog(4, () => true, { magic: 0x12345678 }) });
     t.equal(bad.valid, false);
     t.match(bad.findings, [{ kind: 'log-undecodable', message: /bad magic 0x12345678/ }]);
-    t.same(bad.judged[0], { n: 0, what: 'regions' });
+    t.same(bad.judged[0], { n: 0, what: 'clean regions compared' });
     const mismatch = await checkCleanImpliesEqual({ ...input, log: makeLog(8, () => true) });
     t.equal(mismatch.valid, false);
     t.match(mismatch.findings, [{ kind: 'log-undecodable', message: /header says 8 regions, the mirror's table implies 4/ }]);

@@ -10,6 +10,9 @@ const split = [
   { node: 1, t: 1000, members: [1] },
   { node: 2, t: 1001, members: [2, 3] },
   { node: 3, t: 1001, members: [2, 3] },
+  // The next poll finds both sides still split: now neither view can be a stale one.
+  { node: 1, t: 2000, members: [1] },
+  { node: 2, t: 2001, members: [2, 3] },
 ];
 const healed = [1, 2, 3].map((node) => ({ node, t: 5000, members: [1, 2, 3] }));
 
@@ -18,7 +21,21 @@ t.test('fails on two disjoint memberships with their own servers, naming both se
   t.equal(v.valid, false);
   t.equal(v.invariant, 'single-writer');
   t.match(v.findings, [{ kind: 'two-servers', nodes: ['node1', 'node2'] }]);
-  t.match(v.detail, 'node1 (group 1) and node2 (group 2,3) both served the log from t=1001 to t=5000, and neither was fenced');
+  t.match(v.detail, 'node1 (group 1) and node2 (group 2,3) both served the log from t=2000 to t=5000, and neither was fenced');
+});
+
+t.test('a disjoint view that may be stale is not a second server: every node suspending and resuming in turn', async (t) => {
+  const g = 'clogtest-1-m0';
+  const v = singleWriter({
+    memberships: [
+      { node: 3, t: 10, group: g, members: [3] },
+      { node: 1, t: 20, group: g, members: [1] },
+      { node: 3, t: 30, group: g, members: [1, 2, 3] },
+      { node: 1, t: 30, group: g, members: [1, 2, 3] },
+    ],
+    fenced: [],
+  });
+  t.equal(v.valid, true, v.detail);
 });
 
 t.test('passes when the harness fenced one side\'s server', async (t) => {
@@ -27,7 +44,7 @@ t.test('passes when the harness fenced one side\'s server', async (t) => {
 });
 
 t.test('passes when the cut-off node left the group', async (t) => {
-  const v = await checkSingleWriter({ memberships: [...joined, { node: 1, t: 1000, members: [] }, ...split.slice(1)], fenced: [] });
+  const v = await checkSingleWriter({ memberships: [...joined, { node: 1, t: 1000, members: [] }, ...split.filter((m) => m.node !== 1)], fenced: [] });
   t.equal(v.valid, true, v.detail);
 });
 

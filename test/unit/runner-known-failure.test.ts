@@ -12,7 +12,6 @@ const verdict = (check: CheckName, valid: Validity, more: Partial<NamedVerdict> 
   findings: valid === false ? [{ kind: 'k', region: 3, message: `${check} finding` }] : [],
   judged: [{ n: 1, what: 'things' }],
   point: 'end',
-  listed: true,
   inconclusive: false,
   ...more,
 });

@@ -15,7 +15,7 @@ const B = 4096;
 
 t.test('diverge-legs: leg 0 newer than leg 1 in every block, both logged as acknowledged at time zero', async (t) => {
   const dir = tempDir(t, 'clogtest-diverge-');
-  const v = validateCase('name: d\ntopology: {nodes: 2, leg-size: 64KiB, region-size: 16KiB}\nsteps:\n  - diverge-legs: {regions: [1]}\n  - mirror: create\n', 'd.yaml');
+  const v = validateCase('name: d\ntopology: {nodes: 2, leg-size: 64KiB, region-size: 16KiB}\nsteps:\n  - diverge-legs: {regions: [1]}\n  - mirror: create\n  - workload: {block-size: 4KiB}\n', 'd.yaml');
   if (!v.ok) return t.fail(v.errors.join('\n'));
   mkdirSync(join(dir, 'disks'));
   const disks = ['leg0', 'leg1'].map((serial) => ({ serial, file: join(dir, 'disks', `${serial}.img`) }));

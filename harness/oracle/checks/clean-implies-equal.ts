@@ -25,7 +25,7 @@ export interface CleanImpliesEqualInput {
 export async function cleanImpliesEqual(input: CleanImpliesEqualInput): Promise<Verdict> {
   const expectedRegions = input.mirrorBytes === undefined ? undefined : regionCount(input.mirrorBytes, input.regionBytes);
   const decoded = decodeOrFinding(input.log, expectedRegions, input.where);
-  if ('finding' in decoded) return verdictFrom(INVARIANT, [decoded.finding], '', `in the log device${input.where ? ` (${input.where})` : ''}`, [{ n: 0, what: 'regions' }]);
+  if ('finding' in decoded) return verdictFrom(INVARIANT, [decoded.finding], '', `in the log device${input.where ? ` (${input.where})` : ''}`, [{ n: 0, what: 'clean regions compared' }]);
   const log = decoded.log;
   const mirrorBytes = input.mirrorBytes ?? log.regions * input.regionBytes;
   const cmp = await compareLegs(input.legs, {
@@ -45,7 +45,7 @@ export async function cleanImpliesEqual(input: CleanImpliesEqualInput): Promise<
     findings,
     `${at}${log.regions} regions: ${log.cleanCount} clean and identical on ${legs}; ${log.dirtyRegions.length} dirty, not compared`,
     `among ${log.cleanCount} clean regions of ${log.regions} (legs ${legs})`,
-    [{ n: log.regions, what: 'regions' }, { n: log.cleanCount, what: 'clean regions compared' }],
+    [{ n: log.cleanCount, what: 'clean regions compared' }, { n: log.regions, what: 'regions' }],
   );
 }
 

@@ -210,6 +210,7 @@ export function nodesAgree(input: NodesAgreeInput): Verdict {
   const what = `${input.dumps ? 'dmsetup status and cmirrord dumps' : 'dmsetup status'}${input.rounds ? `, and ${during.judged} status rounds during I/O` : ''}`;
   return verdictFrom(INVARIANT, findings, `${nodes} agree in ${what}`, `across ${nodes} in ${what}`, [
     { n: input.statuses.length, what: 'nodes' },
+    { n: input.dumps?.length ?? 0, what: 'cmirrord dumps' },
     { n: during.judged, what: 'status rounds during I/O' },
   ]);
 }

@@ -8,7 +8,10 @@
  *   - views: a node's view of a group holds from the time it was observed until its next observation; an empty
  *     member list means the node is not in the group (cmirrord down, node crashed). A node serves when it is the
  *     lowest id of its own view. Two servers of one group with disjoint views write the same disk, unless the
- *     harness fenced one of them. Views that overlap but differ are transitions CPG resolves and are not judged.
+ *     harness fenced one of them. Views that overlap but differ are transitions CPG resolves and are not judged;
+ *     so are disjoint views until each node has been seen holding its view again after the other's began (a
+ *     view last polled before the other node's began may be stale: every node suspending and resuming in turn
+ *     shows [3] on node 3 and then [1] on node 1, though the two never served together).
  *   - writes: each node's count of completed writes to the log device (the kernel's, read in the guest) over
  *     time. A node whose count went up between two polls, and whose view of the group was the same at both
  *     polls, must have been its server then; a write by such a node that was not the lowest of its view is a
@@ -64,19 +67,28 @@ function twoServerEpisodes(memberships: Membership[], fenced: Set<number>): Epis
   const groups = [...new Set(memberships.map(groupOf))].sort();
   for (const group of groups) {
     const events = memberships.filter((m) => groupOf(m) === group).sort((x, y) => x.t - y.t);
-    const views = new Map<number, number[]>();
+    // Per node: its current view, when that view was first seen, and when it was last seen again.
+    const views = new Map<number, { view: number[]; first: number; last: number }>();
     const open = new Map<string, Episode>();
     const times = [...new Set(events.map((e) => e.t))];
     let i = 0;
     for (const t of times) {
-      for (; i < events.length && events[i]!.t === t; i++) views.set(events[i]!.node, [...new Set(events[i]!.members)].sort((x, y) => x - y));
-      const servers = [...views].filter(([node, view]) => view[0] === node && !fenced.has(node)).sort(([x], [y]) => x - y);
+      for (; i < events.length && events[i]!.t === t; i++) {
+        const view = [...new Set(events[i]!.members)].sort((x, y) => x - y);
+        const was = views.get(events[i]!.node);
+        const same = was && was.view.length === view.length && was.view.every((n, k) => n === view[k]);
+        views.set(events[i]!.node, { view, first: same ? was.first : t, last: t });
+      }
+      const servers = [...views].filter(([node, v]) => v.view[0] === node && !fenced.has(node)).sort(([x], [y]) => x - y);
       const now = new Set<string>();
       for (let p = 0; p < servers.length; p++) {
         for (let q = p + 1; q < servers.length; q++) {
-          const [a, viewA] = servers[p]!;
-          const [b, viewB] = servers[q]!;
+          const [a, va] = servers[p]!;
+          const [b, vb] = servers[q]!;
+          const [viewA, viewB] = [va.view, vb.view];
           if (viewA.some((n) => viewB.includes(n))) continue;
+          // Both views confirmed after the other began: otherwise one of them may be stale.
+          if (va.last < vb.first || vb.last < va.first) continue;
           const k = `${a}/${b}`;
           now.add(k);
           if (!open.has(k)) open.set(k, { group, a, b, viewA, viewB, from: t, to: Infinity });
@@ -145,9 +157,12 @@ export function singleWriter(input: SingleWriterInput): Verdict {
   const writes = writesBehindTheServer(input.memberships, input.logWrites ?? []);
   findings.push(...writes.findings);
   const nodes = [...new Set(input.memberships.map((m) => m.node))].sort((x, y) => x - y);
+  // A view the observer is not in (cmirrord down, or no group seen) says nobody serves there: what is
+  // judged is the views in which a node saw itself in a group.
+  const inGroup = input.memberships.filter((m) => m.members.includes(m.node)).length;
   const what = `${input.memberships.length} views of ${nodes.map((n) => `node${n}`).join(', ')}${input.logWrites ? ` and ${writes.judged} intervals with log device writes` : ''}`;
   return verdictFrom(INVARIANT, findings, `${what}: never two unfenced servers${input.logWrites ? ', no write by a non-server' : ''}`, `in ${what}`, [
-    { n: input.memberships.length, what: 'membership views' },
+    { n: inGroup, what: 'views of a node in a log\'s group' },
     { n: writes.judged, what: 'intervals with log writes' },
   ]);
 }
