@@ -35,13 +35,21 @@ export function killAllTracked(): number[] {
   return killed;
 }
 
+/**
+ * Whether pid is a running process. A zombie is not: it has exited and holds nothing but its PID, and where
+ * PID 1 does not reap orphans (a container's shell, some CI runners) a killed child can stay one for good.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but is not ours to signal.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 
