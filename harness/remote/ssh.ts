@@ -210,11 +210,17 @@ export class Ssh {
     return r;
   }
 
-  /** Writes a local file (path) or bytes to remotePath through `cat`, so the guest needs no sftp-server. */
+  /**
+   * Writes a local file (path) or bytes to remotePath through `cat`, so the guest needs no sftp-server. The bytes
+   * go to a temporary name that is renamed over remotePath: a process reading the file while another upload
+   * replaces it reads the whole old file or the whole new one (seen: a writer of one mirror's workload started
+   * Python on clogwrite.py while the next workload's upload had truncated it: "'(' was never closed").
+   */
   async upload(src: string | Buffer, remotePath: string, opts: { mode?: string; timeoutMs?: number } = {}): Promise<void> {
     const data = typeof src === 'string' ? await readFile(src) : src;
-    const chmod = opts.mode ? ` && chmod ${shellQuote(opts.mode)} ${shellQuote(remotePath)}` : '';
-    await this.execOrThrow(`cat > ${shellQuote(remotePath)}${chmod}`, { input: data, timeoutMs: opts.timeoutMs });
+    const part = shellQuote(`${remotePath}.part`) + '.$$';
+    const chmod = opts.mode ? ` && chmod ${shellQuote(opts.mode)} ${part}` : '';
+    await this.execOrThrow(`cat > ${part}${chmod} && mv -f ${part} ${shellQuote(remotePath)}`, { input: data, timeoutMs: opts.timeoutMs });
   }
 
   async download(remotePath: string, localPath: string, opts: { timeoutMs?: number } = {}): Promise<void> {
