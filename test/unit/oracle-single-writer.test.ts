@@ -78,3 +78,17 @@ t.test('log writes: judged only where the writer\'s view held still; a view that
   t.equal(behind.valid, false);
   t.match(behind.findings, [{ kind: 'non-server-write', message: /while its view of the group was \[1,2,3\] throughout: node1 was the server/ }]);
 });
+
+t.test('log writes in an interval that meets a mirror reload are not judged: the view changed and changed back unseen', async (t) => {
+  const g = 'clogtest-1-m0';
+  const view = (node: number, t: number, members: number[]) => ({ node, t, group: g, members });
+  const input = {
+    memberships: [view(2, 57669, [1, 2, 3]), view(2, 61641, [1, 2, 3])],
+    logWrites: [{ node: 2, t: 57669, group: g, writes: 0 }, { node: 2, t: 61641, group: g, writes: 15 }],
+    fenced: [],
+  };
+  const reloaded = singleWriter({ ...input, unsettled: [{ fromMs: 58330, toMs: 64000 }] });
+  t.equal(reloaded.valid, true, reloaded.detail);
+  t.same(reloaded.judged[1], { n: 0, what: 'intervals with log writes' });
+  t.equal(singleWriter({ ...input, unsettled: [{ fromMs: 70000, toMs: 80000 }] }).valid, false);
+});

@@ -17,7 +17,10 @@
  *     polls, must have been its server then; a write by such a node that was not the lowest of its view is a
  *     log written behind the server's back. An interval in which the node's view changed is not judged: the
  *     membership may have passed through a view nobody polled in which the node did serve (seen: every node
- *     suspending in turn makes each the server for a moment, between the lower ones leaving and itself).
+ *     suspending in turn makes each the server for a moment, between the lower ones leaving and itself). Nor
+ *     is one that meets a mirror operation or a fault that disturbs the membership: there the view can change
+ *     and change back between two polls (seen: node 2 wrote the log while node 1 reloaded, and both polls
+ *     around it showed [1,2,3]).
  */
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
@@ -48,6 +51,11 @@ export interface SingleWriterInput {
   logWrites?: LogWrites[];
   /** Nodes the harness fenced (crashed, reset or killed) while partitioned: they cannot write. */
   fenced: number[];
+  /**
+   * Times the membership may change and change back between two polls (a mirror reload: every node leaves and
+   * joins the group again, each the server for a moment): log writes in an interval that meets one are not judged.
+   */
+  unsettled?: Array<{ fromMs: number; toMs: number }>;
 }
 
 interface Episode {
@@ -113,7 +121,7 @@ function viewAt(memberships: Membership[], node: number, group: string, t: numbe
 
 const sameView = (a: number[], b: number[]) => a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
 
-function writesBehindTheServer(memberships: Membership[], logWrites: LogWrites[]): { judged: number; findings: Finding[] } {
+function writesBehindTheServer(memberships: Membership[], logWrites: LogWrites[], unsettled: Array<{ fromMs: number; toMs: number }>): { judged: number; findings: Finding[] } {
   const findings: Finding[] = [];
   let judged = 0;
   const series = new Map<string, LogWrites[]>();
@@ -126,6 +134,7 @@ function writesBehindTheServer(memberships: Membership[], logWrites: LogWrites[]
       if (b.writes <= a.writes) continue;
       const [before, after] = [viewAt(memberships, b.node, b.group, a.t), viewAt(memberships, b.node, b.group, b.t)];
       if (!before || !after || before.length === 0 || !sameView(before, after)) continue;
+      if (unsettled.some((w) => w.fromMs <= b.t && a.t <= w.toMs)) continue;
       judged++;
       if (Math.min(...after) === b.node) continue;
       findings.push({
@@ -154,7 +163,7 @@ export function singleWriter(input: SingleWriterInput): Verdict {
       `${e.group ? `${e.group}: ` : ''}node${e.a} (group ${e.viewA.join(',')}) and node${e.b} (group ${e.viewB.join(',')}) both served the log ` +
       `from t=${e.from} ${e.to === Infinity ? 'to the last observation' : `to t=${e.to}`}, and neither was fenced`,
   }));
-  const writes = writesBehindTheServer(input.memberships, input.logWrites ?? []);
+  const writes = writesBehindTheServer(input.memberships, input.logWrites ?? [], input.unsettled ?? []);
   findings.push(...writes.findings);
   const nodes = [...new Set(input.memberships.map((m) => m.node))].sort((x, y) => x - y);
   // A view the observer is not in (cmirrord down, or no group seen) says nobody serves there: what is
