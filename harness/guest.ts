@@ -48,6 +48,11 @@ export function kernelCommandLine(node: number, extra: readonly string[] = []): 
     // Interrupt routing from the BIOS's table instead of ACPI: evaluating each PCI link's AML under TCG
     // took a second or more (LNKA..LNKD: ~5 s of a 10 s boot). ACPI stays on for the HPET.
     'acpi=noirq',
+    // The request and leg-write trace marked-before-write judges (kernel-patches/dm-log-userspace-trace-param.patch),
+    // kept off the console at KERN_DEBUG; the ring buffer holds a whole case's trace (about 150 bytes a line).
+    'dm_log_userspace.trace=1',
+    'dm_mirror.trace=1',
+    'log_buf_len=32M',
     `clogtest.node=${node}`,
     `clogtest.hostname=node${node}`,
     `clogtest.mgmt_mac=${mgmtMac(node)}`,

@@ -66,6 +66,7 @@ export const CHECKS = [
   'no-hang',
   'kernel-clean',
   'single-writer',
+  'marked-before-write',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 

@@ -1,6 +1,10 @@
-/** nodes-agree, kernel-clean, single-writer and no-hang: what the nodes said about themselves, and the deadlines. */
+/**
+ * nodes-agree, kernel-clean, single-writer, marked-before-write and no-hang: what the nodes said about themselves
+ * (statuses, dumps, kernel logs and their traces), and the deadlines.
+ */
 import { faultSpec } from '../case/fault-kinds.ts';
 import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
+import { checkMarkedBeforeWrite } from '../oracle/checks/marked-before-write.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
 import { checkSingleWriter, type LogWrites, type Membership } from '../oracle/checks/single-writer.ts';
 import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
@@ -46,6 +50,15 @@ export async function kernelClean(rec: CaseRecord, point: Point): Promise<Verdic
     return dmesg === undefined ? [] : [{ node, dmesg }];
   });
   return checkKernelClean({ logs, expected: rec.case.expectKernelMessages });
+}
+
+/** The request and leg-write trace in each live node's kernel log (its current boot: a crashed one's is lost). */
+export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const logs = rec.evidence(point).live.flatMap((node) => {
+    const dmesg = rec.nodeFile(point, 'kernel', node);
+    return dmesg === undefined ? [] : [{ node, dmesg }];
+  });
+  return checkMarkedBeforeWrite({ logs, mirrors: Object.fromEntries(rec.uuids.map((u, i) => [u, rec.mirrors[i]!.name])) });
 }
 
 /**

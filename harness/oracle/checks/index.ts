@@ -9,6 +9,7 @@ import { checkCleanImpliesEqual, type CleanImpliesEqualInput } from './clean-imp
 import { checkDirtyBeforeWrite, type DirtyBeforeWriteInput } from './dirty-before-write.ts';
 import { checkKernelClean, type KernelCleanInput } from './kernel-clean.ts';
 import { checkLegsConverge, type LegsConvergeInput } from './legs-converge.ts';
+import { checkMarkedBeforeWrite, type MarkedBeforeWriteInput } from './marked-before-write.ts';
 import { checkNoLostWrites, type NoLostWritesInput } from './no-lost-writes.ts';
 import { checkNoStaleReads, type NoStaleReadsInput } from './no-stale-reads.ts';
 import { checkNodesAgree, type NodesAgreeInput } from './nodes-agree.ts';
@@ -23,6 +24,7 @@ export interface CheckInputs {
   'nodes-agree': NodesAgreeInput;
   'kernel-clean': KernelCleanInput;
   'single-writer': SingleWriterInput;
+  'marked-before-write': MarkedBeforeWriteInput;
 }
 
 export type PureCheckName = keyof CheckInputs & CheckName;
@@ -38,6 +40,7 @@ export const CHECK_FUNCTIONS: { readonly [K in PureCheckName]: (input: CheckInpu
   'nodes-agree': checkNodesAgree,
   'kernel-clean': checkKernelClean,
   'single-writer': checkSingleWriter,
+  'marked-before-write': checkMarkedBeforeWrite,
 };
 
 export function isPureCheck(name: CheckName): name is PureCheckName {
@@ -51,6 +54,7 @@ export type {
   DirtyBeforeWriteInput,
   KernelCleanInput,
   LegsConvergeInput,
+  MarkedBeforeWriteInput,
   NoLostWritesInput,
   NoStaleReadsInput,
   NodesAgreeInput,
