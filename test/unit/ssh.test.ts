@@ -38,7 +38,8 @@ async function fakeGuest(t: Test, port = 0): Promise<{ port: number; files: Map<
           const chunks: Buffer[] = [];
           ch.on('data', (d: Buffer) => chunks.push(d));
           ch.on('end', () => {
-            files.set(cmd.slice(6), Buffer.concat(chunks));
+            // upload writes a temporary name and renames it into place: the file appears at the rename's target.
+            files.set(/ && mv -f \S+ (\S+)$/.exec(cmd)?.[1] ?? cmd.slice(6), Buffer.concat(chunks));
             end(0);
           });
         } else if (cmd.startsWith('cat ')) {
