@@ -29,16 +29,19 @@ function qemuChildren(parent: number): number[] {
     });
 }
 
-t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
+/**
+ * Starts `clogtest up --nodes 3` and sends SIGINT once its stderr shows `stage` (before the cluster is ready):
+ * the QEMU children it had then, its exit code to come, and its stderr so far.
+ */
+async function interruptedAt(stage: RegExp) {
   const child = spawn(join(repoRoot, 'clogtest'), ['up', '--nodes', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
+  const out = { stderr: '' };
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  // Interrupt once the guests are booting but before the cluster is ready.
   const qemu = await new Promise<number[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`clogtest up never started booting; stderr:\n${stderr}`)), 5 * 60_000);
+    const timer = setTimeout(() => reject(new Error(`clogtest up never reached ${stage}; stderr:\n${out.stderr}`)), 5 * 60_000);
     child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/waiting for sshd/.test(stderr) && !child.killed) {
+      out.stderr += d.toString();
+      if (stage.test(out.stderr) && !child.killed) {
         clearTimeout(timer);
         const pids = qemuChildren(child.pid!);
         child.kill('SIGINT');
@@ -46,36 +49,29 @@ t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
       }
     });
   });
+  return { child, qemu, exited, out };
+}
+
+t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
+  const { qemu, exited, out } = await interruptedAt(/waiting for sshd/);
   const code = await exited;
   t.equal(qemu.length, 3, `interrupted with 3 guests booting (pids ${qemu.join(' ')})`);
   t.equal(code, 130, 'clogtest up exits 130 after SIGINT');
-  t.match(stderr, /SIGINT received, tearing down/, 'says it is tearing down');
+  t.match(out.stderr, /SIGINT received, tearing down/, 'says it is tearing down');
   t.same(qemu.filter(isAlive), [], 'no QEMU of this run is left');
-  t.notMatch(stderr, /ready:/, 'the cluster never reported ready');
+  t.notMatch(out.stderr, /ready:/, 'the cluster never reported ready');
 });
 
 t.test('a second SIGINT stops at once, cutting the tear-down short, and still leaves no QEMU', async (t) => {
-  const child = spawn(join(repoRoot, 'clogtest'), ['up', '--nodes', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  const qemu = await new Promise<number[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`clogtest up never started booting; stderr:\n${stderr}`)), 5 * 60_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/waiting for sshd/.test(stderr) && !child.killed) {
-        clearTimeout(timer);
-        resolve(qemuChildren(child.pid!));
-      }
-    });
-  });
-  child.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 100));
+  // Once every guest has an ssh session, the tear-down collects their logs first: slow enough to cut short.
+  const { child, qemu, exited, out } = await interruptedAt(/starting cmirrord/);
+  for (const deadline = Date.now() + 10_000; !/tearing down/.test(out.stderr) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
   const second = Date.now();
   child.kill('SIGINT');
   const code = await exited;
   t.ok(Date.now() - second < 5000, `exited ${Date.now() - second} ms after the second SIGINT`);
   t.equal(code, 130);
-  t.match(stderr, /second SIGINT: stopping now/, 'says it stops without the rest of the tear-down');
+  t.match(out.stderr, /second SIGINT: stopping now/, 'says it stops without the rest of the tear-down');
   // SIGKILL is sent before the exit, but a QEMU with a guest's memory mapped takes a moment to go.
   for (const deadline = Date.now() + 10_000; qemu.some(isAlive) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
   t.same(qemu.filter(isAlive), [], 'no QEMU of this run is left (waited up to 10 s for the killed ones to go)');
