@@ -35,22 +35,25 @@ export function killAllTracked(): number[] {
   return killed;
 }
 
+/** A process's state letter and process group, from /proc; undefined when it is gone. */
+function procStat(pid: number | string): { state: string; pgrp: number } | undefined {
+  try {
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after its last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: state!, pgrp: Number(pgrp) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether pid is a running process. A zombie is not: it has exited and holds nothing but its PID, and where
  * PID 1 does not reap orphans (a container's shell, some CI runners) a killed child can stay one for good.
  */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but is not ours to signal.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
 }
 
 export function trackedPids(): number[] {
@@ -184,14 +187,8 @@ export function groupMembers(pgid: number): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
-    try {
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after its last ')'.
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') out.push(Number(e));
-    } catch {
-      continue;
-    }
+    const stat = procStat(e);
+    if (stat?.pgrp === pgid && stat.state !== 'Z') out.push(Number(e));
   }
   return out;
 }

@@ -80,8 +80,7 @@ export async function singleWriter(rec: CaseRecord, point: Point): Promise<Verdi
     for (const node of f.nodes) for (const group of rec.uuids) memberships.push({ node, t: f.ms, group, members: [] });
   }
   const hasLog = rec.mirrors.some((m) => m.log);
-  const unsettled = rec.disturbedWindows(point).map((w) => ({ fromMs: w.fromMs, toMs: w.toMs }));
-  return checkSingleWriter({ memberships, ...(hasLog ? { logWrites } : {}), fenced: rec.fencedNodes(point), unsettled });
+  return checkSingleWriter({ memberships, ...(hasLog ? { logWrites } : {}), fenced: rec.fencedNodes(point), unsettled: rec.disturbedWindows(point) });
 }
 
 export async function noHang(rec: CaseRecord, point: Point): Promise<Verdict> {

@@ -3,7 +3,7 @@
  * prose a step happens to print. Each event also has t (ISO time), ms (since the case started, on the
  * harness host's clock: one timeline for every node) and type.
  */
-import type { Case, CheckName, Fault } from '../case/schema.ts';
+import type { Case, CheckName, Fault, MirrorOp, Step } from '../case/schema.ts';
 import type { FaultKind } from '../case/fault-kinds.ts';
 import type { ClockReading } from '../cluster/clock.ts';
 import type { History, HistoryEntry } from '../history.ts';
@@ -16,6 +16,18 @@ export interface CaseStartFields {
   case: Case;
   seed: number;
   runId: number;
+}
+
+/** A step of the case starting or done; `mirror:` steps carry their operation, which the checks read. */
+export interface StepFields {
+  /** 1-based index in the case's steps (0 for a step a test runs outside them). */
+  step: number;
+  line?: number;
+  kind: Step['kind'];
+  what: string;
+  event: 'start' | 'done';
+  op?: MirrorOp;
+  durationMs?: number;
 }
 
 /** A fault step, with the nodes it acted on; 'heal-all' is what every case ends its faults with. */
@@ -99,6 +111,7 @@ export const CASE_START = 'case start';
 /** Typed appends, so every writer of an event writes the shape its readers expect. */
 export const events = {
   caseStart: (h: History, f: Omit<CaseStartFields, 'what'>) => h.append('info', { what: CASE_START, ...f }),
+  step: (h: History, f: StepFields) => h.append('step', { ...f }),
   fault: (h: History, f: FaultFields) => h.append('fault', { ...f }),
   hang: (h: History, f: HangFields) => h.append('hang', { ...f }),
   workloadStart: (h: History, f: WorkloadStartFields) => h.append('workload', { ...f }),

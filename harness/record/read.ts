@@ -18,6 +18,7 @@ import {
   type CaseStartFields,
   type ClocksFields,
   type EvidenceFields,
+  type StepFields,
   type FaultFields,
   type HangFields,
   type PollFields,
@@ -156,16 +157,26 @@ export class CaseRecord {
     return entriesOf<HangFields>(this.until(point), 'hang');
   }
 
+  steps(point: Point): Array<HistoryEntry & StepFields> {
+    return entriesOf<StepFields>(this.until(point), 'step');
+  }
+
+  /** Each `mirror:` step begun before `point`: its operation, when it started, and when it was done (if it was). */
+  mirrorSteps(point: Point): Array<{ op: StepFields['op']; fromMs: number; doneMs?: number }> {
+    const steps = this.steps(point);
+    return steps
+      .filter((s) => s.event === 'start' && s.kind === 'mirror')
+      .map((s) => ({ op: s.op, fromMs: s.ms, doneMs: steps.find((d) => d.event === 'done' && d.step === s.step)?.ms }));
+  }
+
   /** Whether a `mirror: create` step finished before `point`: before that, no log device holds anything. */
   mirrorCreated(point: Point): boolean {
-    const entries = this.until(point);
-    const creates = new Set(entries.filter((e) => e.type === 'step' && e.event === 'start' && e.op === 'create').map((e) => e.step));
-    return entries.some((e) => e.type === 'step' && e.event === 'done' && creates.has(e.step));
+    return this.mirrorSteps(point).some((s) => s.op === 'create' && s.doneMs !== undefined);
   }
 
   /** Steps that finished, plus those that hung: what no-hang judged. */
   stepsRun(point: Point): number {
-    return this.until(point).filter((e) => e.type === 'step' && e.event === 'done').length + this.hangs(point).length;
+    return this.steps(point).filter((e) => e.event === 'done').length + this.hangs(point).length;
   }
 
   faults(point: Point): Array<HistoryEntry & FaultFields> {
@@ -193,10 +204,8 @@ export class CaseRecord {
     const faults = this.faults(point);
     const end = this.evidence(point).ms;
     const windows: FaultWindow[] = [];
-    const entries = this.until(point);
-    for (const s of entries.filter((e) => e.type === 'step' && e.event === 'start' && e.kind === 'mirror')) {
-      const done = entries.find((e) => e.type === 'step' && e.event === 'done' && e.step === s.step);
-      windows.push({ fault: `mirror ${String(s.op)}`, nodes: [], fromMs: s.ms, toMs: done ? done.ms + SETTLE_MS : end });
+    for (const s of this.mirrorSteps(point)) {
+      windows.push({ fault: `mirror ${String(s.op)}`, nodes: [], fromMs: s.fromMs, toMs: s.doneMs !== undefined ? s.doneMs + SETTLE_MS : end });
     }
     for (const [i, f] of faults.entries()) {
       if (f.event !== 'start' || f.fault === 'heal-all' || !faultSpec(f.fault).disturbs) continue;

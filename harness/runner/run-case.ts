@@ -130,7 +130,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       const t0 = Date.now();
       // A check step as the last step is the end point, where every check is judged anyway.
       if (s.kind === 'check' && i === c.steps.length - 1) break;
-      history.append('step', { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op } : {}) });
+      events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op } : {}) });
       opts.say(`${c.name}: ${what}`);
       try {
         if (s.kind === 'check') verdicts.push(...(await checkAt(ctx, stepPoint(i + 1), s.checks, false)));
@@ -146,7 +146,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
         }
         throw err;
       }
-      history.append('step', { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'done', durationMs: Date.now() - t0 });
+      events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'done', durationMs: Date.now() - t0 });
     }
     const healFailures = await healAll(ctx);
     if (healFailures.length) throw new InfraError(`could not undo the faults in effect: ${healFailures.join('; ')}`);

@@ -87,10 +87,10 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     const mirrors = ctx.mirrors;
     const m = mirrors[0]!;
     // Recorded as the runner records a `mirror: create` step: the disk checks judge only after one.
-    const create = { step: 0, kind: 'mirror', what: 'mirror: create', op: 'create' };
-    history.append('step', { ...create, event: 'start' });
+    const create = { step: 0, kind: 'mirror', what: 'mirror: create', op: 'create' } as const;
+    events.step(history, { ...create, event: 'start' });
     for (const n of cluster.nodes) await createMirror(n, c.topology, m, ctx.uuids[0]!, 60_000);
-    history.append('step', { ...create, event: 'done' });
+    events.step(history, { ...create, event: 'done' });
     ctx.mirrorsLoaded = true;
     await waitMirrors(cluster.nodes, mirrors, 'initial sync', inSync, 120_000);
 
