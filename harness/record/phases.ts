@@ -27,12 +27,17 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
   const up = entries.find((e) => e.what === 'cluster up');
   const t = (up?.timings ?? {}) as Record<string, unknown>;
   const steps: Record<string, number> = {};
+  const started = new Map<unknown, HistoryEntry>();
   for (const e of entries) {
-    if (e.type !== 'step' || e.event !== 'done' || typeof e.kind !== 'string') continue;
-    steps[e.kind] = (steps[e.kind] ?? 0) + num(e.durationMs);
+    if (e.type === 'step' && e.event === 'start') started.set(e.step, e);
+    if (e.type === 'step' && e.event === 'done' && typeof e.kind === 'string') steps[e.kind] = (steps[e.kind] ?? 0) + num(e.durationMs);
+    // A step that hung ends in an error event: its time up to then is still its kind's.
+    const start = e.type === 'error' ? started.get(e.step) : undefined;
+    if (start && typeof start.kind === 'string') steps[start.kind] = (steps[start.kind] ?? 0) + e.ms - start.ms;
   }
   const endChecks = entries.find((e) => e.what === 'end checks');
-  const lastStep = [...entries].reverse().find((e) => e.type === 'step');
+  // A step that hung ends in an error event, not a done: the last entry naming a step is where the steps ended.
+  const lastStep = [...entries].reverse().find((e) => typeof e.step === 'number');
   const evidence = entries.find((e) => e.type === 'evidence' && e.point === 'end');
   const judged = [...entries].reverse().find((e) => e.type === 'check' && e.point === 'end');
   const teardown = entries.find((e) => e.what === 'tear-down done');

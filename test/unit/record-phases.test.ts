@@ -8,11 +8,11 @@ t.test('a case\'s time, phase by phase, from its history', async (t) => {
   const p = casePhases([
     e(0, 'info', { what: 'case start' }),
     e(30_000, 'info', { what: 'cluster up', timings: { qemu: 200, ssh: 18_000, quorum: 9_000, daemon: 2_800, total: 30_000 } }),
-    e(36_000, 'step', { kind: 'mirror', event: 'done', durationMs: 6_000 }),
-    e(44_000, 'step', { kind: 'wait', event: 'done', durationMs: 8_000 }),
-    e(45_000, 'step', { kind: 'workload', event: 'done', durationMs: 1_000 }),
-    e(65_000, 'step', { kind: 'wait', event: 'done', durationMs: 20_000 }),
-    e(65_001, 'step', { kind: 'check', event: 'start' }),
+    e(36_000, 'step', { step: 1, kind: 'mirror', event: 'done', durationMs: 6_000 }),
+    e(44_000, 'step', { step: 2, kind: 'wait', event: 'done', durationMs: 8_000 }),
+    e(45_000, 'step', { step: 3, kind: 'workload', event: 'done', durationMs: 1_000 }),
+    e(65_000, 'step', { step: 4, kind: 'wait', event: 'done', durationMs: 20_000 }),
+    e(65_001, 'step', { step: 5, kind: 'check', event: 'start' }),
     e(65_500, 'info', { what: 'end checks' }),
     e(72_000, 'evidence', { point: 'end' }),
     e(74_500, 'check', { point: 'end', check: 'no-hang' }),
@@ -21,4 +21,21 @@ t.test('a case\'s time, phase by phase, from its history', async (t) => {
   ]);
   t.same(p, { qemuMs: 200, sshMs: 18_000, quorumMs: 9_000, daemonMs: 2_800, steps: { mirror: 6_000, wait: 28_000, workload: 1_000 }, evidenceMs: 6_999, judgeMs: 2_500, teardownMs: 5_500, totalMs: 80_100 });
   t.equal(describePhases(p), 'boot 30.0s (ssh 18.0, quorum 9.0, cmirrord 2.8) | steps 35.0s (wait 28.0, mirror 6.0, workload 1.0) | end evidence 7.0s | judging 2.5s | tear-down 5.5s | total 80.1s');
+});
+
+t.test('a step that hung counts as its kind up to the hang, not as end evidence', async (t) => {
+  const p = casePhases([
+    e(0, 'info', { what: 'case start' }),
+    e(20_000, 'info', { what: 'cluster up', timings: { qemu: 200, ssh: 10_000, quorum: 8_000, daemon: 1_800, total: 20_000 } }),
+    e(20_000, 'step', { step: 1, kind: 'wait', event: 'start' }),
+    e(80_000, 'error', { what: 'wait sync', step: 1, error: 'timed out after 60s' }),
+    e(80_000, 'hang', { what: 'step 1 (line 9: wait sync): timed out after 60s', step: 1 }),
+    e(81_000, 'info', { what: 'end checks' }),
+    e(97_000, 'evidence', { point: 'end' }),
+    e(98_000, 'check', { point: 'end', check: 'no-hang' }),
+    e(98_100, 'info', { what: 'tear-down done' }),
+    e(98_200, 'info', { what: 'case end', durationMs: 98_200 }),
+  ]);
+  t.same(p.steps, { wait: 60_000 });
+  t.equal(p.evidenceMs, 17_000);
 });
