@@ -31,6 +31,8 @@ export function sharedDiskPath(serial: string): string {
 
 /** Where guest-side logs go; the harness pulls this directory into the run directory. */
 export const GUEST_LOG_DIR = '/var/log/clogtest';
+/** cmirrord's stdout and stderr, its SIGUSR1 state dumps included. */
+export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 
 export function kernelCommandLine(node: number, extra: readonly string[] = []): string {
   return [

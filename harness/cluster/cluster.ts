@@ -16,8 +16,8 @@ import { Scope } from '../scope.ts';
 import { chooseAccel, Machine, QEMU } from '../vm/machine.ts';
 import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
 import { readClock, syncClock, type ClockReading } from './clock.ts';
-import { corosyncConf, DEFAULT_TOKEN_MS } from './corosync-conf.ts';
-import { COROSYNC_OUT, startCmirrord, startCorosync } from './daemons.ts';
+import { corosyncConf, DEFAULT_TOKEN_MS, FORMATION_TOKEN_MS } from './corosync-conf.ts';
+import { awaitCmirrord, COROSYNC_OUT, launchCmirrord, reloadCorosync, startCmirrord, startCorosync } from './daemons.ts';
 import { Node } from './node.ts';
 import { GiveUp, poll } from '../poll.ts';
 import { freePorts } from './ports.ts';
@@ -226,11 +226,14 @@ export class Cluster {
     this.writeDescription();
     const tQemu = Date.now();
 
-    const conf = this.corosyncConf();
+    const tokenMs = this.opts.tokenMs ?? DEFAULT_TOKEN_MS;
+    const formationTokenMs = Math.min(tokenMs, FORMATION_TOKEN_MS);
+    const conf = this.corosyncConf(formationTokenMs);
     // Each node starts corosync as soon as its own sshd answers: under TCG the guests
     // boot seconds apart, and corosync's joining overlaps the slower boots.
     let tSsh = 0;
-    await stage('waiting for sshd and starting corosync on every node', async () => {
+    const cmirrordBefore = new Map<Node, number>();
+    await stage(`waiting for sshd and starting corosync${this.opts.noDaemon ? '' : ' and cmirrord'} on every node`, async () => {
       let waiting = count;
       await Promise.all(
         this.nodes.map(async (n) => {
@@ -239,18 +242,20 @@ export class Cluster {
           // corosync first: its totem timers run on the monotonic clock, so setting the wall clock after
           // it started changes nothing for it, and the clock's round trips overlap the membership forming.
           await startCorosync(n, conf, deadlines.command);
+          if (!this.opts.noDaemon) cmirrordBefore.set(n, await launchCmirrord(n, deadlines.command));
           await this.syncClock(n);
         }),
       );
     }, this.say);
     await stage(`waiting for a quorate membership of ${count} on every node`, async () => {
       await Promise.all(this.nodes.map((n) => this.waitQuorate(n, ids, deadlines.quorum)));
+      if (formationTokenMs !== tokenMs) await reloadCorosync(this.nodes, this.corosyncConf(), tokenMs, deadlines.quorum, deadlines.command);
     }, this.say);
     const tQuorum = Date.now();
 
     if (!this.opts.noDaemon) {
-      await stage('starting cmirrord', async () => {
-        await Promise.all(this.nodes.map((n) => startCmirrord(n, deadlines.daemon, deadlines.command, () => nodeGone(n))));
+      await stage('waiting for cmirrord', async () => {
+        await Promise.all(this.nodes.map((n) => awaitCmirrord(n, cmirrordBefore.get(n) ?? 0, deadlines.daemon, deadlines.command, () => nodeGone(n))));
       }, this.say);
     }
     const tDaemon = Date.now();
@@ -259,8 +264,9 @@ export class Cluster {
     this.say(`cluster ${this.opts.name} ready: ${count} nodes in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
   }
 
-  private corosyncConf(): string {
-    return corosyncConf({ clusterName: this.opts.name, nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip })), tokenMs: this.opts.tokenMs });
+  /** The cluster's corosync.conf; tokenMs only while the membership first forms. */
+  private corosyncConf(tokenMs = this.opts.tokenMs): string {
+    return corosyncConf({ clusterName: this.opts.name, nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip })), tokenMs });
   }
 
   /** Starts node n's QEMU; a crashed node's earlier console is kept as serial-crashed-N.log. */

@@ -8,7 +8,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GUEST_LOG_DIR } from '../guest.ts';
+import { CMIRRORD_LOG } from '../guest.ts';
 import { DeadlineError, errorMessage } from '../errors.ts';
 import { dmsetup, waitMirrors } from '../mirror/ops.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
@@ -19,7 +19,6 @@ import { diskFile, liveNodes, type CaseContext } from '../context/case-context.t
 import type { Node } from '../cluster/node.ts';
 import { frozenNow, inTurn } from './freeze.ts';
 
-export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 /** How long the checks wait for every live node to report every mirror in sync before judging. */
 export const SYNC_DEADLINE_MS = 300_000;
 /**
