@@ -3,6 +3,8 @@
  * half-finished setup is still undone; close() runs them in reverse order, keeps
  * going past failures and reports them without hiding the error that caused the close.
  */
+import { errorMessage } from './errors.ts';
+
 export type Cleanup = () => Promise<void> | void;
 
 export class Scope {
@@ -29,7 +31,7 @@ export class Scope {
         try {
           await fn();
         } catch (err) {
-          const line = `clean-up "${name}" failed: ${err instanceof Error ? err.message : String(err)}`;
+          const line = `clean-up "${name}" failed: ${errorMessage(err)}`;
           failures.push(line);
           this.warn(line);
         }

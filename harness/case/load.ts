@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { InputError } from '../errors.ts';
+import { errorMessage, InputError } from '../errors.ts';
 import {
   CHECKS,
   CLUSTER_FAULTS,
@@ -79,7 +79,7 @@ export function loadCase(path: string): Case {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InputError(`${path}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InputError(`${path}: cannot read: ${errorMessage(err)}`);
   }
   const result = validateCase(text, path);
   if (!result.ok) throw new InputError(result.errors.join('\n'));

@@ -1,7 +1,7 @@
 /** Free local ports, found by binding port 0 and letting the kernel choose. */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
-import { InfraError } from '../errors.ts';
+import { errorMessage, InfraError } from '../errors.ts';
 
 /**
  * Holds every probe socket open until all are chosen, so one call never returns
@@ -34,7 +34,7 @@ export async function freePorts(kind: 'tcp' | 'udp', count: number): Promise<num
     }
     return ports;
   } catch (err) {
-    throw new InfraError(`cannot find a free ${kind} port on 127.0.0.1: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InfraError(`cannot find a free ${kind} port on 127.0.0.1: ${errorMessage(err)}`);
   } finally {
     await Promise.all(
       held.map((h) => new Promise<void>((resolve) => ('listen' in h ? h.close(() => resolve()) : h.close(() => resolve())))),

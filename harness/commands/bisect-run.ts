@@ -5,7 +5,7 @@ import { withNodes } from '../case/select.ts';
 import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { resolveSeed } from '../case/schedule.ts';
 import type { Case } from '../case/schema.ts';
-import { ClogError, InputError, MissingToolError } from '../errors.ts';
+import { ClogError, errorMessage, InputError, MissingToolError } from '../errors.ts';
 import { runsRoot, timestamp } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { runCase } from '../runner/run-case.ts';
@@ -22,7 +22,7 @@ function treeFromCwd(cwd: string): { 'kernel-tree'?: string; 'daemon-tree'?: str
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return errorMessage(err).split('\n')[0]!;
 }
 
 export default defineCommand({

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { errorMessage, InputError } from '../errors.ts';
 import { poll } from '../poll.ts';
 import { describeCommand, run, startDaemon, type Daemon } from '../proc.ts';
 import { progress, type Progress } from '../progress.ts';
@@ -146,7 +146,7 @@ export class Machine {
       }
       why = `still running ${deadlineMs / 1000}s after QMP quit`;
     } catch (err) {
-      why = `QMP quit failed: ${err instanceof Error ? err.message : String(err)}`;
+      why = `QMP quit failed: ${errorMessage(err)}`;
     }
     this.qmp.close();
     const killed = await this.daemon.stop(2000);
