@@ -18,6 +18,7 @@ import { TOOLS } from '../host/packages.ts';
 import { commandLinePatches, loadSeries } from './series.ts';
 import { describeMismatches, loadFragment, verifyConfig, type Requested } from './config.ts';
 import { debianSource, gitTreeSource, type KernelSource } from './source.ts';
+import { lastBuildSteps, reportBuildProgress } from './build-progress.ts';
 
 /** Bump when the build procedure changes in a way that changes its output. */
 const RECIPE_VERSION = '1';
@@ -165,6 +166,7 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
       if (mismatches.length) throw new InputError(describeMismatches(mismatches));
     }, say);
     const jobs = String(cpus().length);
+    const stopReporting = reportBuildProgress(log, lastBuildSteps(join(cacheRoot(), 'kernels')), say);
     await stage(`build bzImage (-j${jobs}, log ${log})`, () =>
       run('make', [...makeArgs(src, build, 'bzImage'), `-j${jobs}`, 'CC=ccache gcc', 'KBUILD_BUILD_TIMESTAMP=clogtest', 'KBUILD_BUILD_USER=clogtest', 'KBUILD_BUILD_HOST=clogtest'], {
         logFile: log,
@@ -175,7 +177,7 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
           CCACHE_MAXSIZE: '5G',
         },
         timeoutMs: 120 * 60_000,
-      }),
+      }).finally(stopReporting),
     say);
     const release = (await run('make', ['-s', ...makeArgs(src, build, 'kernelrelease')])).stdout.trim();
     copyFileSync(join(build, 'arch/x86/boot/bzImage'), join(staging, 'bzImage'));
