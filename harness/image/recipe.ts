@@ -3,7 +3,7 @@
  * patches kept there, which reach an image only when applied (--daemon-patch) and then enter its key
  * through the cmirrord build. The recipe's bytes go into the image key, so editing any of them rebuilds it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { KeyPart } from '../cache.ts';
 import { InputError } from '../errors.ts';
@@ -41,9 +41,13 @@ function walk(dir: string): string[] {
     });
 }
 
-/** Path, executable bit and bytes of each file: a chmod changes the guest as much as an edit. */
+/**
+ * Path, executable bit and bytes of each file: a chmod changes the guest as much as an edit. A symbolic
+ * link counts by its target, never followed: the overlay's links point at guest paths such as /proc/self/fd.
+ */
 export function recipeParts(dir = VM_IMAGES): KeyPart[] {
   return walk(dir).map((file) => {
+    if (lstatSync(file).isSymbolicLink()) return [`link ${relative(dir, file)}`, readlinkSync(file)] as const;
     const exec = (statSync(file).mode & 0o111) !== 0 ? 'x' : '-';
     return [`file ${exec} ${relative(dir, file)}`, readFileSync(file)] as const;
   });

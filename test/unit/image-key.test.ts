@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cmirrordKey, CONFIGURE_FLAGS } from '../../harness/image/cmirrord.ts';
 import { imageKey } from '../../harness/image/build.ts';
@@ -48,6 +48,14 @@ t.test('the image key follows the recipe files, their mode and the daemon', asyn
   t.not(imageKey({ ...inputs, recipe: recipeParts(recipe) }), k, 'editing init changes the key');
   t.not(imageKey({ ...inputs, cmirrordKey: 'c2' }), k, 'a different cmirrord changes the key');
   t.not(imageKey({ ...inputs, patches: [patchFile('p.patch', 'x')] }), k, 'a daemon patch changes the key');
+  const withLink = imageKey({ ...inputs, recipe: recipeParts(recipe) });
+  // A link to a guest path that is a directory on the host (or missing there) counts by its target.
+  symlinkSync('/proc/self/fd', join(recipe, 'guest', 'fd'));
+  const linked = imageKey({ ...inputs, recipe: recipeParts(recipe) });
+  t.not(linked, withLink, 'adding a symbolic link changes the key');
+  rmSync(join(recipe, 'guest', 'fd'));
+  symlinkSync('/proc/self/fd/0', join(recipe, 'guest', 'fd'));
+  t.not(imageKey({ ...inputs, recipe: recipeParts(recipe) }), linked, 'retargeting it changes the key');
 });
 
 t.test('the rootfs key depends on the package set, not its order', async (t) => {
