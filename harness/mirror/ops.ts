@@ -19,21 +19,28 @@ export async function dmsetup(node: Node, args: string, timeoutMs = DMSETUP_TIME
   return r.stdout;
 }
 
-async function loadTable(node: Node, dm: string, table: string, create: boolean): Promise<void> {
-  const verb = create ? 'create' : 'load';
-  await dmsetup(node, `${verb} ${dm} --table ${shellQuote(table)}`);
+function tableArgs(verb: 'create' | 'load', dm: string, table: string): string {
+  return `${verb} ${dm} --table ${shellQuote(table)}`;
+}
+
+async function loadTable(node: Node, dm: string, table: string): Promise<void> {
+  await dmsetup(node, tableArgs('load', dm, table));
 }
 
 /**
  * The layers under the legs and the log, then the mirror on top; the layers stay when the mirror fails to load,
  * for remove(). A layer named in `tables` is created with that table instead of its healthy dm-linear one.
+ * The layers are made in one guest command and the mirror with its node in another: each command is a guest
+ * shell start, about half a second in a loaded TCG guest, and only the mirror's load waits on cmirrord.
  */
 export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number, tables: ReadonlyMap<string, string> = new Map()): Promise<void> {
-  for (const l of m.legs) await loadTable(node, l.dm, tables.get(l.dm) ?? layerTable(t, 'leg', l.serial), true);
-  if (m.log) await loadTable(node, m.log.dm, tables.get(m.log.dm) ?? layerTable(t, 'log', m.log.serial), true);
-  await dmsetup(node, 'mknodes');
-  await dmsetup(node, `create ${m.name} --table ${shellQuote(mirrorTable(m, uuid))}`, timeoutMs);
-  await dmsetup(node, `mknodes ${m.name}`);
+  const layers = [
+    ...m.legs.map((l) => tableArgs('create', l.dm, tables.get(l.dm) ?? layerTable(t, 'leg', l.serial))),
+    ...(m.log ? [tableArgs('create', m.log.dm, tables.get(m.log.dm) ?? layerTable(t, 'log', m.log.serial))] : []),
+    'mknodes',
+  ];
+  await node.execOrThrow(layers.map((a) => `${DMSETUP} ${a}`).join(' && '), { timeoutMs: DMSETUP_TIMEOUT_MS });
+  await node.execOrThrow(`${DMSETUP} ${tableArgs('create', m.name, mirrorTable(m, uuid))} && ${DMSETUP} mknodes ${m.name}`, { timeoutMs });
 }
 
 /** Removes the mirror and its layers, whichever of them exist. */
@@ -62,14 +69,14 @@ export async function resumeMirror(node: Node, m: MirrorLayout, timeoutMs: numbe
  */
 export async function reloadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
   await dmsetup(node, `suspend --noflush ${m.name}`, timeoutMs);
-  await loadTable(node, m.name, mirrorTable(m, uuid), false);
+  await loadTable(node, m.name, mirrorTable(m, uuid));
   await dmsetup(node, `resume ${m.name}`, timeoutMs);
 }
 
 /** Swaps the table of a layer (leg or log) with a suspend/load/resume, as lvm2's tests fail a device. */
 export async function swapLayer(node: Node, dm: string, table: string, timeoutMs: number): Promise<void> {
   await dmsetup(node, `suspend --noflush ${dm}`, timeoutMs);
-  await loadTable(node, dm, table, false);
+  await loadTable(node, dm, table);
   await dmsetup(node, `resume ${dm}`, timeoutMs);
 }
 
