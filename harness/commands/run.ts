@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import { resolveSeed } from '../case/schedule.ts';
@@ -9,6 +10,7 @@ import { progress } from '../progress.ts';
 import { caseTitle, isExpectedFailure, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
 import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
+import { defaultJobs, inPool } from '../runner/jobs.ts';
 import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { defineCommand, intOption } from './command.ts';
 import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
@@ -40,6 +42,9 @@ Options:
   --keep                   keep the case directory of passing cases too
   --junit FILE             write JUnit XML
   --json FILE              write a JSON summary
+  --jobs N                 run N cases at once, each on its own cluster, hub and ports
+                           (default: a host core and RAM for every guest, at least 1; TAP,
+                           JUnit and JSON keep the cases' order)
   --list                   print the cases the options select, one "file name" a line, and
                            boot nothing (to check a --shard split or a --tag filter)
 ${clusterOptionsHelp}
@@ -59,6 +64,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     junit: { type: 'string' },
     json: { type: 'string' },
     list: { type: 'boolean' },
+    jobs: { type: 'string' },
   },
   async run(values, positionals) {
     // Every case is validated before anything boots, so a typo costs seconds, not a cluster.
@@ -71,25 +77,35 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     const cliSeed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
     if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
     const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000));
+    const jobs = values.jobs === undefined ? undefined : intOption('jobs', values.jobs, 1, 1, 64);
     if (values.list) {
+      if (jobs !== undefined) progress(`--jobs ${jobs}: ${planned.length} case run(s), at most ${Math.min(jobs, planned.length)} at once`);
       for (const p of planned) process.stdout.write(`${p.case.file} ${caseTitle({ name: p.case.name, iteration: p.iteration })}\n`);
       return EXIT.ok;
     }
     const { name: _n, nodes: _nodes, keepDisks: _k, ...cluster } = await clusterStartOptions(values, 'run');
     const runDir = join(runsRoot(), stamp());
     mkdirSync(runDir, { recursive: true });
-    progress(`run ${runDir}: ${planned.length} case run(s)`);
+    const biggest = Math.max(...planned.map((p) => p.case.topology.nodes));
+    const chosen = jobs === undefined ? defaultJobs({ cores: cpus().length, memoryBytes: totalmem() }, biggest, cluster.memoryMb ?? 768) : { jobs, why: 'asked for' };
+    progress(`run ${runDir}: ${planned.length} case run(s), ${chosen.jobs} at once (${chosen.why})`);
     const results: CaseResult[] = [];
+    // With several at once, each progress line says whose it is.
+    const sayFor = (name: string) => (chosen.jobs > 1 ? (line: string) => progress(`[${name}] ${line}`) : progress);
+    const seeds = planned.map((p) => resolveSeed(p.case.seed, cliSeed));
+    const running = inPool(planned, chosen.jobs, (p, i) =>
+      runCase(p.case, { runDir, seed: seeds[i]!.seed, iteration: p.iteration, cluster, keep: values.keep ?? false, say: sayFor(caseTitle({ name: p.case.name, iteration: p.iteration })) }),
+    );
     // Loaded here, not at the top: importing tap starts a TAP root test with a 30 s
     // timeout in whatever process imports it, which would kill every other command.
     const { default: t } = await import('tap');
     // Cases keep their own deadlines per step; tap's 30 s default would cut a cluster boot short.
     t.setTimeout(0);
-    for (const p of planned) {
-      const { seed, from } = resolveSeed(p.case.seed, cliSeed);
+    for (const [i, p] of planned.entries()) {
+      const { seed, from } = seeds[i]!;
       await t.test(caseTitle({ name: p.case.name, iteration: p.iteration }), { timeout: 0 }, async (tt) => {
         tt.comment(`seed ${seed} (${from}); replay with --seed ${seed}`);
-        const r = await runCase(p.case, { runDir, seed, iteration: p.iteration, cluster, keep: values.keep ?? false, say: progress });
+        const r = await running[i]!;
         results.push(r);
         for (const v of r.verdicts) {
           if (v.valid === true && !v.inconclusive) tt.pass(verdictLine(v));
