@@ -25,6 +25,12 @@ export const DEFAULT_TOKEN_MS = 3000;
  * TCG; once every node is quorate the cluster is told the case's token (a corosync reload).
  */
 export const FORMATION_TOKEN_MS = 1000;
+/**
+ * A guest starved of CPU while the membership forms (seen: a host busy with a compile, a guest whose boot
+ * took 40 s of its own time) makes a 1 s token churn: corosync then spins at its realtime priority. When no
+ * quorate membership has formed by this time, corosync is restarted everywhere with the case's token.
+ */
+export const FORMATION_DEADLINE_MS = 20_000;
 export const COROSYNC_LOG = `${GUEST_LOG_DIR}/corosync.log`;
 
 type Block = { [key: string]: string | number | Block | Block[] };

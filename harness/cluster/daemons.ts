@@ -25,6 +25,19 @@ export async function startCorosync(n: Node, conf: string | undefined, timeoutMs
 }
 
 /**
+ * Stops corosync (SIGTERM, SIGKILL after 10 s) and starts it again with conf: for a membership that did not
+ * form, where a reload cannot reach the nodes outside it. Only at bring-up, before any log joins a CPG group.
+ */
+export async function restartCorosync(n: Node, conf: string, timeoutMs: number): Promise<void> {
+  await n.execOrThrow(
+    'pid=$(pidof corosync) && { kill $pid; for i in $(seq 50); do pidof corosync >/dev/null || break; sleep 0.2; done; ' +
+      'pid=$(pidof corosync) && kill -9 $pid; for i in $(seq 25); do pidof corosync >/dev/null || break; sleep 0.2; done; }; true',
+    { timeoutMs },
+  );
+  await startCorosync(n, conf, timeoutMs);
+}
+
+/**
  * Gives a running cluster a new corosync.conf (conf, whose token is tokenMs): written on every node, reloaded
  * by one `corosync-cfgtool -R` (which reloads every member), and awaited until each node runs at least that token.
  */
