@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../cluster/cluster.ts';
 import { InputError } from '../errors.ts';
+import { withFixes } from '../fixes.ts';
 import { ensureImage } from '../image/index.ts';
 import { ensureKernel } from '../kernel/index.ts';
 import { intOption } from './command.ts';
@@ -42,7 +43,7 @@ export async function clusterStartOptions(values: Values, name: string): Promise
   const kernel = await ensureKernel({
     kernelTree: values['kernel-tree'],
     kernelImage: values['kernel-image'],
-    kernelPatches: values['kernel-patch'],
+    kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
     configFragments: values['config-fragment'],
   });
   let rootImage: string;
@@ -52,7 +53,7 @@ export async function clusterStartOptions(values: Values, name: string): Promise
     [rootImage, sshKey] = [join(dir, 'root.img'), join(dir, 'id_ed25519')];
     for (const f of [rootImage, sshKey]) if (!existsSync(f)) throw new InputError(`--image-dir ${values['image-dir']}: no ${f}`);
   } else {
-    const image = await ensureImage({ daemonPatches: values['daemon-patch'], daemonTree: values['daemon-tree'] });
+    const image = await ensureImage({ daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'] });
     [rootImage, sshKey] = [image.rootImage, image.sshKey];
   }
   return {

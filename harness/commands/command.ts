@@ -30,6 +30,10 @@ export interface Command<O extends Options = Options> {
   ): Promise<number>;
 }
 
+/** --fixes, as every command that builds a kernel or an image says it. */
+export const FIXES_HELP = `  --fixes                  apply every fix (vm-images/fixes/ to cmirrord, kernel-patches/fixes/
+                           to the kernel) after the patches given; cached under keys of their own`;
+
 export function defineCommand<O extends Options>(c: Command<O>): Command {
   return c as unknown as Command;
 }

@@ -1,15 +1,20 @@
 import { ensureImage, planImage } from '../image/index.ts';
-import { defineCommand } from './command.ts';
+import { withFixes } from '../fixes.ts';
+import { defineCommand, FIXES_HELP } from './command.ts';
 
 export const imageOptions = {
   'daemon-patch': { type: 'string', multiple: true },
   'daemon-tree': { type: 'string' },
+  fixes: { type: 'boolean' },
 } as const;
 
 export const imageOptionsHelp = `  --daemon-patch FILE      apply FILE (patch -p1) to the lvm2 source before building
                            cmirrord (repeatable, in order); a fresh copy is patched each time
   --daemon-tree PATH       build cmirrord from an lvm2 git checkout (HEAD + uncommitted changes
                            to tracked files) instead of Debian's lvm2 source; PATH is never written to`;
+
+/** imageOptionsHelp with --fixes, for the image command alone (the kernel options say it for a cluster). */
+const imageHelp = `${imageOptionsHelp}\n${FIXES_HELP}`;
 
 export default defineCommand({
   name: 'image',
@@ -27,7 +32,7 @@ filesystem and cmirrord are cached separately (rootfs/, cmirrord/), so changing 
 does not rebuild the other. Prints the KEY and the image directory on stdout.
 
 Options:
-${imageOptionsHelp}
+${imageHelp}
   --force                  rebuild the root filesystem, cmirrord and the image even on a cache hit
   --print-key              print the KEY only, build nothing (for CI cache keys)
 
@@ -35,12 +40,12 @@ Exit 2 when a daemon patch does not apply or an option names a missing file or t
   options: { ...imageOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
     if (values['print-key']) {
-      const plan = await planImage({ daemonPatches: values['daemon-patch'], daemonTree: values['daemon-tree'], say: () => {} });
+      const plan = await planImage({ daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], say: () => {} });
       process.stdout.write(`${plan.key}\n`);
       return 0;
     }
     const image = await ensureImage({
-      daemonPatches: values['daemon-patch'],
+      daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'),
       daemonTree: values['daemon-tree'],
       force: values.force,
     });

@@ -1,18 +1,21 @@
 import { ensureKernel, planKernel } from '../kernel/index.ts';
-import { defineCommand } from './command.ts';
+import { withFixes } from '../fixes.ts';
+import { defineCommand, FIXES_HELP } from './command.ts';
 
 export const kernelOptions = {
   'kernel-tree': { type: 'string' },
   'kernel-image': { type: 'string' },
   'kernel-patch': { type: 'string', multiple: true },
   'config-fragment': { type: 'string', multiple: true },
+  fixes: { type: 'boolean' },
 } as const;
 
 export const kernelOptionsHelp = `  --kernel-tree PATH       build a kernel git tree (HEAD + uncommitted changes) instead of
                            Debian's linux-source-6.1; the tree itself is never written to
   --kernel-image PATH      use this bzImage as it is: no build
   --kernel-patch FILE      apply FILE after kernel-patches/series (repeatable)
-  --config-fragment FILE   merge FILE after kernel-patches/config/*.config (repeatable)`;
+  --config-fragment FILE   merge FILE after kernel-patches/config/*.config (repeatable)
+${FIXES_HELP}`;
 
 export default defineCommand({
   name: 'kernel',
@@ -36,7 +39,7 @@ Exit 2 when a patch does not apply or kconfig drops a requested option.`,
     if (values['print-key']) {
       const plan = await planKernel({
         kernelTree: values['kernel-tree'],
-        kernelPatches: values['kernel-patch'],
+        kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
         configFragments: values['config-fragment'],
         say: () => {},
       });
@@ -46,7 +49,7 @@ Exit 2 when a patch does not apply or kconfig drops a requested option.`,
     const kernel = await ensureKernel({
       kernelTree: values['kernel-tree'],
       kernelImage: values['kernel-image'],
-      kernelPatches: values['kernel-patch'],
+      kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
       configFragments: values['config-fragment'],
       force: values.force,
     });

@@ -8,12 +8,13 @@ import { join, relative } from 'node:path';
 import type { KeyPart } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { repoRoot } from '../paths.ts';
+import { FIX_DIRS } from '../fixes.ts';
 
 export const VM_IMAGES = join(repoRoot, 'vm-images');
 export const PACKAGES_FILE = join(VM_IMAGES, 'packages.txt');
 export const GUEST_DIR = join(VM_IMAGES, 'guest');
-/** cmirrord patches that are not part of the stock image: the defect corpus. */
-export const DAEMON_PATCH_DIRS = [join(VM_IMAGES, 'defects')];
+/** cmirrord patches that are not part of the stock image: the defect corpus (first), and the fixes. */
+export const DAEMON_PATCH_DIRS = [join(VM_IMAGES, 'defects'), FIX_DIRS.daemon];
 
 /** Package names, one a line; `#` starts a comment. */
 export function parsePackages(text: string, file: string): string[] {

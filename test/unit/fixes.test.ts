@@ -1,0 +1,27 @@
+import t from 'tap';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIX_DIRS, fixPatches, withFixes } from '../../harness/fixes.ts';
+import { DAEMON_PATCH_DIRS } from '../../harness/image/recipe.ts';
+import { tempDir } from '../temp-dir.ts';
+
+t.test('fix patches are listed in their numbers\' order, other files left out', async (t) => {
+  const dir = join(tempDir(t, 'clogtest-fixes-'), 'fixes');
+  mkdirSync(dir);
+  for (const f of ['0002-b.patch', '0001-a.patch', 'README']) writeFileSync(join(dir, f), '');
+  t.same(fixPatches('daemon', dir), [join(dir, '0001-a.patch'), join(dir, '0002-b.patch')]);
+  t.same(fixPatches('daemon', join(dir, 'none')), []);
+});
+
+t.test('--fixes appends every fix after the patches given; without it the given ones only', async (t) => {
+  t.same(withFixes(['mine.patch'], false, 'daemon'), ['mine.patch']);
+  t.equal(withFixes(undefined, false, 'daemon'), undefined);
+  const all = withFixes(['mine.patch'], true, 'daemon')!;
+  t.equal(all[0], 'mine.patch');
+  t.same(all.slice(1), fixPatches('daemon'));
+  t.ok(all.length > 1, 'the repository has at least one cmirrord fix');
+});
+
+t.test('the fixes are not part of the stock image\'s recipe', async (t) => {
+  t.ok(DAEMON_PATCH_DIRS.includes(FIX_DIRS.daemon));
+});
