@@ -64,7 +64,7 @@ t.test('SIGINT during bring-up leaves no QEMU behind', async (t) => {
 
 t.test('a second SIGINT stops at once, cutting the tear-down short, and still leaves no QEMU', async (t) => {
   // Once every guest has an ssh session, the tear-down collects their logs first: slow enough to cut short.
-  const { child, qemu, exited, out } = await interruptedAt(/starting cmirrord/);
+  const { child, qemu, exited, out } = await interruptedAt(/waiting for a quorate membership/);
   for (const deadline = Date.now() + 10_000; !/tearing down/.test(out.stderr) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
   const second = Date.now();
   child.kill('SIGINT');
