@@ -12,6 +12,14 @@ import { HostCommandError, isAlive } from './proc.ts';
 
 export type KeyPart = readonly [label: string, value: string | Buffer];
 
+/** What every build step (kernel, rootfs, cmirrord, image) hands back for its cache entry. */
+export interface Built {
+  key: string;
+  dir: string;
+  /** False when this call built it. */
+  cached: boolean;
+}
+
 /** Labels are hashed with the values so that moving bytes from one input to another changes the key. */
 export function cacheKey(parts: readonly KeyPart[]): string {
   const h = createHash('sha256');

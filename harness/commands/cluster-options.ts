@@ -34,6 +34,13 @@ export const clusterOptionsHelp = `  -n, --nodes N            cluster size, ${MI
 ${kernelOptionsHelp}
 ${imageOptionsHelp}`;
 
+/** The output options of the commands that run cases and judge them (run, mutate). */
+export const caseOutputOptions = {
+  list: { type: 'boolean' },
+  json: { type: 'string' },
+  keep: { type: 'boolean' },
+} as const;
+
 type Values = ReturnType<typeof parseArgs<{ options: typeof clusterOptions; allowPositionals: true; strict: true }>>['values'];
 
 /** Builds or finds the kernel and image the options ask for, and the Cluster options around them. */

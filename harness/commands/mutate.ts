@@ -10,7 +10,7 @@ import { progress } from '../progress.ts';
 import { isExpectedFailure } from '../report/junit.ts';
 import { runCase } from '../runner/run-case.ts';
 import { defineCommand } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { caseOutputOptions, clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
 /** Cases without a seed of their own run with this one, so a corpus run is the same run each time. */
 const DEFECT_SEED = 2009;
@@ -42,10 +42,8 @@ ${clusterOptionsHelp}
 Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undecided.`,
   options: {
     ...clusterOptions,
+    ...caseOutputOptions,
     defect: { type: 'string', multiple: true },
-    list: { type: 'boolean' },
-    json: { type: 'string' },
-    keep: { type: 'boolean' },
   },
   async run(values) {
     let corpus = loadCorpus();

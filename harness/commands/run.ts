@@ -13,7 +13,7 @@ import { runCase, type CaseResult } from '../runner/run-case.ts';
 import { defaultJobs, inPool } from '../runner/jobs.ts';
 import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { defineCommand, intOption } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { caseOutputOptions, clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
@@ -55,15 +55,13 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
   allowPositionals: true,
   options: {
     ...clusterOptions,
+    ...caseOutputOptions,
     tag: { type: 'string', multiple: true },
     grep: { type: 'string' },
     seed: { type: 'string' },
     repeat: { type: 'string' },
     shard: { type: 'string' },
-    keep: { type: 'boolean' },
     junit: { type: 'string' },
-    json: { type: 'string' },
-    list: { type: 'boolean' },
     jobs: { type: 'string' },
   },
   async run(values, positionals) {

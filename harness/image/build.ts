@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
+import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart, type Built } from '../cache.ts';
 import { requireTools } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
 import { progress, seconds, stage, type Progress } from '../progress.ts';
@@ -28,12 +28,9 @@ export interface ImageOptions {
   say?: Progress;
 }
 
-export interface Image {
-  key: string;
-  dir: string;
+export interface Image extends Built {
   rootImage: string;
   sshKey: string;
-  cached: boolean;
 }
 
 export interface ImageInputs {

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { buildFailure, CacheEntry, cacheKey, type KeyPart } from '../cache.ts';
+import { buildFailure, CacheEntry, cacheKey, type KeyPart, type Built } from '../cache.ts';
 import { InfraError } from '../errors.ts';
 import { run } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
@@ -41,14 +41,11 @@ export interface CmirrordInputs {
   toolchain: string;
 }
 
-export interface Cmirrord {
-  key: string;
-  dir: string;
+export interface Cmirrord extends Built {
   binary: string;
   library: string;
   log: string;
   description: string;
-  cached: boolean;
 }
 
 export function cmirrordKey(inputs: CmirrordInputs): string {

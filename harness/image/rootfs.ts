@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CacheEntry, cacheKey } from '../cache.ts';
+import { CacheEntry, cacheKey, type Built } from '../cache.ts';
 import { InfraError } from '../errors.ts';
 import { HostCommandError, run } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
@@ -16,12 +16,9 @@ export const MIRROR = 'http://deb.debian.org/debian';
 /** Bump when the debootstrap invocation changes what it produces. */
 const ROOTFS_RECIPE = '1';
 
-export interface Rootfs {
-  key: string;
-  /** The unpacked tree; shared by every image built from it, so copy before changing it. */
-  dir: string;
+/** `dir` is the unpacked tree; shared by every image built from it, so copy before changing it. */
+export interface Rootfs extends Built {
   log: string;
-  cached: boolean;
 }
 
 export function rootfsKey(packages: readonly string[]): string {

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart } from '../cache.ts';
+import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart, type Built } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { requireTools, run } from '../proc.ts';
 import { cacheRoot, repoRoot } from '../paths.ts';
@@ -33,11 +33,8 @@ export interface KernelOptions {
   say?: Progress;
 }
 
-export interface Kernel {
+export interface Kernel extends Built {
   bzImage: string;
-  key: string;
-  dir: string;
-  cached: boolean;
 }
 
 export const SERIES_FILE = join(repoRoot, 'kernel-patches', 'series');
