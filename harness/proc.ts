@@ -120,8 +120,13 @@ function keepTail(lines: string[], chunk: string): void {
   if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
 }
 
+/** One word for a POSIX shell, quoted only when it needs to be. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 export function describeCommand(cmd: string, args: readonly string[]): string {
-  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return [cmd, ...args].map(shellQuote).join(' ');
 }
 
 export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {

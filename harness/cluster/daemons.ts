@@ -1,6 +1,6 @@
 /** The guest daemons, corosync and cmirrord: where they log, how they are started and how their start is awaited. */
 import { CMIRRORD_LOG, GUEST_LOG_DIR } from '../guest.ts';
-import { shellQuote } from '../remote/ssh.ts';
+import { shellQuote } from '../proc.ts';
 import type { Node } from './node.ts';
 import { GiveUp, poll } from '../poll.ts';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { clusterIp } from '../guest.ts';
-import { connectWithRetry, type ExecOptions, type ExecResult, type Ssh } from '../remote/ssh.ts';
+import { connectWithRetry, type ExecOptions, type ExecResult, type LineSession, type Ssh } from '../remote/ssh.ts';
 import type { Machine } from '../vm/machine.ts';
 import type { Qmp } from '../vm/qmp.ts';
 
@@ -51,8 +51,7 @@ export class Node {
 
   /** (Re)opens the SSH session, e.g. after a reset; gives up early if QEMU exits. */
   async connect(deadlineMs: number): Promise<Ssh> {
-    this.session?.close();
-    this.session = undefined;
+    this.disconnect();
     const machine = this.machine;
     let session: Ssh;
     try {
@@ -87,6 +86,16 @@ export class Node {
 
   execOrThrow(cmd: string, opts?: ExecOptions): Promise<ExecResult> {
     return this.ssh.execOrThrow(cmd, opts);
+  }
+
+  lines(cmd: string, timeoutMs: number): Promise<LineSession> {
+    return this.ssh.lines(cmd, timeoutMs);
+  }
+
+  /** Closes the SSH session; connect() opens a new one. */
+  disconnect(): void {
+    this.session?.close();
+    this.session = undefined;
   }
 
   /** Closes the SSH session for good; a connect() in flight gives up. */

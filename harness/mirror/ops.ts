@@ -7,7 +7,7 @@ import type { Node } from '../cluster/node.ts';
 import { errorMessage } from '../errors.ts';
 import { poll } from '../poll.ts';
 import { parseMirrorStatus, type MirrorStatus } from '../oracle/dm-status.ts';
-import { shellQuote } from '../remote/ssh.ts';
+import { shellQuote } from '../proc.ts';
 import { layerTable, mirrorTable, type MirrorLayout } from './table.ts';
 
 export const DMSETUP = 'dmsetup --noudevsync';

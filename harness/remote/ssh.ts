@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel } from 'ssh2';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { poll } from '../poll.ts';
+import { shellQuote } from '../proc.ts';
 
 export interface SshTarget {
   host?: string;
@@ -50,10 +51,6 @@ const RETRY_PAUSE_MS = 300;
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').filter((l) => l.trim()).slice(-n).join('\n');
-}
-
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A remote command that exited non-zero: node, command, exit code and the end of its stderr. */
@@ -113,6 +110,13 @@ export interface RemoteStream {
   /** Exit code of the remote command, or null when it ended without one (connection lost, stopped). */
   readonly done: Promise<number | null>;
   stop(): void;
+}
+
+/** A command kept running on a channel, asked one line at a time; see Ssh.lines. */
+export interface LineSession {
+  /** Writes line and resolves with the next line the command prints. */
+  ask(line: string, deadlineMs: number): Promise<string>;
+  close(): void;
 }
 
 export class Ssh {
@@ -230,6 +234,56 @@ export class Ssh {
       throw new RemoteCommandError(this.label, cmd, { code: r.code, signal: r.signal, stdout: '', stderr: r.stderr.toString('utf8') });
     }
     writeFileSync(localPath, r.stdout);
+  }
+
+  /**
+   * Starts cmd (which must answer every line it reads with one line) and keeps it on one channel: an ask()
+   * costs a round trip, not a channel, a session and a guest process as exec() does.
+   */
+  async lines(cmd: string, timeoutMs: number): Promise<LineSession> {
+    const opened = this.channel(cmd);
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new DeadlineError(`${this.label}: a channel for \`${cmd}\``, timeoutMs / 1000, 'no channel')), timeoutMs).unref());
+    const { ch } = await Promise.race([opened, timer]);
+    let buffered = '';
+    const answers: string[] = [];
+    let waiter: ((answer: string | Error) => void) | undefined;
+    let ended: Error | undefined;
+    ch.on('data', (d: Buffer) => {
+      buffered += d.toString('utf8');
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        answers.push(buffered.slice(0, i));
+        buffered = buffered.slice(i + 1);
+      }
+      if (waiter && answers.length) waiter(answers.shift()!);
+    });
+    ch.stderr.on('data', () => {});
+    ch.on('close', () => {
+      ended = new InfraError(`${this.label}: \`${cmd}\` ended (${this.closedReason ?? 'channel closed'})`);
+      waiter?.(ended);
+    });
+    const label = this.label;
+    return {
+      ask(line: string, deadlineMs: number): Promise<string> {
+        if (ended) return Promise.reject(ended);
+        if (waiter) return Promise.reject(new InfraError(`${label}: \`${cmd}\` asked twice at once`));
+        return new Promise((resolve, reject) => {
+          const t = setTimeout(() => {
+            waiter = undefined;
+            reject(new DeadlineError(`${label}: an answer to \`${line}\``, deadlineMs / 1000, 'no answer'));
+          }, deadlineMs);
+          // A line left over belongs to an ask that gave up waiting: not this one's answer.
+          answers.length = 0;
+          waiter = (answer) => {
+            clearTimeout(t);
+            waiter = undefined;
+            if (answer instanceof Error) reject(answer);
+            else resolve(answer);
+          };
+          ch.write(`${line}\n`);
+        });
+      },
+      close: () => ch.end(),
+    };
   }
 
   /** Starts a long-running command, appending its stdout and stderr to logFile until it ends or stop(). */

@@ -14,7 +14,7 @@ import { GUEST_LOG_DIR } from '../guest.ts';
 import { DMSETUP } from '../mirror/ops.ts';
 import { mapperPath } from '../mirror/table.ts';
 import { repoRoot } from '../paths.ts';
-import { shellQuote } from '../remote/ssh.ts';
+import { shellQuote } from '../proc.ts';
 import { events } from '../record/events.ts';
 import { WRITES_DIR } from '../record/layout.ts';
 import { targetNodes, type CaseContext, type WorkloadRun } from '../context/case-context.ts';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { bestReading, clockSkewNs, readClock, syncClock, UNMEASURED_SKEW_NS, type Shell } from '../../harness/cluster/clock.ts';
+import { bestReading, clockSkewNs, readClock, relativeSeconds, syncClock, UNMEASURED_SKEW_NS, type Shell } from '../../harness/cluster/clock.ts';
+import type { LineSession } from '../../harness/remote/ssh.ts';
 
 t.test('the probe with the shortest round trip wins, and its midpoint is the host time', async (t) => {
   const r = bestReading(2, [
@@ -24,20 +25,30 @@ t.test('skew is the widest gap between offsets of one batch plus both errors', a
   t.equal(clockSkewNs([r(1, 0, 0), r(2, 5, 0), r(1, -4000, 0, 'end'), r(2, -1000, 0, 'end')]), 3000, 'one node paused alone is');
 });
 
-/** A guest whose clock runs offsetNs ahead of the host's; each command takes a few ms each way. */
-function fakeGuest(offsetNs: number): Shell & { offsetNs: number } {
+/** The guest's clock shell, answering as bash would: probes with their tag and $EPOCHREALTIME, a shift with "set". */
+type Answer = (line: string) => Promise<string>;
+
+function session(answer: Answer): LineSession {
+  return { ask: (line) => answer(line), close: () => {} };
+}
+
+/** A guest whose clock runs offsetNs ahead of the host's; each line takes a few ms each way. */
+function fakeGuest(offsetNs: number): Shell & { offsetNs: number; answer: Answer } {
   const g = {
     id: 3,
     name: 'node3',
     offsetNs,
-    async execOrThrow(cmd: string) {
+    async answer(line: string) {
       await new Promise((r) => setTimeout(r, 2));
-      const now = Math.round((performance.timeOrigin + performance.now()) * 1e6) + g.offsetNs;
-      const m = /n=\$\(\( \$\(date \+%s%N\) - \((-?\d+)\) \)\)/.exec(cmd);
-      if (m) g.offsetNs -= Number(m[1]);
+      const nowNs = Math.round((performance.timeOrigin + performance.now()) * 1e6) + g.offsetNs;
+      const shift = /date -s '([-+]\d+\.\d{9}) seconds'/.exec(line);
+      if (shift) g.offsetNs += Math.round(Number(shift[1]) * 1e9);
       await new Promise((r) => setTimeout(r, 2));
-      return { stdout: `${now}\n` };
+      if (shift) return 'set';
+      const tag = /^echo (\d+) \$EPOCHREALTIME$/.exec(line)![1];
+      return `${tag} ${Math.floor(nowNs / 1e9)}.${String(Math.floor((nowNs % 1e9) / 1e3)).padStart(6, '0')}`;
     },
+    lines: async () => session((line) => g.answer(line)),
   };
   return g;
 }
@@ -55,9 +66,9 @@ t.test('syncClock shifts the guest by the measured offset and reports the residu
   t.ok(Math.abs(r.offsetNs) < 20_000_000, `reported residual ${r.offsetNs}`);
 });
 
-t.test('a guest that prints no number is an error naming it', async (t) => {
-  const g: Shell = { id: 1, name: 'node1', execOrThrow: async () => ({ stdout: 'date: bad\n' }) };
-  await t.rejects(readClock(g, 1000, 'boot'), /node1: date \+%s%N printed "date: bad"/);
+t.test('a guest that prints no clock is an error naming it', async (t) => {
+  const g: Shell = { id: 1, name: 'node1', lines: async () => session(async () => 'bash: bad') };
+  await t.rejects(readClock(g, 1000, 'boot'), /node1: clock probe 0 printed "bash: bad"/);
 });
 
 t.test('syncClock can set a guest to a peer\'s time instead of the host\'s', async (t) => {
@@ -66,15 +77,24 @@ t.test('syncClock can set a guest to a peer\'s time instead of the host\'s', asy
   t.ok(Math.abs(g.offsetNs + 2_000_000_000) < 20_000_000, `guest left ${g.offsetNs} ns off`);
 });
 
-t.test('a failed probe is dropped; a guest that answers none is an error', async (t) => {
+t.test('an unanswered probe, or a late answer to an earlier one, is dropped; a guest that answers none is an error', async (t) => {
   const g = fakeGuest(0);
-  const answer = g.execOrThrow;
   let calls = 0;
-  g.execOrThrow = async (cmd: string) => {
-    if (++calls === 1) throw new Error('node3: `date +%s%N` ended without an exit status (channel closed)');
-    return answer(cmd);
-  };
+  const late = '0 1.000000';
+  g.lines = async () =>
+    session(async (line) => {
+      if (++calls === 1) throw new Error('node3: no answer');
+      if (calls === 2) return late;
+      return g.answer(line);
+    });
   t.ok(Math.abs((await readClock(g, 1000, 'boot')).offsetNs) < 20_000_000);
-  const dead: Shell = { id: 2, name: 'node2', execOrThrow: async () => { throw new Error('node2: ssh lost'); } };
+  const dead: Shell = { id: 2, name: 'node2', lines: async () => session(async () => { throw new Error('node2: ssh lost'); }) };
   await t.rejects(readClock(dead, 1000, 'boot'), /node2: ssh lost/);
+});
+
+t.test('a shift is written as GNU date relative seconds, to the nanosecond', async (t) => {
+  t.equal(relativeSeconds(1_500_000_000), '+1.500000000');
+  t.equal(relativeSeconds(-250_000), '-0.000250000');
+  t.equal(relativeSeconds(-3_000_000_001), '-3.000000001');
+  t.equal(relativeSeconds(0), '+0.000000000');
 });
