@@ -3,17 +3,18 @@
  * corosync membership with cmirrord running on every node, and torn down in
  * reverse with the guests' logs pulled into the run directory first.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIMITS } from '../case/schema.ts';
 import { errorMessage, InfraError, InputError } from '../errors.ts';
-import { GUEST_LOG_DIR } from '../guest.ts';
+import { GUEST_LOG_DIR, sharedDiskPath } from '../guest.ts';
+import type { CacheEntry } from '../cache.ts';
 import { Hub } from '../net/hub.ts';
 import { runsRoot, timestamp } from '../paths.ts';
 import { requireTools, run } from '../proc.ts';
 import { progress, stage, type Progress } from '../progress.ts';
 import { Scope } from '../scope.ts';
-import { chooseAccel, Machine, QEMU } from '../vm/machine.ts';
+import { chooseAccel, Machine, QEMU, type MachineOptions } from '../vm/machine.ts';
 import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
 import { readClock, syncClock, type ClockReading } from './clock.ts';
 import { corosyncConf, DEFAULT_TOKEN_MS, FORMATION_DEADLINE_MS, FORMATION_TOKEN_MS } from './corosync-conf.ts';
@@ -21,6 +22,7 @@ import { awaitCmirrord, COROSYNC_OUT, launchCmirrord, reloadCorosync, restartCor
 import { Node } from './node.ts';
 import { GiveUp, poll } from '../poll.ts';
 import { freePorts } from './ports.ts';
+import { evictSavedClusters, findSavedCluster, saveOnce, savedClusterEntry, savedClusterKey, savedConsole, savedMachine } from './saved-cluster.ts';
 import { describeQuorum, hasMembership, parseQuorumtool, type QuorumStatus } from './quorum.ts';
 
 export interface SharedDiskSpec {
@@ -75,17 +77,31 @@ export interface ClusterOptions {
   parentDir?: string;
   /** Bring-up ends once corosync is quorate: cmirrord is not started. */
   noDaemon?: boolean;
+  /** Boot every node even when a saved cluster of the same key could be restored (and save none). */
+  coldBoot?: boolean;
   deadlines?: Partial<Deadlines>;
   say?: Progress;
 }
 
 export interface Timings {
+  /** QEMU started; when restored, also its saved state loaded and every node let go. */
   qemu: number;
   ssh: number;
   quorum: number;
   daemon: number;
   total: number;
+  /** The saved cluster this one was restored from. */
+  restoredFrom?: string;
+  /** Saving this cluster for the next runs (after `total`, not part of it). */
+  save?: number;
 }
+
+/**
+ * After the harness closes its ssh sessions, how long the guests get to end them before they are saved: a
+ * restored guest then holds no half-closed connection of a run long gone.
+ */
+const SAVE_SETTLE_MS = 500;
+const CMIRRORD_RUNNING = 'cmirrord running';
 
 export const MIN_NODES = LIMITS.nodes.min;
 export const MAX_NODES = LIMITS.nodes.max;
@@ -176,7 +192,6 @@ export class Cluster {
 
   private async bringUp(count: number): Promise<void> {
     const t0 = Date.now();
-    const { deadlines } = this;
     const ids = Array.from({ length: count }, (_, i) => i + 1);
 
     const disks = this.opts.sharedDisks ?? DEFAULT_SHARED_DISKS;
@@ -219,6 +234,19 @@ export class Cluster {
     this.own.defer('collect guest logs', () => this.collectLogs());
     this.writeDescription();
 
+    const key = this.opts.coldBoot ? undefined : await this.savedKey();
+    const saved = key === undefined ? undefined : findSavedCluster(key);
+    this.timings = saved ? await this.restore(saved, ids, t0) : await this.boot(ids, t0);
+    if (key !== undefined && !saved) this.timings.save = await saveOnce(key, () => this.save(key));
+    writeFileSync(join(this.runDir, 'timings.json'), `${JSON.stringify(this.timings, null, 2)}\n`);
+    const how = saved ? `restored from saved cluster ${saved.key}` : 'booted';
+    this.say(`cluster ${this.opts.name} ready: ${count} nodes ${how} in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
+  }
+
+  /** Boots every node and brings corosync and cmirrord up on them. */
+  private async boot(ids: readonly number[], t0: number): Promise<Timings> {
+    const { deadlines } = this;
+    const count = ids.length;
     await stage(`booting ${count} nodes (${this.accel})`, async () => {
       // Settle every start before failing, so each QEMU that did start is known to the tear-down.
       await allSettledOrThrow(this.nodes.map((n) => this.bootMachine(n, deadlines.qemu)));
@@ -256,9 +284,81 @@ export class Cluster {
       }, this.say);
     }
     const tDaemon = Date.now();
-    this.timings = { qemu: tQemu - t0, ssh: tSsh - tQemu, quorum: tQuorum - tSsh, daemon: tDaemon - tQuorum, total: tDaemon - t0 };
-    writeFileSync(join(this.runDir, 'timings.json'), `${JSON.stringify(this.timings, null, 2)}\n`);
-    this.say(`cluster ${this.opts.name} ready: ${count} nodes in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
+    return { qemu: tQemu - t0, ssh: tSsh - tQemu, quorum: tQuorum - tSsh, daemon: tDaemon - tQuorum, total: tDaemon - t0 };
+  }
+
+  /** The key of the saved cluster this bring-up would produce. */
+  private savedKey(): Promise<string> {
+    return savedClusterKey({
+      machines: this.nodes.map((n) => this.machineSpec(n)),
+      rootImage: this.opts.rootImage,
+      disks: this.disks,
+      corosyncConf: this.corosyncConf(),
+      daemon: !this.opts.noDaemon,
+    });
+  }
+
+  /**
+   * Loads every node's saved state (paused), lets them all go at once, and checks what the saved cluster
+   * promised: each node quorate with all the others and cmirrord running. Each node's clock is set as at boot,
+   * and its page cache of the shared disks dropped: they are this run's disks, not the ones it was saved with.
+   */
+  private async restore(saved: CacheEntry, ids: readonly number[], t0: number): Promise<Timings> {
+    const { deadlines } = this;
+    const count = ids.length;
+    await stage(`restoring ${count} nodes from saved cluster ${saved.key} (${this.accel})`, async () => {
+      await allSettledOrThrow(this.nodes.map((n) => this.bootMachine(n, deadlines.qemu, saved.dir)));
+      await Promise.all(this.nodes.map((n) => n.machine!.loaded(deadlines.qemu)));
+      await this.thaw();
+    }, this.say);
+    const tQemu = Date.now();
+    await stage('connecting to every node', () => Promise.all(this.nodes.map((n) => n.connect(deadlines.ssh))), this.say);
+    const tSsh = Date.now();
+    // One guest command per node says whether the saved cluster is what it should be; only when it is not
+    // do the bring-up's waits run, for their deadlines and their messages.
+    const check = `blockdev --flushbufs ${this.disks.map((d) => sharedDiskPath(d.serial)).join(' ')} && corosync-quorumtool -s; pidof cmirrord >/dev/null && echo '${CMIRRORD_RUNNING}'`;
+    let tQuorum = 0;
+    await stage(`checking the quorate membership of ${count}${this.opts.noDaemon ? '' : ' and cmirrord'} on every node`, async () => {
+      await Promise.all(
+        this.nodes.map(async (n) => {
+          const [, r] = await Promise.all([this.syncClock(n), n.exec(check, { timeoutMs: deadlines.command })]);
+          if (!hasMembership(parseQuorumtool(r.stdout), ids)) await this.waitQuorate(n, ids, deadlines.quorum);
+          tQuorum = Math.max(tQuorum, Date.now());
+          if (!this.opts.noDaemon && !r.stdout.includes(CMIRRORD_RUNNING)) await awaitCmirrord(n, 0, deadlines.daemon, deadlines.command, () => nodeGone(n));
+        }),
+      );
+    }, this.say);
+    const tDaemon = Date.now();
+    return { qemu: tQemu - t0, ssh: tSsh - tQemu, quorum: tQuorum - tSsh, daemon: tDaemon - tQuorum, total: tDaemon - t0, restoredFrom: saved.key };
+  }
+
+  /**
+   * Saves the ready cluster under key for the next bring-ups, and goes on with it: the harness's ssh sessions
+   * are closed, every guest paused at once and saved, then let go and reconnected. A failed save is reported
+   * and costs only its time. Returns how long it took.
+   */
+  private async save(key: string): Promise<number> {
+    const t0 = Date.now();
+    const entry = savedClusterEntry(key);
+    const staging = entry.stage();
+    for (const n of this.nodes) n.disconnect();
+    await new Promise((r) => setTimeout(r, SAVE_SETTLE_MS));
+    try {
+      await stage(`saving the cluster as ${key} for the next runs`, async () => {
+        await this.freeze();
+        await Promise.all(this.nodes.map((n) => n.machine!.save(savedMachine(staging, n.id), this.deadlines.qemu)));
+        for (const n of this.nodes) copyFileSync(n.machine!.serialLog, savedConsole(staging, n.id));
+        entry.publish(staging, { nodes: this.nodes.length, accel: this.accel, savedFrom: this.runDir }, t0);
+        evictSavedClusters();
+      }, this.say);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      this.say(`warning: the cluster was not saved (${errorMessage(err).split('\n')[0]}); the next run boots again`);
+    } finally {
+      await this.thaw();
+      await Promise.all(this.nodes.map((n) => n.connect(this.deadlines.ssh)));
+    }
+    return Date.now() - t0;
   }
 
   /**
@@ -288,32 +388,44 @@ export class Cluster {
     return corosyncConf({ clusterName: this.opts.name, nodes: this.nodes.map((n) => ({ id: n.id, ip: n.ip })), tokenMs });
   }
 
-  /** Starts node n's QEMU; a crashed node's earlier console is kept as serial-crashed-N.log. */
-  private async bootMachine(n: Node, qmpDeadlineMs: number): Promise<void> {
+  /**
+   * Starts node n's QEMU, booting it or (savedDir) loading its saved state; a crashed node's earlier console
+   * is kept as serial-crashed-N.log. A restored node's console starts with the saved boot's.
+   */
+  private async bootMachine(n: Node, qmpDeadlineMs: number, savedDir?: string): Promise<void> {
     const serial = join(n.dir, 'serial.log');
     if (existsSync(serial)) {
       let i = 1;
       while (existsSync(join(n.dir, `serial-crashed-${i}.log`))) i++;
       renameSync(serial, join(n.dir, `serial-crashed-${i}.log`));
     }
+    if (savedDir) {
+      copyFileSync(savedConsole(savedDir, n.id), serial);
+      appendFileSync(serial, `\n[clogtest: restored from the saved cluster in ${savedDir} at ${new Date().toISOString()}]\n`);
+    }
     n.machine = await Machine.start({
       rootImage: this.opts.rootImage,
       dir: n.dir,
       qmpDeadlineMs,
       say: this.say,
-      spec: {
-        node: n.id,
-        accel: this.accel,
-        cpus: this.opts.cpus,
-        memoryMb: this.opts.memoryMb,
-        kernel: this.opts.bzImage,
-        kernelArgs: this.opts.kernelArgs,
-        sharedDisks: this.disks,
-        sshPort: n.ports.ssh,
-        hubPort: this.hub.port,
-        clusterPort: n.ports.cluster,
-      },
+      spec: this.machineSpec(n),
+      ...(savedDir ? { restore: savedMachine(savedDir, n.id) } : {}),
     });
+  }
+
+  private machineSpec(n: Node): MachineOptions['spec'] {
+    return {
+      node: n.id,
+      accel: this.accel,
+      cpus: this.opts.cpus,
+      memoryMb: this.opts.memoryMb,
+      kernel: this.opts.bzImage,
+      kernelArgs: this.opts.kernelArgs,
+      sharedDisks: this.disks,
+      sshPort: n.ports.ssh,
+      hubPort: this.hub.port,
+      clusterPort: n.ports.cluster,
+    };
   }
 
   /**

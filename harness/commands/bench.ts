@@ -23,7 +23,10 @@ export default defineCommand({
 Brings a cluster up and down --runs times and prints, as one JSON object on stdout,
 each run's phase timings in ms (qemu: QEMU answering QMP; ssh: guest boot to sshd;
 quorum: corosync quorate on every node; daemon: cmirrord started; total: ready;
-teardown: logs pulled and every QEMU gone) and their medians. \`cluster\` is the only
+teardown: logs pulled and every QEMU gone) and their medians. A cluster restored from
+a saved one (restoredFrom: its key) has qemu: states loaded, ssh: connected, quorum and
+daemon: checked; the first run of a key boots and saves it (save: ms). --cold-boot
+times booting instead. \`cluster\` is the only
 benchmark so far and the default.
 
 Options:

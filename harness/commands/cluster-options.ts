@@ -23,6 +23,7 @@ export const clusterOptions = {
   memory: { type: 'string' },
   'token-ms': { type: 'string' },
   'keep-disks': { type: 'boolean' },
+  'cold-boot': { type: 'boolean' },
 } as const;
 
 export const clusterOptionsHelp = `  -n, --nodes N            cluster size, ${MIN_NODES}..${MAX_NODES} (default 3)
@@ -30,6 +31,8 @@ export const clusterOptionsHelp = `  -n, --nodes N            cluster size, ${MI
   --memory MB              guest memory (default 768)
   --token-ms MS            corosync totem token timeout (default 3000)
   --keep-disks             keep the shared disk files in the run directory
+  --cold-boot              boot every node, even where a saved cluster of the same kernel,
+                           image, size and corosync.conf could be restored (and save none)
   --image-dir DIR          use DIR/root.img and DIR/id_ed25519 as they are: no image build
 ${kernelOptionsHelp}
 ${imageOptionsHelp}`;
@@ -73,5 +76,6 @@ export async function clusterStartOptions(values: Values, name: string): Promise
     memoryMb: intOption('memory', values.memory, 768, 256, 16384),
     tokenMs: intOption('token-ms', values['token-ms'], 3000, 100, 600_000),
     keepDisks: values['keep-disks'],
+    coldBoot: values['cold-boot'],
   };
 }

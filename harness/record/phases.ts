@@ -10,6 +10,8 @@ export interface CasePhases {
   sshMs: number;
   quorumMs: number;
   daemonMs: number;
+  /** The cluster was restored from a saved one rather than booted: its phases are load, connect, check. */
+  restored: boolean;
   /** Time spent in the case's steps, by step kind (mirror, wait, workload, fault, check, diverge-legs). */
   steps: Record<string, number>;
   /** From the last step to the end evidence recorded: heal, stop observing, the wait for sync, statuses, dumps, logs. */
@@ -48,6 +50,7 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
     sshMs: num(t.ssh),
     quorumMs: num(t.quorum),
     daemonMs: num(t.daemon),
+    restored: typeof t.restoredFrom === 'string',
     steps,
     evidenceMs: evidence && from ? evidence.ms - from.ms : 0,
     judgeMs: judged && evidence ? judged.ms - evidence.ms : 0,
@@ -62,5 +65,8 @@ export function describePhases(p: CasePhases): string {
   const boot = p.qemuMs + p.sshMs + p.quorumMs + p.daemonMs;
   const stepTotal = Object.values(p.steps).reduce((a, b) => a + b, 0);
   const byKind = Object.entries(p.steps).sort(([, a], [, b]) => b - a).map(([k, ms]) => `${k} ${s(ms)}`).join(', ');
-  return `boot ${s(boot)}s (ssh ${s(p.sshMs)}, quorum ${s(p.quorumMs)}, cmirrord ${s(p.daemonMs)}) | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s`;
+  const up = p.restored
+    ? `restore ${s(boot)}s (load ${s(p.qemuMs)}, ssh ${s(p.sshMs)}, check ${s(p.quorumMs + p.daemonMs)})`
+    : `boot ${s(boot)}s (ssh ${s(p.sshMs)}, quorum ${s(p.quorumMs)}, cmirrord ${s(p.daemonMs)})`;
+  return `${up} | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s`;
 }

@@ -3,11 +3,11 @@
  * reproduction by hand, its QMP connection, and a shutdown that escalates to
  * SIGKILL by PID and says so.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { errorMessage, InputError } from '../errors.ts';
-import { poll } from '../poll.ts';
-import { describeCommand, run, startDaemon, type Daemon } from '../proc.ts';
+import { GiveUp, poll } from '../poll.ts';
+import { describeCommand, run, shellQuote, startDaemon, type Daemon } from '../proc.ts';
 import { progress, type Progress } from '../progress.ts';
 import { Qmp } from './qmp.ts';
 import { accel, qemuArgs, type Accel, type QemuSpec } from './qemu-args.ts';
@@ -37,8 +37,16 @@ export async function chooseAccel(): Promise<{ accel: Accel; why: string }> {
   return { accel: 'tcg', why: `KVM unusable here (${err})` };
 }
 
+/** A machine saved by Machine.save: its memory and device state, and its root overlay at that moment. */
+export interface SavedMachine {
+  state: string;
+  overlay: string;
+}
+
 export interface MachineOptions {
-  spec: Omit<QemuSpec, 'rootOverlay' | 'qmpSocket' | 'serialLog'>;
+  spec: Omit<QemuSpec, 'rootOverlay' | 'qmpSocket' | 'serialLog' | 'incomingState'>;
+  /** Load this saved machine (paused: the caller lets it go with `cont`) instead of booting. */
+  restore?: SavedMachine;
   /** Raw root image, shared read-only by every node through its overlay. */
   rootImage: string;
   /** This node's directory in the run directory. */
@@ -64,6 +72,7 @@ export class Machine {
     readonly qmp: Qmp,
     readonly serialLog: string,
     readonly qemuLog: string,
+    readonly rootOverlay: string,
     private readonly say: Progress,
   ) {}
 
@@ -77,10 +86,12 @@ export class Machine {
     const serialLog = join(dir, 'serial.log');
     const qemuLog = join(dir, 'qemu.log');
     rmSync(qmpSocket, { force: true });
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', opts.rootImage, '-F', 'raw', rootOverlay], { timeoutMs: 30_000 });
+    // A restored guest's filesystem must find the disk as it was saved: its overlay is stacked on the saved one.
+    const [backing, format] = opts.restore ? [opts.restore.overlay, 'qcow2'] : [opts.rootImage, 'raw'];
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', backing, '-F', format, rootOverlay], { timeoutMs: 30_000 });
     // QEMU runs in the node's directory and binds the socket by a relative name: a UNIX socket path
     // must stay under 108 bytes, and the run directory's depth is the user's (and a case's) to choose.
-    const args = qemuArgs({ ...spec, rootOverlay, qmpSocket: QMP_SOCKET, serialLog });
+    const args = qemuArgs({ ...spec, rootOverlay, qmpSocket: QMP_SOCKET, serialLog, incomingState: opts.restore?.state });
     writeFileSync(join(dir, 'qemu.cmdline'), `${describeCommand(QEMU, args)}\n`);
     const daemon = startDaemon(QEMU, args, { logFile: qemuLog, cwd: dir });
     let qmp: Qmp;
@@ -90,11 +101,37 @@ export class Machine {
       await daemon.stop(1000);
       throw err;
     }
-    return new Machine(spec.node, daemon, qmp, serialLog, qemuLog, say);
+    return new Machine(spec.node, daemon, qmp, serialLog, qemuLog, rootOverlay, say);
   }
 
   get pid(): number {
     return this.daemon.pid;
+  }
+
+  /** Waits until a restored machine has loaded its state; it is then paused. */
+  async loaded(deadlineMs: number): Promise<void> {
+    await poll(`node${this.node}: QEMU loading its saved state`, deadlineMs, 50, async () => {
+      const { status } = await this.qmp.queryStatus();
+      if (status === 'inmigrate') return { done: false, seen: status };
+      if (status !== 'paused') throw new GiveUp(`QEMU is ${status} after loading, not paused\n${this.describeExit()}`);
+      return { done: true, value: undefined };
+    }, () => (this.daemon.hasExited() ? `QEMU exited\n${this.describeExit()}` : undefined));
+  }
+
+  /**
+   * Saves the paused machine's memory and device state to stateFile, and a copy of its root overlay as it is
+   * then (QEMU has flushed it) to overlayCopy. The machine stays paused and can go on with `cont`.
+   */
+  async save(to: SavedMachine, deadlineMs: number): Promise<void> {
+    // The default bandwidth limit (128 MiB/s) would make a local file take seconds; most of the guest is zero pages.
+    await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 ** 3 });
+    await this.qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(to.state)}` });
+    await poll(`node${this.node}: QEMU saving its state to ${to.state}`, deadlineMs, 50, async () => {
+      const r = await this.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+      if (r.status === 'failed') throw new GiveUp(`migration failed: ${r['error-desc'] ?? 'no reason given'}`);
+      return r.status === 'completed' ? { done: true, value: undefined } : { done: false, seen: r.status ?? 'no status' };
+    }, () => (this.daemon.hasExited() ? `QEMU exited\n${this.describeExit()}` : undefined));
+    copyFileSync(this.rootOverlay, to.overlay);
   }
 
   /** Whether QEMU exited within deadlineMs. */

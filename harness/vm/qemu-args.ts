@@ -5,6 +5,7 @@
 import { openSync, closeSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { clusterMac, kernelCommandLine, mgmtMac } from '../guest.ts';
+import { shellQuote } from '../proc.ts';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -32,7 +33,10 @@ export interface QemuSpec {
   /** This node's own UDP port on 127.0.0.1: the hub tells nodes apart by it. */
   clusterPort: number;
   qmpSocket: string;
+  /** Appended to, never truncated: a restored node's console goes on from its saved boot's. */
   serialLog: string;
+  /** A saved machine state to load (paused, for the caller to `cont`) instead of booting. */
+  incomingState?: string;
 }
 
 export const DEFAULT_CPUS = 1;
@@ -95,7 +99,8 @@ export function qemuArgs(spec: QemuSpec): string[] {
     // Without it sshd blocks on getrandom() for seconds until the entropy pool fills;
     // RDRAND is there under both -cpu max (TCG) and -cpu host.
     '-append', kernelCommandLine(node, ['random.trust_cpu=on', ...(spec.kernelArgs ?? [])]),
-    '-serial', `file:${spec.serialLog}`,
+    '-chardev', `file,id=console,path=${esc(spec.serialLog)},append=on`,
+    '-serial', 'chardev:console',
     '-qmp', `unix:${esc(spec.qmpSocket)},server=on,wait=off`,
     '-blockdev', `driver=qcow2,node-name=root,file.driver=file,file.filename=${esc(spec.rootOverlay)}`,
     '-device', 'virtio-blk-pci,drive=root',
@@ -119,5 +124,7 @@ export function qemuArgs(spec: QemuSpec): string[] {
       `remote.type=inet,remote.host=127.0.0.1,remote.port=${spec.hubPort}`,
     '-device', `virtio-net-pci,netdev=clu,mac=${clusterMac(node)},romfile=`,
   );
+  // -S: a loaded state stays paused, so that every node of a cluster can be let go at the same moment.
+  if (spec.incomingState !== undefined) args.push('-S', '-incoming', `exec:cat ${shellQuote(spec.incomingState)}`);
   return args;
 }

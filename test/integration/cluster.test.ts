@@ -17,16 +17,23 @@ import { sharedDiskPath } from '../../harness/guest.ts';
 import { ensureImage } from '../../harness/image/index.ts';
 import { ensureKernel } from '../../harness/kernel/index.ts';
 import { isAlive } from '../../harness/proc.ts';
-import { Scope } from '../../harness/scope.ts';
+import { Scope, withScope } from '../../harness/scope.ts';
 
 t.setTimeout(30 * 60_000);
 
-t.test('3-node cluster comes up, serves, and goes away cleanly', async (t) => {
+async function stack() {
   const kernel = await ensureKernel({ kernelImage: process.env.CLOGTEST_KERNEL_IMAGE || undefined });
   const imageDir = process.env.CLOGTEST_IMAGE_DIR;
   const image = imageDir
     ? { rootImage: join(imageDir, 'root.img'), sshKey: join(imageDir, 'id_ed25519') }
     : await ensureImage();
+  return { bzImage: kernel.bzImage, rootImage: image.rootImage, sshKey: image.sshKey };
+}
+
+t.test('3-node cluster comes up, serves, and goes away cleanly', async (t) => {
+  const { bzImage, rootImage, sshKey } = await stack();
+  const image = { rootImage, sshKey };
+  const kernel = { bzImage };
   const scope = new Scope();
   let cluster: Cluster | undefined;
   let pids: number[] = [];
@@ -83,4 +90,28 @@ t.test('3-node cluster comes up, serves, and goes away cleanly', async (t) => {
   const hub = JSON.parse(readFileSync(join(cluster!.runDir, 'hub.json'), 'utf8')) as { links: Record<string, { forwarded: number }> };
   t.ok(hub.links['1->2']!.forwarded > 0, 'hub forwarded cluster traffic');
   t.notOk(existsSync(cluster!.disks[0]!.file), 'shared disks removed');
+});
+
+t.test('a restored cluster is this run\'s: its disks, its clocks, its console', async (t) => {
+  const opts = { name: 'itest', nodes: 3, ...(await stack()) };
+  // The first start saves the cluster when no run did before; the second then restores it.
+  await withScope(async (scope) => void (await Cluster.start(opts, scope)));
+  const scope = new Scope();
+  try {
+    const c = await Cluster.start(opts, scope);
+    t.ok(c.timings?.restoredFrom, `restored from ${c.timings?.restoredFrom}`);
+    for (const n of c.nodes) {
+      t.match(readFileSync(n.machine!.serialLog, 'utf8'), /\[clogtest: restored from the saved cluster in .*\]/, `${n.name} console says where it was restored`);
+      t.equal((await n.exec('pgrep -x cmirrord')).code, 0, `${n.name} runs cmirrord`);
+    }
+    const boot = c.clocks.filter((r) => r.batch === 'boot');
+    t.equal(boot.length, 3, 'every clock set and read');
+    for (const r of boot) t.ok(Math.abs(r.offsetNs) < 200_000_000, `node${r.node} clock ${r.offsetNs / 1e6} ms from the host's (error ${r.errorNs / 1e6} ms)`);
+    // The guest writes to this run's file, not the one the cluster was saved with.
+    await c.node(2).execOrThrow(`printf restored-disk | dd of=${sharedDiskPath('leg1')} oflag=direct bs=512 conv=sync status=none`);
+    const leg1 = c.disks.find((d) => d.serial === 'leg1')!.file;
+    t.equal(readFileSync(leg1).subarray(0, 13).toString(), 'restored-disk', `node2 wrote ${leg1}`);
+  } finally {
+    t.same(await scope.close(), [], 'tear-down without failures');
+  }
 });

@@ -30,11 +30,11 @@ function qemuChildren(parent: number): number[] {
 }
 
 /**
- * Starts `clogtest up --nodes 3` and sends SIGINT once its stderr shows `stage` (before the cluster is ready):
+ * Starts `clogtest up --nodes 3 --cold-boot` (a restored cluster passes these stages too fast to interrupt) and sends SIGINT once its stderr shows `stage` (before the cluster is ready):
  * the QEMU children it had then, its exit code to come, and its stderr so far.
  */
 async function interruptedAt(stage: RegExp) {
-  const child = spawn(join(repoRoot, 'clogtest'), ['up', '--nodes', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(repoRoot, 'clogtest'), ['up', '--nodes', '3', '--cold-boot'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stderr: '' };
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
   const qemu = await new Promise<number[]>((resolve, reject) => {

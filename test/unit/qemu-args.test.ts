@@ -35,7 +35,9 @@ t.test('fixed options and defaults', async (t) => {
   t.same(values(a, '-smp'), ['1']);
   t.same(values(a, '-m'), ['768']);
   t.same(values(a, '-kernel'), ['/k/bzImage']);
-  t.same(values(a, '-serial'), ['file:/run/node2/serial.log']);
+  t.same(values(a, '-chardev'), ['file,id=console,path=/run/node2/serial.log,append=on']);
+  t.same(values(a, '-serial'), ['chardev:console']);
+  t.notOk(a.includes('-incoming'), 'boots unless told to load a state');
   t.same(values(a, '-qmp'), ['unix:/run/node2/qmp.sock,server=on,wait=off']);
   const append = values(a, '-append')[0]!;
   t.match(append, /clogtest\.node=2/);
@@ -97,4 +99,10 @@ t.test('bad input is refused', async (t) => {
   t.throws(() => qemuArgs(spec(1, { sharedDisks: [{ serial: 'a', file: '/x' }, { serial: 'a', file: '/y' }] })), /used twice/);
   t.throws(() => qemuArgs(spec(0)), /node id/);
   t.throws(() => qemuArgs(spec(1, { sshPort: 70000 })), /ssh port/);
+});
+
+t.test('a saved state is loaded paused, by a shell that sees its path as one word', async (t) => {
+  const a = qemuArgs(spec(1, { incomingState: "/cache/it's/node1.state" }));
+  t.ok(a.includes('-S'));
+  t.same(values(a, '-incoming'), [`exec:cat '/cache/it'\\''s/node1.state'`]);
 });

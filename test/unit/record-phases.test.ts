@@ -19,8 +19,9 @@ t.test('a case\'s time, phase by phase, from its history', async (t) => {
     e(80_000, 'info', { what: 'tear-down done' }),
     e(80_100, 'info', { what: 'case end', durationMs: 80_100 }),
   ]);
-  t.same(p, { qemuMs: 200, sshMs: 18_000, quorumMs: 9_000, daemonMs: 2_800, steps: { mirror: 6_000, wait: 28_000, workload: 1_000 }, evidenceMs: 6_999, judgeMs: 2_500, teardownMs: 5_500, totalMs: 80_100 });
+  t.same(p, { qemuMs: 200, sshMs: 18_000, quorumMs: 9_000, daemonMs: 2_800, restored: false, steps: { mirror: 6_000, wait: 28_000, workload: 1_000 }, evidenceMs: 6_999, judgeMs: 2_500, teardownMs: 5_500, totalMs: 80_100 });
   t.equal(describePhases(p), 'boot 30.0s (ssh 18.0, quorum 9.0, cmirrord 2.8) | steps 35.0s (wait 28.0, mirror 6.0, workload 1.0) | end evidence 7.0s | judging 2.5s | tear-down 5.5s | total 80.1s');
+  t.match(describePhases({ ...p, restored: true }), /^restore 30\.0s \(load 0\.2, ssh 18\.0, check 11\.8\) \| steps/, 'a restored cluster says so');
 });
 
 t.test('a step that hung counts as its kind up to the hang, not as end evidence', async (t) => {
