@@ -218,7 +218,7 @@ export async function stopGroup(pid: number, exited: () => boolean, graceMs: num
   return true;
 }
 
-/** A long-lived child (QEMU): started in its own group, tracked until it exits. */
+/** A long-lived child (QEMU): started in its own group, tracked until it exits, killed by the kernel if the harness dies. */
 export interface Daemon {
   readonly pid: number;
   readonly exited: Promise<number | null>;
@@ -233,7 +233,9 @@ export function startDaemon(
   opts: { cwd?: string; logFile: string; env?: Record<string, string | undefined> },
 ): Daemon {
   if (!cmd.includes('/') && !findTool(cmd)) throw new MissingToolError(cmd);
-  const child = execa(cmd, args, {
+  // setpriv (util-linux) sets the parent-death signal and execs cmd in place: the daemon dies with the
+  // harness even when nothing of it runs to stop it (SIGKILL, the OOM killer, a CI job's hard timeout).
+  const child = execa('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], {
     cwd: opts.cwd,
     env: opts.env,
     detached: true,
