@@ -316,12 +316,13 @@ export class Cluster {
     const tSsh = Date.now();
     // One guest command per node says whether the saved cluster is what it should be; only when it is not
     // do the bring-up's waits run, for their deadlines and their messages.
-    const check = `blockdev --flushbufs ${this.disks.map((d) => sharedDiskPath(d.serial)).join(' ')} && corosync-quorumtool -s; pidof cmirrord >/dev/null && echo '${CMIRRORD_RUNNING}'`;
+    // A failed page-cache drop fails the command (and the bring-up): the guest could read the saved run's disks.
+    const check = `blockdev --flushbufs ${this.disks.map((d) => sharedDiskPath(d.serial)).join(' ')} || exit 1; corosync-quorumtool -s; pidof cmirrord >/dev/null && echo '${CMIRRORD_RUNNING}'; true`;
     let tQuorum = 0;
     await stage(`checking the quorate membership of ${count}${this.opts.noDaemon ? '' : ' and cmirrord'} on every node`, async () => {
       await Promise.all(
         this.nodes.map(async (n) => {
-          const [, r] = await Promise.all([this.syncClock(n), n.exec(check, { timeoutMs: deadlines.command })]);
+          const [, r] = await Promise.all([this.syncClock(n), n.execOrThrow(check, { timeoutMs: deadlines.command })]);
           if (!hasMembership(parseQuorumtool(r.stdout), ids)) await this.waitQuorate(n, ids, deadlines.quorum);
           tQuorum = Math.max(tQuorum, Date.now());
           if (!this.opts.noDaemon && !r.stdout.includes(CMIRRORD_RUNNING)) await awaitCmirrord(n, 0, deadlines.daemon, deadlines.command, () => nodeGone(n));

@@ -242,8 +242,20 @@ export class Ssh {
    */
   async lines(cmd: string, timeoutMs: number): Promise<LineSession> {
     const opened = this.channel(cmd);
-    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new DeadlineError(`${this.label}: a channel for \`${cmd}\``, timeoutMs / 1000, 'no channel')), timeoutMs).unref());
-    const { ch } = await Promise.race([opened, timer]);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Nobody waits for a channel that opens after the deadline: close it, or its command runs on.
+        opened.then(({ ch: late }) => late.close(), () => {});
+        reject(new DeadlineError(`${this.label}: a channel for \`${cmd}\``, timeoutMs / 1000, 'no channel'));
+      }, timeoutMs);
+    });
+    let ch: ClientChannel;
+    try {
+      ({ ch } = await Promise.race([opened, expired]));
+    } finally {
+      clearTimeout(timer);
+    }
     let buffered = '';
     const answers: string[] = [];
     let waiter: ((answer: string | Error) => void) | undefined;

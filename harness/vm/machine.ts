@@ -108,6 +108,11 @@ export class Machine {
     return this.daemon.pid;
   }
 
+  /** Why waiting on this machine is pointless: its QEMU exited (and what it said last). */
+  private gone(): string | undefined {
+    return this.daemon.hasExited() ? `QEMU exited\n${this.describeExit()}` : undefined;
+  }
+
   /** Waits until a restored machine has loaded its state; it is then paused. */
   async loaded(deadlineMs: number): Promise<void> {
     await poll(`node${this.node}: QEMU loading its saved state`, deadlineMs, 50, async () => {
@@ -115,7 +120,7 @@ export class Machine {
       if (status === 'inmigrate') return { done: false, seen: status };
       if (status !== 'paused') throw new GiveUp(`QEMU is ${status} after loading, not paused\n${this.describeExit()}`);
       return { done: true, value: undefined };
-    }, () => (this.daemon.hasExited() ? `QEMU exited\n${this.describeExit()}` : undefined));
+    }, () => this.gone());
   }
 
   /**
@@ -130,7 +135,7 @@ export class Machine {
       const r = await this.qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
       if (r.status === 'failed') throw new GiveUp(`migration failed: ${r['error-desc'] ?? 'no reason given'}`);
       return r.status === 'completed' ? { done: true, value: undefined } : { done: false, seen: r.status ?? 'no status' };
-    }, () => (this.daemon.hasExited() ? `QEMU exited\n${this.describeExit()}` : undefined));
+    }, () => this.gone());
     copyFileSync(this.rootOverlay, to.overlay);
   }
 
