@@ -15,6 +15,7 @@ import {
   LIMITS,
   LOG_TYPES,
   MIRROR_OPS,
+  createsMirror,
   NODE_FAULTS,
   SCHEDULABLE_FAULTS,
   STEP_KINDS,
@@ -281,6 +282,7 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
   let scheduleLine: number | undefined;
   let slowLeg = false;
   let created = false;
+  let diverged = false;
   let slowLog = false;
   const steps: Array<Step | undefined> = items.map((item, i) => {
     const step = readStep(r, item, b, i + 1, workloads);
@@ -290,7 +292,10 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
       return r.err(item.at, 'wait until "slow leg busy" needs a slow-leg fault in an earlier step');
     if (step?.kind === 'wait' && step.wait.kind === 'until' && step.wait.condition.kind === 'slow-log-busy' && !slowLog)
       return r.err(item.at, 'wait until "slow log busy" needs a slow-log fault in an earlier step');
-    if (step?.kind === 'mirror' && step.op === 'create') created = true;
+    if (step?.kind === 'mirror' && step.op === 'create-in-sync' && (created || diverged))
+      return r.err(item.at, '"mirror: create-in-sync" must be the first create, before any diverge-legs: only fresh, zeroed legs are in sync');
+    if (step?.kind === 'mirror' && createsMirror(step.op)) created = true;
+    if (step?.kind === 'diverge-legs') diverged = true;
     if (step?.kind === 'diverge-legs' && created) return r.err(item.at, 'diverge-legs must come before the first "mirror: create": it writes the disks under the legs');
     if (step?.kind === 'schedule') {
       if (!scheduled) return r.err(item.at, '"schedule: run" needs a schedule: block at the top of the case');

@@ -63,6 +63,8 @@ export interface CaseContext {
   /** Layers a fault swapped away from dm-linear, by "node/dm": what healAll restores. */
   swapped: Map<string, SwappedLayer>;
   workloads: WorkloadRun[];
+  /** Set once the workloads were told to stop and given time to exit. */
+  workloadsStopped: boolean;
   /** Steps and calls that ran past their deadline: what no-hang reports. */
   hangs: string[];
   /** The tail of the queue of freezes and faults (evidence/freeze.ts inTurn). */
@@ -100,6 +102,7 @@ export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId'
     paused: new Set(),
     swapped: new Map(),
     workloads: [],
+    workloadsStopped: false,
     hangs: [],
     turn: Promise.resolve(),
     freezes: [],

@@ -126,8 +126,15 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
   let got = await statusesAndDumps(nodes);
   // A node that did not answer in time is stuck, not a status read behind: reading again costs a full
   // command deadline each time (corosync-kill spent 150 s so) and cannot make the others agree with it.
+  // Nor does reading again help once two reads a gap apart disagree in the same way: nothing is moving
+  // (daemon-kill-and-restart's node with no log server spent 20 s on four more reads of the same).
+  let disagreement: string | undefined;
   for (let attempt = 1; attempt < AGREE_ATTEMPTS && got.statuses.length > 1 && ctx.mirrorsLoaded && !got.hung; attempt++) {
-    if ((await checkNodesAgree({ statuses: got.statuses, ...(got.dumps.length ? { dumps: got.dumps } : {}) })).valid !== false) break;
+    const agree = await checkNodesAgree({ statuses: got.statuses, ...(got.dumps.length ? { dumps: got.dumps } : {}) });
+    if (agree.valid !== false) break;
+    const now = JSON.stringify(agree.findings);
+    if (now === disagreement) break;
+    disagreement = now;
     await new Promise((r) => setTimeout(r, AGREE_GAP_MS));
     got = await statusesAndDumps(nodes);
   }

@@ -33,14 +33,14 @@ async function loadTable(node: Node, dm: string, table: string): Promise<void> {
  * The layers are made in one guest command and the mirror with its node in another: each command is a guest
  * shell start, about half a second in a loaded TCG guest, and only the mirror's load waits on cmirrord.
  */
-export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number, tables: ReadonlyMap<string, string> = new Map()): Promise<void> {
+export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number, tables: ReadonlyMap<string, string> = new Map(), inSync = false): Promise<void> {
   const layers = [
     ...m.legs.map((l) => tableArgs('create', l.dm, tables.get(l.dm) ?? layerTable(t, 'leg', l.serial))),
     ...(m.log ? [tableArgs('create', m.log.dm, tables.get(m.log.dm) ?? layerTable(t, 'log', m.log.serial))] : []),
     'mknodes',
   ];
   await node.execOrThrow(layers.map((a) => `${DMSETUP} ${a}`).join(' && '), { timeoutMs: DMSETUP_TIMEOUT_MS });
-  await node.execOrThrow(`${DMSETUP} ${tableArgs('create', m.name, mirrorTable(m, uuid))} && ${DMSETUP} mknodes ${m.name}`, { timeoutMs });
+  await node.execOrThrow(`${DMSETUP} ${tableArgs('create', m.name, mirrorTable(m, uuid, inSync))} && ${DMSETUP} mknodes ${m.name}`, { timeoutMs });
 }
 
 /** Removes the mirror and its layers, whichever of them exist. */

@@ -91,12 +91,12 @@ export function layerTable(t: Topology, what: 'leg' | 'log', serial: string): st
 /**
  * `0 LEN mirror userspace 4 UUID clustered-disk LOGDEV REGION 2 LEG0 0 LEG1 0 1 handle_errors`, or
  * `userspace 3 UUID clustered-core REGION` for the core log. The UUID names cmirrord's CPG group,
- * so it must be the same on every node.
+ * so it must be the same on every node. `inSync` adds the log's `nosync` argument (cmirrord's
+ * clog_ctr): a log with no valid bitmap on disk starts with every region clean and in sync.
  */
-export function mirrorTable(m: MirrorLayout, uuid: string): string {
-  const log = m.log
-    ? `userspace 4 ${uuid} clustered-disk ${mapperPath(m.log.dm)} ${m.regionSectors}`
-    : `userspace 3 ${uuid} clustered-core ${m.regionSectors}`;
+export function mirrorTable(m: MirrorLayout, uuid: string, inSync = false): string {
+  const args = [uuid, ...(m.log ? ['clustered-disk', mapperPath(m.log.dm)] : ['clustered-core']), String(m.regionSectors), ...(inSync ? ['nosync'] : [])];
+  const log = `userspace ${args.length} ${args.join(' ')}`;
   const legs = m.legs.map((l) => `${mapperPath(l.dm)} 0`).join(' ');
   return `0 ${m.sectors} mirror ${log} ${m.legs.length} ${legs} 1 handle_errors`;
 }

@@ -6,7 +6,7 @@
 import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultSpec } from '../case/fault-kinds.ts';
-import { mirrorBlockBytes, type Case, type CheckName, type Workload } from '../case/schema.ts';
+import { createsMirror, mirrorBlockBytes, type Case, type CheckName, type Workload } from '../case/schema.ts';
 import { clockSkewNs, UNMEASURED_SKEW_NS, type ClockReading } from '../cluster/clock.ts';
 import { InputError } from '../errors.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
@@ -171,7 +171,7 @@ export class CaseRecord {
 
   /** Whether a `mirror: create` step finished before `point`: before that, no log device holds anything. */
   mirrorCreated(point: Point): boolean {
-    return this.mirrorSteps(point).some((s) => s.op === 'create' && s.doneMs !== undefined);
+    return this.mirrorSteps(point).some((s) => createsMirror(s.op) && s.doneMs !== undefined);
   }
 
   /** Steps that finished, plus those that hung: what no-hang judged. */

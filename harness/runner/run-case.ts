@@ -60,8 +60,14 @@ async function withDeadline<T>(what: string, ms: number, body: (cancelled: () =>
   }
 }
 
-/** Stops every workload process (a stuck one is left to its guest's end) and waits a little for their exits, which are still being written to history.jsonl. */
+/**
+ * Stops every workload process (a stuck one is left to its guest's end) and waits a little for their exits,
+ * which are still being written to history.jsonl. Only the first call waits: a writer stuck in I/O that did
+ * not exit before the end checks will not exit at tear-down either (it cost hung cases 10 s more).
+ */
 async function stopWorkloads(ctx: CaseContext): Promise<void> {
+  if (ctx.workloadsStopped) return;
+  ctx.workloadsStopped = true;
   const procs = ctx.workloads.flatMap((w) => w.procs);
   procs.forEach((p) => p.stop());
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 /** How the runner carries out each kind of step (except check steps, which run-case.ts judges). */
 import { faultSpec } from '../case/fault-kinds.ts';
-import { WAIT_CONDITIONS, type Step } from '../case/schema.ts';
+import { WAIT_CONDITIONS, createsMirror, type Step } from '../case/schema.ts';
 import { inTurn } from '../evidence/freeze.ts';
 import { InfraError } from '../errors.ts';
 import { armedTables, waitSlowLayerBusy } from '../faults/devices.ts';
@@ -53,9 +53,9 @@ async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, cancelled: () =
       const stop = cancelled();
       if (stop) throw new InfraError(stop);
       const uuid = ctx.uuids[i]!;
-      if (s.op === 'create') {
+      if (createsMirror(s.op)) {
         ctx.layered.add(n.id);
-        await createMirror(n, t, m, uuid, s.timeoutMs, armedTables(ctx, n.id));
+        await createMirror(n, t, m, uuid, s.timeoutMs, armedTables(ctx, n.id), s.op === 'create-in-sync');
       } else if (s.op === 'remove') await removeMirror(n, m, s.timeoutMs);
       else if (s.op === 'suspend') await suspendMirror(n, m, s.timeoutMs);
       else if (s.op === 'resume') await resumeMirror(n, m, s.timeoutMs);
@@ -63,7 +63,7 @@ async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, cancelled: () =
     }
   }
   if (cancelled()) return;
-  if (s.op === 'create') ctx.mirrorsLoaded = true;
+  if (createsMirror(s.op)) ctx.mirrorsLoaded = true;
   if (s.op === 'remove') {
     ctx.mirrorsLoaded = false;
     for (const n of nodes) ctx.layered.delete(n.id);

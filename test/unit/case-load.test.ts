@@ -115,6 +115,16 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
   ['known failure without a reason', `${HEAD}known-failure: {checks: [no-hang]}\n${STEPS}`, ['2:16: known-failure needs reason: (the bug that makes the case fail)']],
   ['known failure naming an unknown check', `${HEAD}known-failure: {reason: r, checks: [no-hangs]}\n${STEPS}`, ['2:37: unknown check "no-hangs" (did you mean "no-hang"?)']],
   ['heal with on:', `${HEAD}steps:\n  - fault: heal\n    on: [1]\n`, ['4:5: fault heal takes no on: (it heals the whole network)']],
+  [
+    'create-in-sync after the legs were written',
+    `${HEAD}steps:\n  - diverge-legs: {regions: all}\n  - mirror: create-in-sync\n`,
+    ['4:5: "mirror: create-in-sync" must be the first create, before any diverge-legs: only fresh, zeroed legs are in sync'],
+  ],
+  [
+    'create-in-sync after a create',
+    `${HEAD}steps:\n  - mirror: create\n    on: [1]\n  - mirror: create-in-sync\n    on: [2]\n`,
+    ['5:5: "mirror: create-in-sync" must be the first create, before any diverge-legs: only fresh, zeroed legs are in sync'],
+  ],
   ['not a mapping', '- mirror: create\n', ['1:1: the case must be a mapping, got a list']],
 ];
 
@@ -133,7 +143,7 @@ t.test('all problems in a file are reported, in file order', async (t) => {
     'c.yaml:1:1: unknown key "nmae" in the case (did you mean "name"?)',
     'c.yaml:1:1: missing required key "name"',
     'c.yaml:4:9: topology.legs must be from 2 to 4, got 5',
-    'c.yaml:6:13: unknown mirror operation "destroy"; expected one of create, remove, suspend, resume, reload',
+    'c.yaml:6:13: unknown mirror operation "destroy"; expected one of create, create-in-sync, remove, suspend, resume, reload',
     'c.yaml:8:10: node 3 does not exist: topology has nodes 1..2',
   ]);
 });

@@ -11,6 +11,11 @@ t.test('clustered-disk mirror table over the dm-linear layers', async (t) => {
     '0 131072 mirror userspace 4 clogtest-0000002a-m0 clustered-disk /dev/mapper/clog0-log 1024 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors',
   );
   t.equal(m.regions, 128);
+  t.equal(
+    mirrorTable(m, 'U', true),
+    '0 131072 mirror userspace 5 U clustered-disk /dev/mapper/clog0-log 1024 nosync 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors',
+    'in sync: the log\'s nosync argument, counted',
+  );
 });
 
 t.test('clustered-core mirror table has no log device', async (t) => {
@@ -20,6 +25,7 @@ t.test('clustered-core mirror table has no log device', async (t) => {
     '0 131072 mirror userspace 3 U clustered-core 512 3 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 /dev/mapper/clog0-leg2 0 1 handle_errors',
   );
   t.equal(m.log, undefined);
+  t.match(mirrorTable(m, 'U', true), /userspace 4 U clustered-core 512 nosync 3 /);
 });
 
 t.test('layer tables', async (t) => {
