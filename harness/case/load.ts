@@ -295,8 +295,10 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
     if (step?.kind === 'mirror' && step.op === 'create-in-sync' && (created || diverged))
       return r.err(item.at, '"mirror: create-in-sync" must be the first create, before any diverge-legs: only fresh, zeroed legs are in sync');
     if (step?.kind === 'mirror' && createsMirror(step.op)) created = true;
-    if (step?.kind === 'diverge-legs') diverged = true;
-    if (step?.kind === 'diverge-legs' && created) return r.err(item.at, 'diverge-legs must come before the first "mirror: create": it writes the disks under the legs');
+    if (step?.kind === 'diverge-legs') {
+      if (created) return r.err(item.at, 'diverge-legs must come before the first "mirror: create": it writes the disks under the legs');
+      diverged = true;
+    }
     if (step?.kind === 'schedule') {
       if (!scheduled) return r.err(item.at, '"schedule: run" needs a schedule: block at the top of the case');
       if (scheduleLine !== undefined) return r.err(item.at, `"schedule: run" appears twice (first on line ${scheduleLine})`);
