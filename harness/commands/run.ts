@@ -8,6 +8,7 @@ import { EXIT } from '../errors.ts';
 import { runsRoot } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { caseTitle, isExpectedFailure, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
+import { medianOverheadMs } from '../record/phases.ts';
 import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
 import { defaultJobs, inPool } from '../runner/jobs.ts';
@@ -131,6 +132,8 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
       rmdirSync(runDir);
       progress(`every case passed; nothing kept (--keep keeps the case directories)`);
     } else progress(`results: ${runDir}`);
+    const overhead = medianOverheadMs(results.flatMap((r) => (r.phases ? [r.phases] : [])));
+    if (overhead !== undefined) progress(`median overhead per case (wall time minus the cases' own after:s, sleeps and durations): ${(overhead / 1000).toFixed(1)}s`);
     const counts = tally(results);
     process.stdout.write(`${summaryLine(counts)}\n`);
     if (results.some((r) => (r.status === 'failed' && !isExpectedFailure(r)) || r.status === 'inconclusive')) return EXIT.checkFailed;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { HistoryEntry } from '../../harness/history.ts';
-import { casePhases, describePhases } from '../../harness/record/phases.ts';
+import { casePhases, describePhases, medianOverheadMs } from '../../harness/record/phases.ts';
 
 const e = (ms: number, type: HistoryEntry['type'], fields: Record<string, unknown>): HistoryEntry => ({ t: '', ms, type, ...fields });
 
@@ -19,8 +19,8 @@ t.test('a case\'s time, phase by phase, from its history', async (t) => {
     e(80_000, 'info', { what: 'tear-down done' }),
     e(80_100, 'info', { what: 'case end', durationMs: 80_100 }),
   ]);
-  t.same(p, { qemuMs: 200, sshMs: 18_000, quorumMs: 9_000, daemonMs: 2_800, restored: false, steps: { mirror: 6_000, wait: 28_000, workload: 1_000 }, evidenceMs: 6_999, judgeMs: 2_500, teardownMs: 5_500, totalMs: 80_100 });
-  t.equal(describePhases(p), 'boot 30.0s (ssh 18.0, quorum 9.0, cmirrord 2.8) | steps 35.0s (wait 28.0, mirror 6.0, workload 1.0) | end evidence 7.0s | judging 2.5s | tear-down 5.5s | total 80.1s');
+  t.same(p, { qemuMs: 200, sshMs: 18_000, quorumMs: 9_000, daemonMs: 2_800, restored: false, steps: { mirror: 6_000, wait: 28_000, workload: 1_000 }, evidenceMs: 6_999, judgeMs: 2_500, teardownMs: 5_500, totalMs: 80_100, ownMs: 0 });
+  t.equal(describePhases(p), 'boot 30.0s (ssh 18.0, quorum 9.0, cmirrord 2.8) | steps 35.0s (wait 28.0, mirror 6.0, workload 1.0) | end evidence 7.0s | judging 2.5s | tear-down 5.5s | total 80.1s, of which the case\'s own 0.0s, overhead 80.1s');
   t.match(describePhases({ ...p, restored: true }), /^restore 30\.0s \(load 0\.2, ssh 18\.0, check 11\.8\) \| steps/, 'a restored cluster says so');
 });
 
@@ -39,4 +39,25 @@ t.test('a step that hung counts as its kind up to the hang, not as end evidence'
   ]);
   t.same(p.steps, { wait: 60_000 });
   t.equal(p.evidenceMs, 17_000);
+});
+
+t.test('the case\'s own time: its after:s, sleeps and longest workload; the rest is overhead', async (t) => {
+  const steps = [
+    { kind: 'mirror', afterMs: 0 },
+    { kind: 'workload', afterMs: 0, workload: { durationMs: 20_000 } },
+    { kind: 'workload', afterMs: 0, workload: { count: 10 } },
+    { kind: 'fault', afterMs: 5_000 },
+    { kind: 'fault', afterMs: 3_000 },
+    { kind: 'wait', afterMs: 0, wait: { kind: 'sleep', ms: 2_000 } },
+    { kind: 'wait', afterMs: 1_000, wait: { kind: 'sync' } },
+  ];
+  const p = casePhases([
+    e(0, 'info', { what: 'case start', case: { steps } }),
+    e(70_000, 'info', { what: 'case end', durationMs: 70_000 }),
+  ]);
+  t.equal(p.ownMs, 31_000);
+  t.match(describePhases(p), /total 70\.0s, of which the case's own 31\.0s, overhead 39\.0s$/);
+  t.equal(medianOverheadMs([p, { ...p, totalMs: 41_000 }, { ...p, totalMs: 100_000 }]), 39_000);
+  t.equal(medianOverheadMs([p, { ...p, totalMs: 41_000 }]), 24_500);
+  t.equal(medianOverheadMs([]), undefined);
 });
