@@ -20,10 +20,11 @@ import { WRITES_DIR } from '../record/layout.ts';
 import { targetNodes, type CaseContext, type WorkloadRun } from '../context/case-context.ts';
 import { ranges } from '../oracle/disk-log.ts';
 import { assignRegions } from './assign.ts';
+import { writerPlan } from './slots.ts';
 
 export const GUEST_CLOGWRITE = '/run/clogtest/clogwrite.py';
 const CLOGWRITE = join(repoRoot, 'vm-images', 'guest', 'clogwrite.py');
-/** Sequence numbers of writer k on a node start at k * SEQ_STRIDE + 1, so they never repeat within a run. */
+/** Sequence numbers of a node's writer number n start at n * SEQ_STRIDE + 1, so they never repeat within a run (slots.ts). */
 export const SEQ_STRIDE = 1_000_000_000;
 /** A duration workload stops itself; this count only has to outlast the duration. */
 const UNBOUNDED = 1_000_000_000;
@@ -80,6 +81,7 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
   const nodes = targetNodes(ctx, step.on);
   const mirror = ctx.mirrors[w.mirror]!;
   const assigned = assignRegions(w.regions, nodes.map((n) => n.id), mirror.regions);
+  const plan = writerPlan(ctx.case.steps, step, ctx.case.topology.nodes);
   const dir = writesDir(ctx.dir);
   mkdirSync(dir, { recursive: true });
   const script = readFileSync(CLOGWRITE);
@@ -92,12 +94,12 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
       await node.ssh.upload(script, GUEST_CLOGWRITE, { mode: '755', timeoutMs: step.timeoutMs });
       const regions = assigned.get(node.id)!;
       const jobs = [
-        // Every writer of the workload, on any node, writes its own blocks (see --slot in clogwrite.py).
+        // Every writer of the case, on any node, writes its own blocks (see --slot in clogwrite.py).
         ...Array.from({ length: w.writers }, (_, k) => ({
           label: `w${k}`,
           read: false,
-          seqStart: k * SEQ_STRIDE + 1,
-          slot: { index: pos * w.writers + k, of: nodes.length * w.writers },
+          seqStart: (plan.seqBase + k) * SEQ_STRIDE + 1,
+          slot: { index: plan.slotBase + pos * w.writers + k, of: plan.slotCount },
         })),
         ...(w.readers ? [{ label: 'r', read: true, seqStart: 1, slot: undefined }] : []),
       ];
