@@ -1,5 +1,6 @@
 import { Cluster, type Timings } from '../cluster/cluster.ts';
 import { InputError } from '../errors.ts';
+import { median } from '../median.ts';
 import { progress } from '../progress.ts';
 import { Scope } from '../scope.ts';
 import { defineCommand, intOption } from './command.ts';
@@ -8,12 +9,6 @@ import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './clust
 const PHASES = ['qemu', 'ssh', 'quorum', 'daemon', 'total', 'teardown'] as const;
 
 type BenchTimings = Timings & { teardown: number };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : Math.round((s[mid - 1]! + s[mid]!) / 2);
-}
 
 export default defineCommand({
   name: 'bench',

@@ -3,6 +3,7 @@
  * and the end (gathering the evidence, judging, tearing down). What to cut is judged by this table.
  */
 import type { HistoryEntry } from '../history.ts';
+import { median } from '../median.ts';
 
 export interface CasePhases {
   /** QEMU start, boot to sshd, corosync quorate, cmirrord running (the cluster's own timings). */
@@ -50,10 +51,7 @@ function ownTime(entries: readonly HistoryEntry[]): number {
 
 /** Median of the harness's overhead (total minus own time) over cases, or undefined without any. */
 export function medianOverheadMs(phases: readonly CasePhases[]): number | undefined {
-  const o = phases.map((p) => p.totalMs - p.ownMs).sort((a, b) => a - b);
-  if (o.length === 0) return undefined;
-  const mid = Math.floor(o.length / 2);
-  return o.length % 2 ? o[mid]! : (o[mid - 1]! + o[mid]!) / 2;
+  return median(phases.map((p) => p.totalMs - p.ownMs));
 }
 
 export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
@@ -91,7 +89,7 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
   };
 }
 
-/** One line: "boot 38.2s (ssh 22.1, quorum 13.9, cmirrord 2.1) | steps 61.0s (workload 20.3, wait 30.1, ...) | ... | overhead 40.3s". */
+/** One line: "boot 38.2s (ssh 22.1, quorum 13.9, cmirrord 2.1) | steps 61.0s (workload 20.3, wait 30.1, ...) | ... | total 80.1s, of which the case's own 40.0s, overhead 40.1s". */
 export function describePhases(p: CasePhases): string {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   const boot = p.qemuMs + p.sshMs + p.quorumMs + p.daemonMs;

@@ -28,10 +28,10 @@ export function writerPlan(steps: readonly Step[], step: WorkloadStep, nodes: nu
   const at = workloads.indexOf(step);
   if (at < 0) throw new Error(`workload step at line ${step.line} is not one of the case's steps`);
   const sameMirror = workloads.filter((s) => s.workload.mirror === step.workload.mirror);
-  const before = workloads.slice(0, at);
+  const slots = (ss: readonly WorkloadStep[]) => ss.reduce((n, s) => n + width(s, nodes), 0);
   return {
-    slotBase: before.filter((s) => s.workload.mirror === step.workload.mirror).reduce((n, s) => n + width(s, nodes), 0),
-    slotCount: sameMirror.reduce((n, s) => n + width(s, nodes), 0),
-    seqBase: before.reduce((n, s) => n + s.workload.writers, 0),
+    slotBase: slots(sameMirror.slice(0, sameMirror.indexOf(step))),
+    slotCount: slots(sameMirror),
+    seqBase: workloads.slice(0, at).reduce((n, s) => n + s.workload.writers, 0),
   };
 }
