@@ -108,6 +108,12 @@ t.test('clogwrite.py writes exactly what encodeBlock does, and reads it back', a
   t.same([...slotBlocks].sort((a, b) => a - b), [1, 4, 7, 10], 'a writer with --slot 1/3 touches only its own blocks');
   const bad = await run('python3', [...py, '--blocks', '0-3', '--slot', '3/3', '--log', '-', '--no-direct'], { timeoutMs: 30_000, allowFailure: true });
   t.match(bad.stderr, /--slot K\/S needs 0 <= K < S/);
+  const pastEnd = join(dir, 'past-end.jsonl');
+  await run('python3', [...py, '--blocks', '12-19', '--random', '--count', '30', '--log', pastEnd, '--no-direct'], { timeoutMs: 30_000 });
+  const inside = new Set(parseWriterLog(await readFile(pastEnd, 'utf8'), pastEnd).map((e) => e.block));
+  t.same([...inside].sort((a, b) => a - b), [12, 13, 14, 15], 'blocks past the end of the device are never drawn');
+  const none = await run('python3', [...py, '--blocks', '16-19', '--log', '-', '--no-direct'], { timeoutMs: 30_000, allowFailure: true });
+  t.match(none.stderr, /no blocks to operate on/);
 
   const torn = Buffer.concat([encodeBlock({ node: 1, seq: 1, offset: 6 * size, runId: 4242 }, size).subarray(0, 1024), Buffer.alloc(1024, 1)]);
   torn.copy(img, 6 * size);

@@ -143,14 +143,17 @@ def main(argv):
         p.error("--slot must be K/S, e.g. 1/4")
     if not 0 <= slot < slots:
         p.error("--slot K/S needs 0 <= K < S")
-    blocks = [b for b in blocks if b % slots == slot]
+    flags = (os.O_RDONLY if a.read else os.O_RDWR | os.O_DSYNC) | (0 if a.no_direct else os.O_DIRECT)
+    fd = os.open(a.dev, flags)
+    # A mirror whose length is not a whole number of regions ends inside its last region: the blocks
+    # of that region past the end do not exist (reading one would return nothing, writing it fail).
+    end = os.lseek(fd, 0, os.SEEK_END)
+    blocks = [b for b in blocks if b % slots == slot and (b + 1) * size <= end]
     if not blocks:
         p.error("no blocks to operate on")
     count = len(blocks) if a.count is None else a.count
     rng = random.Random((a.run_id * 65536 + a.node) * 1024 + slot)
 
-    flags = (os.O_RDONLY if a.read else os.O_RDWR | os.O_DSYNC) | (0 if a.no_direct else os.O_DIRECT)
-    fd = os.open(a.dev, flags)
     buf = aligned_buffer(fd, size, not a.no_direct)
     log = sys.stdout if a.log == "-" else open(a.log, "a", buffering=1)
 
