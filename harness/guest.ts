@@ -24,6 +24,9 @@ export function clusterMac(node: number): string {
   return `52:54:00:c1:00:${node.toString(16).padStart(2, '0')}`;
 }
 
+/** dm-log-userspace's resend timeout, whole seconds (kernel-patches/dm-log-userspace-retry-timeout-param.patch). */
+export const LOG_RETRY_TIMEOUT_PARAM = '/sys/module/dm_log_userspace/parameters/retry_timeout_secs';
+
 /** Shared disks appear in the guest as /dev/disk/by-id/virtio-<serial> (init makes the links, as udev would). */
 export function sharedDiskPath(serial: string): string {
   return `/dev/disk/by-id/virtio-${serial}`;

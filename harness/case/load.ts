@@ -61,7 +61,7 @@ const CASE_KEYS = [
   'steps',
 ] as const;
 const KNOWN_FAILURE_KEYS = ['reason', 'checks'] as const;
-const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors'] as const;
+const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
 const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
 const SCHEDULE_KEYS = ['kind', 'duration', 'interval', 'hold', 'faults'] as const;
@@ -221,6 +221,9 @@ function readTopology(r: Reader, v: V): { topology: Topology | undefined; bounds
         `topology.log-size ${formatSize(logSize)} is too small for ${regionCount({ legSize, regionSize })} regions: the log needs ${need} bytes (1024-byte header + 1 bit per region, in whole sectors)`,
       );
   }
+  let logRetryTimeoutMs = get('log-retry-timeout', d.logRetryTimeoutMs, (x) => r.duration(x, 'topology.log-retry-timeout'));
+  if (logRetryTimeoutMs !== undefined && (logRetryTimeoutMs < 1000 || logRetryTimeoutMs % 1000 !== 0))
+    logRetryTimeoutMs = r.err(f.get('log-retry-timeout')!.value.at, `topology.log-retry-timeout must be a whole number of seconds, at least 1s, got ${logRetryTimeoutMs} ms`);
   const bounds: Bounds = {
     nodes: nodes ?? wide.nodes,
     legs: legs ?? wide.legs,
@@ -229,10 +232,19 @@ function readTopology(r: Reader, v: V): { topology: Topology | undefined; bounds
     regionSize,
     logType,
   };
-  const all = [nodes, legs, mirrors, logType, legSize, regionSize, logSize];
+  const all = [nodes, legs, mirrors, logType, legSize, regionSize, logSize, logRetryTimeoutMs];
   if (all.some((x) => x === undefined)) return { topology: undefined, bounds };
   return {
-    topology: { nodes: nodes!, legs: legs!, legSize: legSize!, logSize: logSize!, regionSize: regionSize!, logType: logType!, mirrors: mirrors! },
+    topology: {
+      nodes: nodes!,
+      legs: legs!,
+      legSize: legSize!,
+      logSize: logSize!,
+      regionSize: regionSize!,
+      logType: logType!,
+      mirrors: mirrors!,
+      logRetryTimeoutMs: logRetryTimeoutMs!,
+    },
     bounds,
   };
 }

@@ -19,6 +19,9 @@ export const LIMITS = {
   sector: 512,
 } as const;
 
+/** dm-log-userspace's own wait for the daemon's answer before it sends a request again (15 s, DM_ULOG_RETRY_TIMEOUT). */
+export const DM_ULOG_RETRY_TIMEOUT_MS = 15_000;
+
 export const TOPOLOGY_DEFAULTS = {
   nodes: 3,
   legs: 2,
@@ -27,6 +30,7 @@ export const TOPOLOGY_DEFAULTS = {
   regionSize: 512 * 1024,
   logType: 'clustered-disk',
   mirrors: 1,
+  logRetryTimeoutMs: DM_ULOG_RETRY_TIMEOUT_MS,
 } as const satisfies Topology;
 
 export interface Topology {
@@ -40,6 +44,12 @@ export interface Topology {
   regionSize: number;
   logType: LogType;
   mirrors: number;
+  /**
+   * How long each node's dm-log-userspace waits for an answer before it sends a request again, in whole
+   * seconds (kernel-patches/dm-log-userspace-retry-timeout-param.patch); the kernel's default unless a case
+   * needs the resend to come sooner.
+   */
+  logRetryTimeoutMs: number;
 }
 
 /** Regions per mirror: dm-raid1 counts a trailing partial region as a whole one. */

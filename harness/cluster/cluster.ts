@@ -7,7 +7,7 @@ import { appendFileSync, closeSync, copyFileSync, existsSync, ftruncateSync, mkd
 import { join } from 'node:path';
 import { LIMITS } from '../case/schema.ts';
 import { errorMessage, InfraError, InputError } from '../errors.ts';
-import { GUEST_LOG_DIR, sharedDiskPath } from '../guest.ts';
+import { GUEST_LOG_DIR, LOG_RETRY_TIMEOUT_PARAM, sharedDiskPath } from '../guest.ts';
 import type { CacheEntry } from '../cache.ts';
 import { Hub } from '../net/hub.ts';
 import { runsRoot, timestamp } from '../paths.ts';
@@ -69,6 +69,11 @@ export interface ClusterOptions {
   sharedDisks?: readonly SharedDiskSpec[];
   /** corosync totem token timeout, ms. */
   tokenMs?: number;
+  /**
+   * dm-log-userspace's resend timeout, ms (whole seconds), set on every node once it is up and on each
+   * node brought back; unset leaves the kernel's 15 s. Set after boot, so a saved cluster serves any value.
+   */
+  logRetryTimeoutMs?: number;
   /** Seed of the hub's loss RNG. */
   seed?: number;
   /** Keep the shared disk files after stop(). */
@@ -238,6 +243,7 @@ export class Cluster {
     const saved = key === undefined ? undefined : findSavedCluster(key);
     this.timings = saved ? await this.restore(saved, ids, t0) : await this.boot(ids, t0);
     if (key !== undefined && !saved) this.timings.save = await saveOnce(key, () => this.save(key));
+    await Promise.all(this.nodes.map((n) => this.setLogRetryTimeout(n)));
     writeFileSync(join(this.runDir, 'timings.json'), `${JSON.stringify(this.timings, null, 2)}\n`);
     const how = saved ? `restored from saved cluster ${saved.key}` : 'booted';
     this.say(`cluster ${this.opts.name} ready: ${count} nodes ${how} in ${(this.timings.total / 1000).toFixed(1)}s, run dir ${this.runDir}`);
@@ -442,6 +448,7 @@ export class Cluster {
       nodes.map(async (n) => {
         if (!n.machine || n.machine.hasExited()) await this.bootMachine(n, Math.min(deadlineMs, this.deadlines.qemu));
         await n.connect(deadlineMs);
+        await this.setLogRetryTimeout(n);
         await this.syncClock(n, peer);
         // A fresh overlay lost the corosync.conf of the bring-up; a reset one still has it.
         await startCorosync(n, this.corosyncConf(), command);
@@ -451,6 +458,14 @@ export class Cluster {
     const members = [...new Set([...live, ...nodes.map((n) => n.id)])].sort((a, b) => a - b);
     await Promise.all(nodes.map((n) => this.waitQuorate(n, members, deadlineMs)));
     await Promise.all(nodes.map((n) => startCmirrord(n, this.deadlines.daemon, command, () => nodeGone(n))));
+  }
+
+  private async setLogRetryTimeout(n: Node): Promise<void> {
+    const ms = this.opts.logRetryTimeoutMs;
+    if (ms === undefined) return;
+    const r = await n.exec(`echo ${Math.round(ms / 1000)} > ${LOG_RETRY_TIMEOUT_PARAM}`, { timeoutMs: this.deadlines.command });
+    if (r.code !== 0)
+      throw new Error(`${n.name}: cannot set ${LOG_RETRY_TIMEOUT_PARAM} (a kernel without kernel-patches/dm-log-userspace-retry-timeout-param.patch?): ${r.stderr.trim()}`);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKS, type Case, type CheckName } from '../case/schema.ts';
+import { CHECKS, DM_ULOG_RETRY_TIMEOUT_MS, type Case, type CheckName } from '../case/schema.ts';
 import { expandSchedule } from '../case/schedule.ts';
 import { judge, verdictLine, type NamedVerdict } from '../checks/index.ts';
 import { Cluster, type ClusterOptions } from '../cluster/cluster.ts';
@@ -114,6 +114,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
         name: CLUSTER_NAME,
         nodes: c.topology.nodes,
         sharedDisks: sharedDisks(c.topology),
+        logRetryTimeoutMs: c.topology.logRetryTimeoutMs === DM_ULOG_RETRY_TIMEOUT_MS ? undefined : c.topology.logRetryTimeoutMs,
         keepDisks: true,
         parentDir: dir,
         seed: opts.seed,

@@ -38,6 +38,7 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
     `${HEAD}topology:\n  leg-size: 4GiB\n  region-size: 512\n  log-size: 1MiB\n${STEPS}`,
     ['5:13: topology.log-size 1MiB is too small for 8388608 regions: the log needs 1049600 bytes (1024-byte header + 1 bit per region, in whole sectors)'],
   ],
+  ['resend timeout in part-seconds', `${HEAD}topology: {log-retry-timeout: 1500ms}\n${STEPS}`, ['2:31: topology.log-retry-timeout must be a whole number of seconds, at least 1s, got 1500 ms']],
   ['log device under 1 MiB', `${HEAD}topology: {log-size: 512KiB}\n${STEPS}`, ['2:22: topology.log-size must be at least 1MiB, got 512KiB']],
   [
     'bad duration string',
@@ -181,6 +182,7 @@ t.test('a minimal case gets its defaults', async (t) => {
     regionSize: 512 * 2 ** 10,
     logType: 'clustered-disk',
     mirrors: 1,
+    logRetryTimeoutMs: 15_000,
   });
 });
 
@@ -188,7 +190,7 @@ t.test('steps carry their parameters in runner units', async (t) => {
   const source = `name: full
 seed: 7
 known-failure: cmirrord ignores quorum
-topology: {nodes: 4, legs: 3, leg-size: 32MiB, region-size: 256KiB, log-size: 2MiB, mirrors: 2}
+topology: {nodes: 4, legs: 3, leg-size: 32MiB, region-size: 256KiB, log-size: 2MiB, mirrors: 2, log-retry-timeout: 3s}
 expect-kernel-messages:
   - {pattern: 'raid1: .*failed', reason: leg failed on purpose}
 schedule:
@@ -213,7 +215,7 @@ steps:
   const c = result.case;
   t.equal(c.seed, 7);
   t.same(c.knownFailure, { reason: 'cmirrord ignores quorum' });
-  t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2 });
+  t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2, logRetryTimeoutMs: 3000 });
   t.same(c.expectKernelMessages, [{ pattern: 'raid1: .*failed', reason: 'leg failed on purpose' }]);
   t.same(c.schedule, {
     kind: 'random',
