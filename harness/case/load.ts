@@ -60,7 +60,7 @@ const CASE_KEYS = [
   'expect-kernel-messages',
   'steps',
 ] as const;
-const KNOWN_FAILURE_KEYS = ['reason', 'checks'] as const;
+const KNOWN_FAILURE_KEYS = ['reason', 'checks', 'intermittent'] as const;
 const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
 const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
@@ -627,7 +627,7 @@ function readGroups(r: Reader, v: V, b: Bounds): NodeId[][] | undefined {
   return groups;
 }
 
-/** `known-failure: "reason"`, or `{reason: ..., checks: [...]}` naming the checks the bug fails. */
+/** `known-failure: "reason"`, or `{reason: ..., checks: [...], intermittent: true}` naming the checks the bug fails. */
 function readKnownFailure(r: Reader, v: V): KnownFailure | undefined {
   const d = r.deref(v);
   if (!d) return undefined;
@@ -640,8 +640,9 @@ function readKnownFailure(r: Reader, v: V): KnownFailure | undefined {
   if (!f.has('reason')) return r.err(v.at, 'known-failure needs reason: (the bug that makes the case fail)');
   const reason = r.str(f.get('reason')!.value, 'known-failure reason', { nonEmpty: true });
   const checks = f.has('checks') ? readChecks(r, f.get('checks')!.value) : undefined;
-  if (reason === undefined || (f.has('checks') && checks === undefined)) return undefined;
-  return { reason, ...(checks && { checks }) };
+  const intermittent = f.has('intermittent') ? r.bool(f.get('intermittent')!.value, 'known-failure intermittent') : false;
+  if (reason === undefined || (f.has('checks') && checks === undefined) || intermittent === undefined) return undefined;
+  return { reason, ...(checks && { checks }), ...(intermittent && { intermittent }) };
 }
 
 /** `not-applicable: {CHECK: why it has nothing to judge in this case}`. */

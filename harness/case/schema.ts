@@ -258,6 +258,12 @@ export interface KnownFailure {
   reason: string;
   /** Any other check failing is a failure of its own, not this one. Absent: any check may fail. */
   checks?: CheckName[];
+  /**
+   * The bug shows only when the case's timing hits it (the case is about something else): a pass is
+   * reported as the known failure not hit this time, not as UNEXPECTEDLY PASSED. A case that proves a
+   * bug or its fix hits it every time and never carries this.
+   */
+  intermittent?: boolean;
 }
 
 export interface Case {

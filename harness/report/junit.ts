@@ -61,6 +61,11 @@ export function isExpectedFailure(r: Pick<CaseResult, 'status' | 'knownFailure'>
   return r.knownFailure !== undefined && r.status === 'failed';
 }
 
+/** A case marked known-failure that passed, though its bug shows every time. */
+export function unexpectedlyPassed(r: Pick<CaseResult, 'status' | 'knownFailure' | 'intermittent'>): boolean {
+  return r.knownFailure !== undefined && !r.intermittent && r.status === 'passed';
+}
+
 /** Known failures whose checks failed count as skipped (expected); everything else that did not pass is failed. */
 export function tally(results: ReadonlyArray<Pick<CaseResult, 'status' | 'knownFailure'>>): Tally {
   const t = { passed: 0, failed: 0, skipped: 0 };
@@ -88,7 +93,8 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[]): str
         seed: r.seed,
         status: r.status,
         knownFailure: r.knownFailure ?? null,
-        unexpectedlyPassed: r.knownFailure !== undefined && r.status === 'passed',
+        unexpectedlyPassed: unexpectedlyPassed(r),
+        ...(r.intermittent ? { intermittent: true } : {}),
         durationMs: r.durationMs,
         ...(r.phases ? { phases: r.phases } : {}),
         dir: r.dir,

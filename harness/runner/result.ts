@@ -26,6 +26,8 @@ export interface CaseResult {
   durationMs: number;
   /** Set when the case failed exactly as its known-failure says (or passed while marked as one). */
   knownFailure?: string;
+  /** With knownFailure: the bug shows only when the timing hits it (KnownFailure.intermittent). */
+  intermittent?: boolean;
   /** Where its time went (record/phases.ts). */
   phases?: CasePhases;
 }
@@ -89,6 +91,7 @@ export function caseResult(i: ResultInput): CaseResult {
   const inconclusive = i.verdicts.filter((v) => v.inconclusive);
   const unexplained = unexplainedFailures(i.knownFailure, i.verdicts);
   const base = { name: i.name, file: i.file, iteration: i.iteration, seed: i.seed, dir: i.dir, verdicts: i.verdicts, durationMs: i.durationMs };
+  const known = i.knownFailure && { knownFailure: i.knownFailure.reason, ...(i.knownFailure.intermittent && { intermittent: true }) };
   const tail = `case dir: ${i.dir}`;
   if (failed.length) {
     const before = i.lastEvents.map((e) => `  +${(e.ms / 1000).toFixed(1)}s ${e.type} ${String(e.what ?? e.check ?? e.fault ?? e.event ?? '')}`);
@@ -99,11 +102,11 @@ export function caseResult(i: ResultInput): CaseResult {
     });
     const head = `violated: ${byCheck.join(', ')}; findings.json in the case dir`;
     const message = `${notKnown}${head}\n${failed.map(failureLine).join('\n')}${i.infra ? `\nalso: ${i.infra}` : ''}\nlast events (history.jsonl):\n${before.join('\n')}\n${tail}`;
-    return { ...base, status: 'failed', message, ...(i.knownFailure && !unexplained.length ? { knownFailure: i.knownFailure.reason } : {}) };
+    return { ...base, status: 'failed', message, ...(!unexplained.length ? known : {}) };
   }
   if (i.infra) return { ...base, status: 'infra', message: `infrastructure: ${i.infra}\n${tail}` };
   if (inconclusive.length) return { ...base, status: 'inconclusive', message: `${inconclusive.map(inconclusiveLine).join('\n')}\n${tail}` };
-  return { ...base, status: 'passed', ...(i.knownFailure ? { knownFailure: i.knownFailure.reason } : {}) };
+  return { ...base, status: 'passed', ...known };
 }
 
 /** Every finding of every failed check, as findings.json holds them. */

@@ -3,6 +3,7 @@ import type { CheckName } from '../../harness/case/schema.ts';
 import type { NamedVerdict } from '../../harness/checks/index.ts';
 import type { Validity } from '../../harness/oracle/verdict.ts';
 import { caseResult, unexplainedFailures } from '../../harness/runner/result.ts';
+import { tally, unexpectedlyPassed } from '../../harness/report/junit.ts';
 
 const verdict = (check: CheckName, valid: Validity, more: Partial<NamedVerdict> = {}): NamedVerdict => ({
   check,
@@ -52,4 +53,16 @@ t.test('known failures: only the named checks failing is the known failure; inco
   const silent = caseResult({ ...base, verdicts: [verdict('no-hang', true, { inconclusive: true })], knownFailure: kf });
   t.equal(silent.status, 'inconclusive');
   t.equal(caseResult({ ...base, verdicts: [verdict('no-hang', true)], knownFailure: kf }).knownFailure, 'bug', 'a pass of a known failure is reported as such');
+});
+
+t.test('an intermittent known failure that passes is not an unexpected pass; one that hits counts as known', async (t) => {
+  const kf = { reason: 'bug', checks: ['legs-converge', 'no-hang'] as CheckName[], intermittent: true };
+  const passed = caseResult({ ...base, verdicts: [verdict('no-hang', true)], knownFailure: kf });
+  t.match(passed, { status: 'passed', knownFailure: 'bug', intermittent: true });
+  t.equal(unexpectedlyPassed(passed), false);
+  const hit = caseResult({ ...base, verdicts: run, knownFailure: kf });
+  t.match(hit, { status: 'failed', knownFailure: 'bug', intermittent: true });
+  t.same(tally([passed, hit]), { passed: 1, failed: 0, skipped: 1 });
+  const steady = caseResult({ ...base, verdicts: [verdict('no-hang', true)], knownFailure: { reason: 'bug' } });
+  t.equal(unexpectedlyPassed(steady), true, 'a bug that shows every time must show');
 });
