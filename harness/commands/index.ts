@@ -10,9 +10,10 @@ import down from './down.ts';
 import bench from './bench.ts';
 import run from './run.ts';
 import check from './check.ts';
+import report from './report.ts';
 import bisectRun from './bisect-run.ts';
 import mergeResults from './merge-results.ts';
 import mutate from './mutate.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench, run, check, mutate, bisectRun, mergeResults];
+export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, bisectRun, mergeResults];

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadCase } from '../case/load.ts';
@@ -9,6 +9,8 @@ import { runsRoot } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { caseTitle, isExpectedFailure, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
 import { medianOverheadMs } from '../record/phases.ts';
+import { writeReport } from '../report/html.ts';
+import { SUMMARY_FILE } from '../report/report-data.ts';
 import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
 import { defaultJobs, inPool } from '../runner/jobs.ts';
@@ -28,7 +30,8 @@ export default defineCommand({
 Each case boots its own cluster, runs its steps, then every check; it is one TAP subtest
 on stdout. Each case leaves runs/<run-id>/<case>/ (history.jsonl, findings.json, the
 cluster's directory with consoles and guest logs, dmsetup status, writer logs), removed
-when the case passes unless --keep. The last line is "N passed, N failed, N skipped".
+when the case passes unless --keep. The run ends by writing runs/<run-id>/summary.json and
+report.html (every case, and for each kept one its timeline; \`clogtest report\` writes it again). The last line is "N passed, N failed, N skipped".
 Each check's TAP line says how much it judged. A check the case lists that judged nothing
 (or could not judge) makes the case INCONCLUSIVE, a failure: a silent pass is no pass.
 A known-failure case whose checks fail counts as skipped (TAP todo); one that passes is
@@ -130,12 +133,12 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     }
     t.end();
     if (values.junit) writeFileSync(values.junit, junitXml(results));
-    if (values.json) writeFileSync(values.json, jsonSummary(runDir, results));
-    // Passing cases remove their directories; a run that kept nothing leaves nothing behind.
-    if (readdirSync(runDir).length === 0) {
-      rmdirSync(runDir);
-      progress(`every case passed; nothing kept (--keep keeps the case directories)`);
-    } else progress(`results: ${runDir}`);
+    const replayArgs = [...(values.fixes ? ['--fixes'] : []), ...(values.nodes !== undefined ? ['--nodes', values.nodes] : [])];
+    const summary = jsonSummary(runDir, results, replayArgs);
+    if (values.json) writeFileSync(values.json, summary);
+    // Passing cases remove their directories (unless --keep); the summary keeps them in the report.
+    writeFileSync(join(runDir, SUMMARY_FILE), summary);
+    progress(`results: ${runDir}; report: ${writeReport(runDir)}`);
     const overhead = medianOverheadMs(results.flatMap((r) => (r.phases ? [r.phases] : [])));
     if (overhead !== undefined) progress(`median overhead per case (wall time minus the cases' own after:s, sleeps and durations): ${(overhead / 1000).toFixed(1)}s`);
     const counts = tally(results);

@@ -25,6 +25,7 @@ export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'libqb-dev', why: 'cmirrord build' },
   { name: 'libaio-dev', why: 'cmirrord build (libdm)' },
   { name: 'openssh-client', why: 'ssh-keygen makes the harness key for the guests' },
+  { name: 'chromium', why: "make test opens a run's report.html in it, headless" },
 ];
 
 /** Tools each stage needs, checked before the stage starts. */

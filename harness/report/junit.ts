@@ -81,7 +81,13 @@ export function summaryLine(t: Tally): string {
   return `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`;
 }
 
-export function jsonSummary(runDir: string, results: readonly CaseResult[]): string {
+/** The command that runs this case again as it ran (extraArgs: the run's options a replay needs too). */
+export function replayCommand(file: string, seed: number, extraArgs: readonly string[] = []): string {
+  return ['./clogtest', 'run', ...extraArgs, '--seed', `${seed}`, file].join(' ');
+}
+
+/** replayArgs: the options the cases ran with that a replay needs too (--fixes, --nodes N). */
+export function jsonSummary(runDir: string, results: readonly CaseResult[], replayArgs: readonly string[] = []): string {
   return `${JSON.stringify(
     {
       runDir,
@@ -89,8 +95,10 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[]): str
       cases: results.map((r) => ({
         name: r.name,
         file: r.file,
+        tags: r.tags,
         iteration: r.iteration,
         seed: r.seed,
+        replay: replayCommand(r.file, r.seed, replayArgs),
         status: r.status,
         knownFailure: r.knownFailure ?? null,
         unexpectedlyPassed: unexpectedlyPassed(r),

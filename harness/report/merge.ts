@@ -17,6 +17,10 @@ export interface SummaryCase {
   durationMs: number;
   dir: string;
   message: string | null;
+  tags?: string[];
+  intermittent?: boolean;
+  replay?: string;
+  verdicts?: Array<{ check: string; valid: unknown }>;
   [more: string]: unknown;
 }
 
@@ -59,6 +63,7 @@ export function asCaseResults(summary: Summary): CaseResult[] {
   return summary.cases.map((c) => ({
     name: c.name,
     file: c.file,
+    tags: c.tags ?? [],
     iteration: c.iteration,
     seed: c.seed,
     dir: c.dir,

@@ -16,6 +16,7 @@ export type CaseStatus = 'passed' | 'failed' | 'inconclusive' | 'infra';
 export interface CaseResult {
   name: string;
   file: string;
+  tags: string[];
   iteration: number;
   seed: number;
   dir: string;
@@ -74,6 +75,7 @@ export function inconclusiveLine(v: NamedVerdict): string {
 export interface ResultInput {
   name: string;
   file: string;
+  tags: string[];
   iteration: number;
   seed: number;
   dir: string;
@@ -90,7 +92,7 @@ export function caseResult(i: ResultInput): CaseResult {
   const failed = i.verdicts.filter((v) => v.valid === false);
   const inconclusive = i.verdicts.filter((v) => v.inconclusive);
   const unexplained = unexplainedFailures(i.knownFailure, i.verdicts);
-  const base = { name: i.name, file: i.file, iteration: i.iteration, seed: i.seed, dir: i.dir, verdicts: i.verdicts, durationMs: i.durationMs };
+  const base = { name: i.name, file: i.file, tags: i.tags, iteration: i.iteration, seed: i.seed, dir: i.dir, verdicts: i.verdicts, durationMs: i.durationMs };
   const known = i.knownFailure && { knownFailure: i.knownFailure.reason, ...(i.knownFailure.intermittent && { intermittent: true }) };
   const tail = `case dir: ${i.dir}`;
   if (failed.length) {

@@ -173,6 +173,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   const r: CaseResult = caseResult({
     name: c.name,
     file: c.file,
+    tags: c.tags,
     iteration: opts.iteration,
     seed: opts.seed,
     dir,

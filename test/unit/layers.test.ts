@@ -30,7 +30,7 @@ const DEPS: Record<string, string[]> = {
   workload: [...BASE, 'case', 'cluster', 'context', 'mirror', 'oracle', 'record', 'remote'],
   evidence: [...BASE, 'case', 'cluster', 'context', 'mirror', 'oracle', 'oracle/checks', 'record', 'remote'],
   runner: [...BASE, 'case', 'checks', 'cluster', 'context', 'evidence', 'faults', 'mirror', 'oracle', 'record', 'workload'],
-  report: [...BASE, 'checks', 'runner'],
+  report: [...BASE, 'case', 'checks', 'oracle', 'record', 'runner'],
   bisect: [...BASE],
   mutation: [...BASE, 'case', 'image'],
   commands: ['*'],

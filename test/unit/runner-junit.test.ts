@@ -2,7 +2,7 @@ import t from 'tap';
 import { junitXml, jsonSummary, summaryLine, tally, xmlEscape } from '../../harness/report/junit.ts';
 import type { CaseResult } from '../../harness/runner/run-case.ts';
 
-const base = { file: 'cases/x.yaml', iteration: 1, seed: 1, dir: '/runs/r/x', verdicts: [], durationMs: 1500 };
+const base = { file: 'cases/x.yaml', tags: [], iteration: 1, seed: 1, dir: '/runs/r/x', verdicts: [], durationMs: 1500 };
 const results: CaseResult[] = [
   { ...base, name: 'ok-case', status: 'passed' },
   { ...base, name: 'bad', status: 'failed', message: 'legs-converge violated (regions 3): <leg0> & "leg1"' },

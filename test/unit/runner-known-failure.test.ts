@@ -29,7 +29,7 @@ t.test('a known failure without checks, or none at all, explains nothing away he
   t.same(unexplainedFailures(undefined, run), []);
 });
 
-const base = { name: 'c', file: 'c.yaml', iteration: 1, seed: 1, dir: '/runs/x/c', durationMs: 5, lastEvents: [] };
+const base = { name: 'c', file: 'c.yaml', tags: [], iteration: 1, seed: 1, dir: '/runs/x/c', durationMs: 5, lastEvents: [] };
 
 t.test('a case is failed, infra, inconclusive or passed, in that order of precedence', async (t) => {
   const failed = caseResult({ ...base, verdicts: run, infra: 'boom' });

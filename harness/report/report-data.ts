@@ -1,0 +1,391 @@
+/**
+ * What report.html shows, read from a run directory alone: summary.json (every case of the run, passing
+ * ones included, whose directories are gone) and each kept case directory (history.jsonl, findings.json,
+ * the writers' logs). Everything here is plain data on one time axis, seconds since each case started;
+ * html.ts inlines it into the page.
+ */
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { faultSpec, type FaultKind } from '../case/fault-kinds.ts';
+import type { Case } from '../case/schema.ts';
+import { parseHistory, type HistoryEntry } from '../history.ts';
+import { parseDmStatus } from '../oracle/dm-status.ts';
+import { parseWriterLog } from '../oracle/writer-log.ts';
+import { CASE_START, type FaultFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
+import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
+import { CaseRecord } from '../record/read.ts';
+import { errorMessage } from '../errors.ts';
+import { replayCommand } from './junit.ts';
+import { loadSummaries, type SummaryCase } from './merge.ts';
+
+/** Written next to report.html at the end of every run: what the index lists for cases no longer on disk. */
+export const SUMMARY_FILE = 'summary.json';
+export const REPORT_FILE = 'report.html';
+
+export type Verdict = 'passed' | 'failed' | 'known failure' | 'known failure not hit' | 'unexpectedly passed' | 'inconclusive' | 'infra' | 'did not finish';
+
+export interface IndexRow {
+  name: string;
+  iteration: number;
+  verdict: Verdict;
+  seed: number;
+  durationMs: number;
+  file: string;
+  tags: string[];
+  failedChecks: string[];
+  knownFailure: string | null;
+  /** Relative to the run directory; null when the case passed and its directory was removed. */
+  dir: string | null;
+  replay: string;
+}
+
+/** A span on a node's lane (a fault from injection to its undoing) or on the case lane (a step). */
+export interface Span {
+  lane: string;
+  kind: string;
+  label: string;
+  from: number;
+  to: number;
+}
+
+export interface Mark {
+  lane: string;
+  kind: 'hang' | 'sample' | 'membership' | 'fault' | 'finding' | 'error';
+  label: string;
+  at: number;
+}
+
+export interface NodeSeries {
+  node: number;
+  /** Acknowledged operations: [ack time s, latency ms] pairs, writes and reads apart. */
+  writes: Array<[number, number]>;
+  reads: Array<[number, number]>;
+  /** [poll time s, regions in sync] from the node's dmsetup status. */
+  sync: Array<[number, number]>;
+}
+
+export interface FindingView {
+  check: string;
+  invariant: string;
+  message: string;
+  point: string;
+  at: number;
+  region?: number;
+  node?: number;
+  block?: number;
+  /** What each leg holds there, as the check said it ("clog0/leg0 node3 seq 1"). */
+  legs?: string[];
+  /** The block's first bytes on each leg, side by side, when the legs were kept. */
+  hex?: Array<{ leg: string; lines: string[] }>;
+}
+
+/** How much of a differing block the report shows: its header (node, seq, run, checksum) and more. */
+const HEX_BYTES = 128;
+
+export interface CaseView {
+  key: string;
+  row: IndexRow;
+  description: string;
+  endS: number;
+  regions: number | null;
+  lanes: string[];
+  spans: Span[];
+  marks: Mark[];
+  series: NodeSeries[];
+  findings: FindingView[];
+  artifacts: Array<{ path: string; bytes: number }>;
+  /** Something in the directory could not be read; the rest is shown. */
+  problems: string[];
+}
+
+export interface ReportData {
+  runDir: string;
+  generated: string;
+  totals: { passed: number; failed: number; skipped: number };
+  rows: IndexRow[];
+  cases: CaseView[];
+}
+
+export function verdictOf(c: { status: string; knownFailure: string | null; intermittent?: boolean }): Verdict {
+  // A case directory whose history has no end: the run was stopped, or is still going.
+  if (c.status === 'unfinished') return 'did not finish';
+  if (c.status === 'passed') return c.knownFailure === null ? 'passed' : c.intermittent ? 'known failure not hit' : 'unexpectedly passed';
+  if (c.status === 'failed') return c.knownFailure === null ? 'failed' : 'known failure';
+  return c.status === 'inconclusive' ? 'inconclusive' : 'infra';
+}
+
+function rowFromSummary(runDir: string, c: SummaryCase): IndexRow {
+  return {
+    name: c.name,
+    iteration: c.iteration,
+    verdict: verdictOf(c),
+    seed: c.seed,
+    durationMs: c.durationMs,
+    file: c.file,
+    tags: c.tags ?? [],
+    failedChecks: [...new Set((c.verdicts ?? []).filter((v) => v.valid === false).map((v) => v.check))],
+    knownFailure: c.knownFailure,
+    dir: existsSync(join(c.dir, HISTORY_FILE)) ? relative(runDir, c.dir) : null,
+    replay: c.replay ?? replayCommand(c.file, c.seed),
+  };
+}
+
+/** For a kept case of a run without summary.json: the row its history says. */
+function rowFromHistory(runDir: string, dir: string, entries: readonly HistoryEntry[]): IndexRow {
+  const start = entries.find((e) => e.what === CASE_START);
+  const c = start?.case as Case | undefined;
+  const end = entries.find((e) => e.what === 'case end');
+  const failed = entries.filter((e) => e.type === 'check' && e.valid === false).map((e) => String(e.check));
+  const status = typeof end?.status === 'string' ? end.status : 'unfinished';
+  const named = c?.knownFailure?.checks;
+  const explained = status === 'passed' || (status === 'failed' && (!named || failed.every((f) => (named as string[]).includes(f))));
+  const knownFailure = c?.knownFailure && explained ? c.knownFailure.reason : null;
+  const seed = typeof start?.seed === 'number' ? start.seed : 0;
+  const file = c?.file ?? '?';
+  return {
+    name: c?.name ?? dir,
+    iteration: 1,
+    verdict: verdictOf({ status, knownFailure, intermittent: c?.knownFailure?.intermittent ?? false }),
+    seed,
+    durationMs: typeof end?.durationMs === 'number' ? end.durationMs : (entries.at(-1)?.ms ?? 0),
+    file,
+    tags: c?.tags ?? [],
+    failedChecks: [...new Set(failed)],
+    knownFailure,
+    dir: relative(runDir, dir),
+    replay: replayCommand(file, seed),
+  };
+}
+
+const s = (ms: number) => Math.round(ms) / 1000;
+
+/** What faults/index.ts:healAll undoes at a case's start and end: everything but a node or daemon gone. */
+const HEAL_ALL_UNDOES: ReadonlySet<string> = new Set(['heal', 'resume', 'restore-leg', 'restore-log']);
+
+/** Faults that last until another fault undoes them are drawn as spans on their nodes' lanes; the rest as marks. */
+function faultSpans(entries: readonly HistoryEntry[], endMs: number): { spans: Span[]; marks: Mark[] } {
+  const spans: Span[] = [];
+  const marks: Mark[] = [];
+  const open: Array<{ lane: string; kind: FaultKind; label: string; from: number }> = [];
+  const close = (lanes: readonly string[] | 'all', undoes: (recovery: string | undefined) => boolean, at: number) => {
+    for (const f of [...open]) {
+      if ((lanes !== 'all' && !lanes.includes(f.lane)) || !undoes(faultSpec(f.kind).recovery)) continue;
+      spans.push({ lane: f.lane, kind: f.kind, label: f.label, from: s(f.from), to: s(at) });
+      open.splice(open.indexOf(f), 1);
+    }
+  };
+  for (const e of entries) {
+    if (e.type !== 'fault') continue;
+    const f = e as HistoryEntry & FaultFields;
+    // heal-all records only its 'done'; every other fault counts from its 'start'.
+    if (f.fault === 'heal-all') {
+      close('all', (r) => r !== undefined && HEAL_ALL_UNDOES.has(r), e.ms);
+      continue;
+    }
+    if (f.event !== 'start') continue;
+    const lanes = f.nodes.length ? f.nodes.map((n) => `node${n}`) : ['steps'];
+    const label = [f.fault, ...Object.entries(f.params ?? {}).filter(([k]) => k !== 'kind').map(([k, v]) => `${k}=${JSON.stringify(v)}`)].join(' ');
+    if (faultSpec(f.fault).recovery !== undefined) {
+      for (const lane of lanes) open.push({ lane, kind: f.fault, label, from: e.ms });
+      continue;
+    }
+    // An undoing fault that names no nodes (heal) undoes on every lane.
+    close(f.nodes.length ? lanes : 'all', (r) => r === f.fault, e.ms);
+    for (const lane of lanes) marks.push({ lane, kind: 'fault', label, at: s(e.ms) });
+  }
+  for (const f of open) spans.push({ lane: f.lane, kind: f.kind, label: `${f.label} (not undone)`, from: s(f.from), to: s(endMs) });
+  return { spans, marks };
+}
+
+function stepSpans(entries: readonly HistoryEntry[], endMs: number): Span[] {
+  const started = new Map<number, HistoryEntry & StepFields>();
+  const spans: Span[] = [];
+  for (const e of entries) {
+    if (e.type !== 'step') continue;
+    const st = e as HistoryEntry & StepFields;
+    if (st.event === 'start') started.set(st.step, st);
+    else {
+      const from = started.get(st.step);
+      if (from) spans.push({ lane: 'steps', kind: st.kind, label: st.what, from: s(from.ms), to: s(e.ms) });
+      started.delete(st.step);
+    }
+  }
+  // A step that hung has no 'done': it lasted until its error, or the end.
+  for (const st of started.values()) {
+    const err = entries.find((e) => e.type === 'error' && e.step === st.step);
+    spans.push({ lane: 'steps', kind: st.kind, label: `${st.what} (did not finish)`, from: s(st.ms), to: s(err?.ms ?? endMs) });
+  }
+  return spans;
+}
+
+function historyMarks(entries: readonly HistoryEntry[]): Mark[] {
+  const marks: Mark[] = [];
+  const members = new Map<number, string>();
+  for (const e of entries) {
+    if (e.type === 'hang') marks.push({ lane: 'steps', kind: 'hang', label: String(e.what), at: s(e.ms) });
+    if (e.type === 'sample') marks.push({ lane: 'steps', kind: 'sample', label: `sample ${(e as HistoryEntry & SampleFields).sample}: ${(e as HistoryEntry & SampleFields).trigger}`, at: s(e.ms) });
+    if (e.type === 'poll') {
+      const p = e as HistoryEntry & PollFields;
+      const seen = Object.entries(p.groups).map(([uuid, ids]) => `${uuid.replace(/^clogtest-/, '')}: ${ids.join(',')}`).join('; ') || 'in no log group';
+      if (members.get(p.node) !== seen) marks.push({ lane: `node${p.node}`, kind: 'membership', label: `members ${seen}${p.daemon ? '' : ' (cmirrord not running)'}`, at: s(e.ms) });
+      members.set(p.node, seen);
+    }
+  }
+  return marks;
+}
+
+function nodeSeries(caseDir: string, entries: readonly HistoryEntry[], epochMs: number, nodes: number, problems: string[]): NodeSeries[] {
+  const series = Array.from({ length: nodes }, (_, i): NodeSeries => ({ node: i + 1, writes: [], reads: [], sync: [] }));
+  const at = (ns: number) => s(ns / 1e6 - epochMs);
+  const writes = join(caseDir, WRITES_DIR);
+  for (const f of existsSync(writes) ? readdirSync(writes).filter((x) => x.endsWith('.jsonl')) : []) {
+    try {
+      for (const ev of parseWriterLog(readFileSync(join(writes, f), 'utf8'), f)) {
+        const n = series[ev.node - 1];
+        if (!n || ev.op === 'write-start' || ev.start === undefined) continue;
+        (ev.op === 'write' ? n.writes : n.reads).push([at(ev.t), Math.round((ev.t - ev.start) / 1e5) / 10]);
+      }
+    } catch (err) {
+      problems.push(`${WRITES_DIR}/${f}: ${errorMessage(err)}`);
+    }
+  }
+  for (const e of entries) {
+    if (e.type !== 'poll') continue;
+    const p = e as HistoryEntry & PollFields;
+    const first = p.status ? parseDmStatus(p.status)[0] : undefined;
+    if (first) series[p.node - 1]?.sync.push([s(e.ms), first.synced]);
+  }
+  for (const n of series) for (const list of [n.writes, n.reads]) list.sort((a, b) => a[0] - b[0]);
+  return series;
+}
+
+function hexLines(buf: Buffer): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < buf.length; i += 16) {
+    const row = buf.subarray(i, i + 16);
+    out.push(`${i.toString(16).padStart(4, '0')}  ${[...row].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+  }
+  return out;
+}
+
+/** The first bytes of the finding's block on every leg of its mirror ("clogM/..." in its legs), read from the kept disks. */
+function blockHex(rec: CaseRecord | undefined, point: string, offset: unknown, legs: unknown): FindingView['hex'] {
+  if (!rec || typeof offset !== 'number' || !Array.isArray(legs)) return undefined;
+  const m = /^clog(\d+)\//.exec(String(legs[0]));
+  const mirror = m ? rec.mirrors[Number(m[1])] : undefined;
+  if (!mirror) return undefined;
+  try {
+    return mirror.legs.map((l) => {
+      const buf = Buffer.alloc(HEX_BYTES);
+      const fd = openSync(rec.disk(point as Point, l.serial), 'r');
+      try {
+        readSync(fd, buf, 0, HEX_BYTES, offset);
+      } finally {
+        closeSync(fd);
+      }
+      return { leg: `${mirror.name}/${l.serial.replace(/^.*(leg\d+)$/, '$1')}`, lines: hexLines(buf) };
+    });
+  } catch {
+    // Disks not kept (a check step's point without --keep): the message still says what differs.
+    return undefined;
+  }
+}
+
+function findingViews(caseDir: string, entries: readonly HistoryEntry[], problems: string[]): FindingView[] {
+  const file = join(caseDir, FINDINGS_FILE);
+  if (!existsSync(file)) return [];
+  let raw: Array<Record<string, unknown>>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Array<Record<string, unknown>>;
+  } catch (err) {
+    problems.push(`${FINDINGS_FILE}: ${errorMessage(err)}`);
+    return [];
+  }
+  const judgedAt = (check: unknown, point: unknown) => entries.find((e) => e.type === 'check' && e.check === check && e.point === point)?.ms ?? entries.at(-1)?.ms ?? 0;
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  let rec: CaseRecord | undefined;
+  try {
+    rec = CaseRecord.read(caseDir);
+  } catch (err) {
+    problems.push(`no hex view of differing blocks: ${errorMessage(err)}`);
+  }
+  return raw.map((f): FindingView => ({
+    check: String(f.check),
+    invariant: String(f.invariant ?? f.check),
+    message: String(f.message ?? ''),
+    point: String(f.point ?? 'end'),
+    at: s(judgedAt(f.check, f.point)),
+    ...(num(f.region) !== undefined && { region: num(f.region) }),
+    ...(num(f.node) !== undefined && { node: num(f.node) }),
+    ...(num(f.block) !== undefined && { block: num(f.block) }),
+    ...(Array.isArray(f.legs) && { legs: (f.legs as unknown[]).map(String) }),
+    ...(num(f.block) !== undefined && { hex: blockHex(rec, String(f.point ?? 'end'), f.offset, f.legs) }),
+  }));
+}
+
+function artifacts(runDir: string, caseDir: string): Array<{ path: string; bytes: number }> {
+  const out: Array<{ path: string; bytes: number }> = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out.push({ path: relative(runDir, p), bytes: st.size });
+    }
+  };
+  walk(caseDir);
+  return out;
+}
+
+export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseView {
+  const entries = parseHistory(readFileSync(join(caseDir, HISTORY_FILE), 'utf8'));
+  const problems: string[] = [];
+  const first = entries[0];
+  const epochMs = first ? Date.parse(first.t) - first.ms : 0;
+  const c = entries.find((e) => e.what === CASE_START)?.case as Case | undefined;
+  const endMs = entries.at(-1)?.ms ?? 0;
+  const nodes = c?.topology.nodes ?? 0;
+  const faults = faultSpans(entries, endMs);
+  const series = nodeSeries(caseDir, entries, epochMs, nodes, problems);
+  const findings = findingViews(caseDir, entries, problems);
+  return {
+    key: row.dir ?? row.name,
+    row,
+    description: c?.description ?? '',
+    endS: s(endMs),
+    regions: c ? Math.ceil(c.topology.legSize / c.topology.regionSize) : null,
+    lanes: ['steps', ...Array.from({ length: nodes }, (_, i) => `node${i + 1}`)],
+    spans: [...stepSpans(entries, endMs), ...faults.spans],
+    marks: [
+      ...faults.marks,
+      ...historyMarks(entries),
+      ...findings.map((f): Mark => ({ lane: f.node ? `node${f.node}` : 'steps', kind: 'finding', label: `${f.check}: ${f.message}`, at: f.at })),
+    ],
+    series,
+    findings,
+    artifacts: artifacts(runDir, caseDir),
+    problems,
+  };
+}
+
+/** Every case of the run: from summary.json when the run wrote one, else from the kept case directories. */
+export function readReportData(runDir: string, now = new Date()): ReportData {
+  const summaryFile = join(runDir, SUMMARY_FILE);
+  const summary = existsSync(summaryFile) ? loadSummaries([summaryFile])[0] : undefined;
+  const kept = readdirSync(runDir)
+    .map((d) => join(runDir, d))
+    .filter((d) => existsSync(join(d, HISTORY_FILE)));
+  const rows = summary
+    ? summary.cases.map((c) => rowFromSummary(runDir, c))
+    : kept.map((d) => rowFromHistory(runDir, d, parseHistory(readFileSync(join(d, HISTORY_FILE), 'utf8'))));
+  const count = (v: Verdict[]) => rows.filter((r) => v.includes(r.verdict)).length;
+  return {
+    runDir,
+    generated: now.toISOString(),
+    totals: summary
+      ? { passed: summary.passed, failed: summary.failed, skipped: summary.skipped }
+      : { passed: count(['passed', 'known failure not hit', 'unexpectedly passed']), failed: count(['failed', 'inconclusive', 'infra']), skipped: count(['known failure']) },
+    rows,
+    cases: rows.flatMap((r) => (r.dir === null ? [] : [caseView(runDir, join(runDir, r.dir), r)])),
+  };
+}
