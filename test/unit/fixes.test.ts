@@ -1,9 +1,10 @@
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIX_DIRS, fixPatches, withFixes } from '../../harness/fixes.ts';
 import { DAEMON_PATCH_DIRS } from '../../harness/image/recipe.ts';
 import { tempDir } from '../temp-dir.ts';
+import { repoRoot } from '../../harness/paths.ts';
 
 t.test('fix patches are listed in their numbers\' order, other files left out', async (t) => {
   const dir = join(tempDir(t, 'clogtest-fixes-'), 'fixes');
@@ -24,4 +25,18 @@ t.test('--fixes appends every fix after the patches given; without it the given 
 
 t.test('the fixes are not part of the stock image\'s recipe', async (t) => {
   t.ok(DAEMON_PATCH_DIRS.includes(FIX_DIRS.daemon));
+});
+
+t.test('every fix is in the form lvm2 and dm-devel take, and its reproducer is a case of the suite', async (t) => {
+  for (const kind of ['daemon', 'kernel'] as const) {
+    for (const file of fixPatches(kind, FIX_DIRS[kind])) {
+      const text = readFileSync(file, 'utf8');
+      const header = text.slice(0, text.indexOf('\n--- a/'));
+      t.match(header, /^From: .+\nSubject: \[PATCH( \d+\/\d+)?\] .+\n\n/, `${file}: From and Subject lines, then the body`);
+      t.notMatch(header, /Signed-off-by:/, `${file}: no sign-off (whoever sends it adds their own)`);
+      const repro = /^Reproducer: clogtest run ((?:cases\/[\w-]+\.yaml ?)+)$/m.exec(header);
+      t.ok(repro, `${file}: a "Reproducer: clogtest run cases/X.yaml" line`);
+      for (const c of repro?.[1]!.trim().split(' ') ?? []) t.ok(existsSync(join(repoRoot, c)), `${file}: ${c} exists`);
+    }
+  }
 });
