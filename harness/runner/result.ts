@@ -62,7 +62,7 @@ const FINDINGS_SHOWN = 3;
 export function failureLine(v: NamedVerdict): string {
   const at = where(v);
   const first = v.findings.slice(0, FINDINGS_SHOWN).map((f) => `    ${f.message}`);
-  const more = v.findings.length > FINDINGS_SHOWN ? [`    ... ${v.findings.length - FINDINGS_SHOWN} more in findings.json`] : [];
+  const more = v.findings.length > FINDINGS_SHOWN ? [`    ... ${v.findings.length - FINDINGS_SHOWN} more in findings.json and the run's report.html`] : [];
   const count = `${v.findings.length} finding${v.findings.length === 1 ? '' : 's'}`;
   return [`${v.invariant} violated${v.point === 'end' ? '' : ` at ${v.point}`} (${count}${at ? `: ${at}` : ''})`, ...first, ...more].join('\n');
 }
@@ -102,7 +102,7 @@ export function caseResult(i: ResultInput): CaseResult {
       const n = failed.filter((v) => v.check === c).reduce((a, v) => a + v.findings.length, 0);
       return `${c} (${n} finding${n === 1 ? '' : 's'})`;
     });
-    const head = `violated: ${byCheck.join(', ')}; findings.json in the case dir`;
+    const head = `violated: ${byCheck.join(', ')}; every finding in findings.json and the run's report.html`;
     const message = `${notKnown}${head}\n${failed.map(failureLine).join('\n')}${i.infra ? `\nalso: ${i.infra}` : ''}\nlast events (history.jsonl):\n${before.join('\n')}\n${tail}`;
     return { ...base, status: 'failed', message, ...(!unexplained.length ? known : {}) };
   }

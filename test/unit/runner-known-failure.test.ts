@@ -34,7 +34,7 @@ const base = { name: 'c', file: 'c.yaml', tags: [], iteration: 1, seed: 1, dir: 
 t.test('a case is failed, infra, inconclusive or passed, in that order of precedence', async (t) => {
   const failed = caseResult({ ...base, verdicts: run, infra: 'boom' });
   t.equal(failed.status, 'failed');
-  t.match(failed.message, /^violated: legs-converge \(1 finding\), no-hang \(1 finding\); findings.json in the case dir\n/);
+  t.match(failed.message, /^violated: legs-converge \(1 finding\), no-hang \(1 finding\); every finding in findings.json and the run's report.html\n/);
   t.match(failed.message, /legs-converge violated \(1 finding: regions 3\)\n {4}legs-converge finding/);
   t.match(failed.message, /also: boom/);
   t.equal(caseResult({ ...base, verdicts: [verdict('kernel-clean', true)], infra: 'boom' }).status, 'infra');
