@@ -10,7 +10,7 @@ import { faultSpec, type FaultKind } from '../case/fault-kinds.ts';
 import type { Case } from '../case/schema.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
 import { parseDmStatus } from '../oracle/dm-status.ts';
-import { parseWriterLog } from '../oracle/writer-log.ts';
+import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
 import { CASE_START, type FaultFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
 import { CaseRecord } from '../record/read.ts';
@@ -50,7 +50,7 @@ export interface Span {
 
 export interface Mark {
   lane: string;
-  kind: 'hang' | 'sample' | 'membership' | 'fault' | 'finding' | 'error';
+  kind: 'hang' | 'sample' | 'membership' | 'health' | 'fault' | 'finding';
   label: string;
   at: number;
 }
@@ -77,6 +77,8 @@ export interface FindingView {
   legs?: string[];
   /** The block's first bytes on each leg, side by side, when the legs were kept. */
   hex?: Array<{ leg: string; lines: string[] }>;
+  /** The writer-log entries of that block: who wrote which sequence number, issued and acknowledged when (s). */
+  writes?: Array<{ node: number; seq: number; issued: number; acked: number | null }>;
 }
 
 /** How much of a differing block the report shows: its header (node, seq, run, checksum) and more. */
@@ -218,36 +220,60 @@ function stepSpans(entries: readonly HistoryEntry[], endMs: number): Span[] {
   return spans;
 }
 
+/** What a node's dmsetup status says of each mirror's legs and log ("clog0 legs AD, log A"), for its changes. */
+function healthOf(status: string): string {
+  try {
+    return parseDmStatus(status)
+      .map((m) => `${m.name} legs ${m.legs.map((l) => l.health).join('')}${m.log.kind === 'disk' ? `, log ${m.log.health}` : m.log.kind === 'com-failure' ? ', log COM_FAILURE' : ''}`)
+      .join('; ');
+  } catch {
+    return 'status not readable';
+  }
+}
+
 function historyMarks(entries: readonly HistoryEntry[]): Mark[] {
   const marks: Mark[] = [];
   const members = new Map<number, string>();
+  const health = new Map<number, string>();
   for (const e of entries) {
     if (e.type === 'hang') marks.push({ lane: 'steps', kind: 'hang', label: String(e.what), at: s(e.ms) });
     if (e.type === 'sample') marks.push({ lane: 'steps', kind: 'sample', label: `sample ${(e as HistoryEntry & SampleFields).sample}: ${(e as HistoryEntry & SampleFields).trigger}`, at: s(e.ms) });
     if (e.type === 'poll') {
       const p = e as HistoryEntry & PollFields;
-      const seen = Object.entries(p.groups).map(([uuid, ids]) => `${uuid.replace(/^clogtest-/, '')}: ${ids.join(',')}`).join('; ') || 'in no log group';
+      // The lowest id in a log's group serves it (writes the disk log).
+      const seen =
+        Object.entries(p.groups)
+          .map(([uuid, ids]) => `${uuid.replace(/^clogtest-/, '')}: ${ids.join(',')} (server ${Math.min(...ids)})`)
+          .join('; ') || 'in no log group';
       if (members.get(p.node) !== seen) marks.push({ lane: `node${p.node}`, kind: 'membership', label: `members ${seen}${p.daemon ? '' : ' (cmirrord not running)'}`, at: s(e.ms) });
       members.set(p.node, seen);
+      const h = p.status ? healthOf(p.status) : undefined;
+      if (h !== undefined && health.get(p.node) !== h) marks.push({ lane: `node${p.node}`, kind: 'health', label: h, at: s(e.ms) });
+      if (h !== undefined) health.set(p.node, h);
     }
   }
   return marks;
 }
 
-function nodeSeries(caseDir: string, entries: readonly HistoryEntry[], epochMs: number, nodes: number, problems: string[]): NodeSeries[] {
-  const series = Array.from({ length: nodes }, (_, i): NodeSeries => ({ node: i + 1, writes: [], reads: [], sync: [] }));
-  const at = (ns: number) => s(ns / 1e6 - epochMs);
-  const writes = join(caseDir, WRITES_DIR);
-  for (const f of existsSync(writes) ? readdirSync(writes).filter((x) => x.endsWith('.jsonl')) : []) {
+function writerEvents(caseDir: string, problems: string[]): WriterEvent[] {
+  const dir = join(caseDir, WRITES_DIR);
+  return (existsSync(dir) ? readdirSync(dir).filter((x) => x.endsWith('.jsonl')) : []).flatMap((f) => {
     try {
-      for (const ev of parseWriterLog(readFileSync(join(writes, f), 'utf8'), f)) {
-        const n = series[ev.node - 1];
-        if (!n || ev.op === 'write-start' || ev.start === undefined) continue;
-        (ev.op === 'write' ? n.writes : n.reads).push([at(ev.t), Math.round((ev.t - ev.start) / 1e5) / 10]);
-      }
+      return parseWriterLog(readFileSync(join(dir, f), 'utf8'), f);
     } catch (err) {
       problems.push(`${WRITES_DIR}/${f}: ${errorMessage(err)}`);
+      return [];
     }
+  });
+}
+
+function nodeSeries(events: readonly WriterEvent[], entries: readonly HistoryEntry[], epochMs: number, nodes: number): NodeSeries[] {
+  const series = Array.from({ length: nodes }, (_, i): NodeSeries => ({ node: i + 1, writes: [], reads: [], sync: [] }));
+  const at = (ns: number) => s(ns / 1e6 - epochMs);
+  for (const ev of events) {
+    const n = series[ev.node - 1];
+    if (!n || ev.op === 'write-start' || ev.start === undefined) continue;
+    (ev.op === 'write' ? n.writes : n.reads).push([at(ev.t), Math.round((ev.t - ev.start) / 1e5) / 10]);
   }
   for (const e of entries) {
     if (e.type !== 'poll') continue;
@@ -291,7 +317,20 @@ function blockHex(rec: CaseRecord | undefined, point: string, offset: unknown, l
   }
 }
 
-function findingViews(caseDir: string, entries: readonly HistoryEntry[], problems: string[]): FindingView[] {
+/** Every write of `block` the writers logged, issued or acknowledged, oldest first. */
+function blockWrites(events: readonly WriterEvent[], block: number, epochMs: number): NonNullable<FindingView['writes']> {
+  const byWrite = new Map<string, { node: number; seq: number; issued: number; acked: number | null }>();
+  for (const ev of events) {
+    if (ev.op === 'read' || ev.block !== block) continue;
+    const key = `${ev.node}/${ev.seq}`;
+    const w = byWrite.get(key) ?? { node: ev.node, seq: ev.seq, issued: s((ev.start ?? ev.t) / 1e6 - epochMs), acked: null };
+    if (ev.op === 'write') w.acked = s(ev.t / 1e6 - epochMs);
+    byWrite.set(key, w);
+  }
+  return [...byWrite.values()].sort((a, b) => a.issued - b.issued);
+}
+
+function findingViews(caseDir: string, entries: readonly HistoryEntry[], events: readonly WriterEvent[], epochMs: number, problems: string[]): FindingView[] {
   const file = join(caseDir, FINDINGS_FILE);
   if (!existsSync(file)) return [];
   let raw: Array<Record<string, unknown>>;
@@ -319,7 +358,7 @@ function findingViews(caseDir: string, entries: readonly HistoryEntry[], problem
     ...(num(f.node) !== undefined && { node: num(f.node) }),
     ...(num(f.block) !== undefined && { block: num(f.block) }),
     ...(Array.isArray(f.legs) && { legs: (f.legs as unknown[]).map(String) }),
-    ...(num(f.block) !== undefined && { hex: blockHex(rec, String(f.point ?? 'end'), f.offset, f.legs) }),
+    ...(num(f.block) !== undefined && { hex: blockHex(rec, String(f.point ?? 'end'), f.offset, f.legs), writes: blockWrites(events, num(f.block)!, epochMs) }),
   }));
 }
 
@@ -346,8 +385,9 @@ export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseVi
   const endMs = entries.at(-1)?.ms ?? 0;
   const nodes = c?.topology.nodes ?? 0;
   const faults = faultSpans(entries, endMs);
-  const series = nodeSeries(caseDir, entries, epochMs, nodes, problems);
-  const findings = findingViews(caseDir, entries, problems);
+  const events = writerEvents(caseDir, problems);
+  const series = nodeSeries(events, entries, epochMs, nodes);
+  const findings = findingViews(caseDir, entries, events, epochMs, problems);
   return {
     key: row.dir ?? row.name,
     row,

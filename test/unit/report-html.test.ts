@@ -71,12 +71,15 @@ t.test('a kept case becomes lanes, series and findings on one time axis', async 
   );
   t.same(c.spans.find((s) => s.lane === 'steps'), { lane: 'steps', kind: 'mirror', label: 'mirror create-in-sync', from: 1, to: 3 });
   t.same(c.marks.filter((m) => m.kind === 'membership').map((m) => [m.lane, m.at]), [['node3', 4], ['node1', 12]]);
+  t.match(c.marks.find((m) => m.kind === 'membership'), { label: 'members 7-m0: 1,2,3 (server 1)' });
+  t.same(c.marks.filter((m) => m.kind === 'health').map((m) => [m.lane, m.label]), [['node3', 'clog0 legs AA, log A'], ['node1', 'clog0 legs AA, log A']]);
   t.ok(c.marks.some((m) => m.kind === 'hang' && m.at === 30) && c.marks.some((m) => m.kind === 'sample' && m.at === 8));
   t.same(c.series[2]!.writes, [[6.25, 250]], 'ack time and latency of node 3\'s write');
   t.same(c.series[2]!.reads, [[7, 100]]);
   t.same([c.series[2]!.sync, c.series[0]!.sync], [[[4, 128]], [[12, 127]]]);
   const f = c.findings[0]!;
   t.match(f, { check: 'legs-converge', region: 20, block: 2672, at: 32, legs: ['clog0/leg0 node3 seq 1', 'clog0/leg1 empty'] });
+  t.same(f.writes, [{ node: 3, seq: 1, issued: 6, acked: 6.25 }], "the block's entries in the writers' logs");
   t.same(f.hex!.map((h) => h.leg), ['clog0/leg0', 'clog0/leg1']);
   t.match(f.hex![0]!.lines[0], /^0000  43 4c 4f 47/, 'leg 0 holds the stamped block ("CLOG")');
   t.match(f.hex![1]!.lines[0], /^0000  00 00 00 00/);

@@ -139,6 +139,11 @@
         var where = [f.region !== undefined ? 'region ' + f.region : '', f.node ? 'node' + f.node : '', f.block !== undefined ? 'block ' + f.block : '', f.legs ? 'legs: ' + f.legs.join('; ') : ''].filter(Boolean).join(', ');
         var parts = [el('b', { text: f.check }), el('span', { class: 'where', text: ' (' + f.invariant + ', ' + f.point + ' at ' + f.at + ' s' + (where ? '; ' + where : '') + '): ' }), el('pre', { text: f.message })];
         if (f.hex) parts.push(el('div', { class: 'hex' }, f.hex.map(function (h) { return el('pre', { text: h.leg + '\n' + h.lines.join('\n') }); })));
+        if (f.writes && f.writes.length) {
+          parts.push(el('pre', { class: 'block-writes', text: 'writes of block ' + f.block + ' in the writers\' logs:\n' + f.writes.map(function (w) {
+            return '  node' + w.node + ' seq ' + w.seq + ': issued ' + w.issued + ' s, ' + (w.acked === null ? 'never acknowledged' : 'acknowledged ' + w.acked + ' s');
+          }).join('\n') }));
+        }
         return el('li', { class: 'finding', 'data-check': f.check }, parts);
       })));
     }
