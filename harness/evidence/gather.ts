@@ -110,6 +110,14 @@ export interface GatherOptions {
 export async function gatherEvidence(ctx: CaseContext, point: Point, opts: GatherOptions): Promise<void> {
   const dir = evidenceDir(ctx.dir, point);
   mkdirSync(dir, { recursive: true });
+  // Where this point's time goes, part by part (issue 13: find out first, then cut).
+  const partsMs: Record<string, number> = {};
+  let mark = Date.now();
+  const lap = (part: string) => {
+    const now = Date.now();
+    partsMs[part] = now - mark;
+    mark = now;
+  };
   if (ctx.mirrorsLoaded) {
     const deadline = ctx.hangs.length ? SYNC_AFTER_HANG_MS : SYNC_DEADLINE_MS;
     try {
@@ -120,9 +128,11 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
       events.hang(ctx.history, { what });
     }
   }
+  lap('sync');
   const nodes = liveNodes(ctx);
   const clocks = await Promise.allSettled(nodes.map((n) => ctx.cluster.readClocks([n], point)));
   events.clocks(ctx.history, { readings: clocks.flatMap((c) => (c.status === 'fulfilled' ? c.value : [])) });
+  lap('clocks');
   let got = await statusesAndDumps(nodes);
   // A node that did not answer in time is stuck, not a status read behind: reading again costs a full
   // command deadline each time (corosync-kill spent 150 s so) and cannot make the others agree with it.
@@ -150,6 +160,7 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
   for (const f of got.dumpFailures) ctx.history.append('error', { what: 'cmirrord dump', node: f.node, point, error: f.error });
   for (const s of got.statuses) writeFileSync(join(dir, EVIDENCE_FILES.status(s.node)), s.text);
   for (const d of got.dumps) writeFileSync(join(dir, EVIDENCE_FILES.dump(d.node)), d.text);
+  lap('status');
   const live = new Set(nodes.map((n) => n.id));
   await Promise.all(
     ctx.cluster.nodes.map(async (n) => {
@@ -158,15 +169,20 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
       writeFileSync(join(dir, EVIDENCE_FILES.kernel(n.id)), dmesg?.code === 0 ? dmesg.stdout : consoleLog(n));
     }),
   );
+  lap('kernel');
   // The guests will not run again after an end freeze: their logs are pulled now, while they answer.
   if (opts.stayFrozen) await ctx.cluster.collectLogs().catch((err: unknown) => ctx.history.append('error', { what: 'guest logs', error: errorMessage(err) }));
-  const recorded = () =>
+  lap('logs');
+  const recorded = () => {
+    lap('freeze');
     events.evidence(ctx.history, {
       point,
       live: [...live].sort((a, b) => a - b),
       down: ctx.cluster.nodes.map((n) => n.id).filter((id) => !live.has(id)),
       writerLogBytes: writerLogBytes(ctx),
+      partsMs,
     });
+  };
   await inTurn(ctx, async () => {
     if (opts.stayFrozen) {
       await Promise.all(nodes.map((n) => n.qmp.stop()));

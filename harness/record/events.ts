@@ -91,6 +91,8 @@ export interface EvidenceFields {
   down: number[];
   /** Each writer log's length at the point, so the checks read only what had been written by then. */
   writerLogBytes: Record<string, number>;
+  /** How long each part of gathering took, in order: sync, clocks, status, kernel, logs, freeze. */
+  partsMs?: Record<string, number>;
 }
 
 export interface ClocksFields {

@@ -17,6 +17,8 @@ export interface CasePhases {
   steps: Record<string, number>;
   /** From the last step to the end evidence recorded: heal, stop observing, the wait for sync, statuses, dumps, logs. */
   evidenceMs: number;
+  /** Its parts: winding down (heal, stop polling and the workloads), then gathering's own parts. */
+  evidenceParts: Record<string, number>;
   /** Judging the end point's checks. */
   judgeMs: number;
   /** Stopping workloads and the cluster, collecting what is left. */
@@ -82,6 +84,10 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
     restored: typeof t.restoredFrom === 'string',
     steps,
     evidenceMs: evidence && from ? evidence.ms - from.ms : 0,
+    evidenceParts: {
+      ...(endChecks && from ? { 'wind-down': endChecks.ms - from.ms } : {}),
+      ...((evidence?.partsMs ?? {}) as Record<string, number>),
+    },
     judgeMs: judged && evidence ? judged.ms - evidence.ms : 0,
     teardownMs: teardown && judged ? teardown.ms - judged.ms : 0,
     totalMs: num(end?.durationMs) || (entries.at(-1)?.ms ?? 0),
@@ -98,5 +104,6 @@ export function describePhases(p: CasePhases): string {
   const up = p.restored
     ? `restore ${s(boot)}s (load ${s(p.qemuMs)}, ssh ${s(p.sshMs)}, check ${s(p.quorumMs + p.daemonMs)})`
     : `boot ${s(boot)}s (ssh ${s(p.sshMs)}, quorum ${s(p.quorumMs)}, cmirrord ${s(p.daemonMs)})`;
-  return `${up} | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s, of which the case's own ${s(p.ownMs)}s, overhead ${s(p.totalMs - p.ownMs)}s`;
+  const parts = Object.entries(p.evidenceParts).map(([k, ms]) => `${k} ${s(ms)}`).join(', ');
+  return `${up} | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s${parts ? ` (${parts})` : ''} | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s, of which the case's own ${s(p.ownMs)}s, overhead ${s(p.totalMs - p.ownMs)}s`;
 }
