@@ -138,13 +138,20 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     if (values.json) writeFileSync(values.json, summary);
     // Passing cases remove their directories (unless --keep); the summary keeps them in the report.
     writeFileSync(join(runDir, SUMMARY_FILE), summary);
-    progress(`results: ${runDir}; report: ${writeReport(runDir)}`);
+    // A report that cannot be written is the harness's bug; the verdicts above and the closing line still stand.
+    let reportError: unknown;
+    try {
+      progress(`results: ${runDir}; report: ${writeReport(runDir)}`);
+    } catch (err) {
+      reportError = err;
+      progress(`results: ${runDir}; report.html NOT written (internal error, exit 3): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
     const overhead = medianOverheadMs(results.flatMap((r) => (r.phases ? [r.phases] : [])));
     if (overhead !== undefined) progress(`median overhead per case (wall time minus the cases' own after:s, sleeps and durations): ${(overhead / 1000).toFixed(1)}s`);
     const counts = tally(results);
     process.stdout.write(`${summaryLine(counts)}\n`);
     if (results.some((r) => (r.status === 'failed' && !isExpectedFailure(r)) || r.status === 'inconclusive')) return EXIT.checkFailed;
-    if (results.some((r) => r.status === 'infra')) return EXIT.infra;
+    if (results.some((r) => r.status === 'infra') || reportError !== undefined) return EXIT.infra;
     return EXIT.ok;
   },
 });

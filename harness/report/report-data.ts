@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { faultSpec, type FaultKind } from '../case/fault-kinds.ts';
 import type { Case } from '../case/schema.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
-import { parseDmStatus } from '../oracle/dm-status.ts';
+import { parseDmStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
 import { CASE_START, type FaultFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
@@ -220,15 +220,22 @@ function stepSpans(entries: readonly HistoryEntry[], endMs: number): Span[] {
   return spans;
 }
 
+/** The mirrors a poll's `dmsetup status` shows; none before the mirror is created ("No devices found") or when it cannot be read. */
+function mirrorStatuses(status: string): MirrorStatus[] {
+  try {
+    return parseDmStatus(status);
+  } catch {
+    return [];
+  }
+}
+
 /** What a node's dmsetup status says of each mirror's legs and log ("clog0 legs AD, log A"), for its changes. */
 function healthOf(status: string): string {
-  try {
-    return parseDmStatus(status)
+  return (
+    mirrorStatuses(status)
       .map((m) => `${m.name} legs ${m.legs.map((l) => l.health).join('')}${m.log.kind === 'disk' ? `, log ${m.log.health}` : m.log.kind === 'com-failure' ? ', log COM_FAILURE' : ''}`)
-      .join('; ');
-  } catch {
-    return 'status not readable';
-  }
+      .join('; ') || 'no mirror'
+  );
 }
 
 function historyMarks(entries: readonly HistoryEntry[]): Mark[] {
@@ -278,7 +285,7 @@ function nodeSeries(events: readonly WriterEvent[], entries: readonly HistoryEnt
   for (const e of entries) {
     if (e.type !== 'poll') continue;
     const p = e as HistoryEntry & PollFields;
-    const first = p.status ? parseDmStatus(p.status)[0] : undefined;
+    const first = p.status ? mirrorStatuses(p.status)[0] : undefined;
     if (first) series[p.node - 1]?.sync.push([s(e.ms), first.synced]);
   }
   for (const n of series) for (const list of [n.writes, n.reads]) list.sort((a, b) => a[0] - b[0]);

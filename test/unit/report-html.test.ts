@@ -29,6 +29,8 @@ function keptCase(runDir: string): string {
     line(100, 'fault', { fault: 'heal-all', nodes: [], event: 'done' }),
     line(1000, 'step', { step: 1, kind: 'mirror', what: 'mirror create-in-sync', event: 'start' }),
     line(3000, 'step', { step: 1, kind: 'mirror', what: 'mirror create-in-sync', event: 'done', durationMs: 2000 }),
+    // Before the mirror exists its status says so, which is no mirror status at all.
+    line(2000, 'poll', { node: 2, round: 0, daemon: true, groups: {}, logWrites: {}, status: 'No devices found\n' }),
     line(4000, 'poll', { node: 3, round: 1, daemon: true, groups: { 'clogtest-7-m0': [1, 2, 3] }, logWrites: {}, status: status(128) }),
     line(5000, 'fault', { fault: 'slow-leg', nodes: [3], event: 'start', params: { kind: 'slow-leg', leg: 1, delayMs: 3000 } }),
     line(8000, 'sample', { sample: 1, mirror: 0, freezeNs: {}, log: null, legs: [], trigger: 'held write on node 3' }),
@@ -70,9 +72,12 @@ t.test('a kept case becomes lanes, series and findings on one time axis', async 
     'the crash lasts until restart-node; the slow leg, never restored, until the end',
   );
   t.same(c.spans.find((s) => s.lane === 'steps'), { lane: 'steps', kind: 'mirror', label: 'mirror create-in-sync', from: 1, to: 3 });
-  t.same(c.marks.filter((m) => m.kind === 'membership').map((m) => [m.lane, m.at]), [['node3', 4], ['node1', 12]]);
-  t.match(c.marks.find((m) => m.kind === 'membership'), { label: 'members 7-m0: 1,2,3 (server 1)' });
-  t.same(c.marks.filter((m) => m.kind === 'health').map((m) => [m.lane, m.label]), [['node3', 'clog0 legs AA, log A'], ['node1', 'clog0 legs AA, log A']]);
+  t.same(c.marks.filter((m) => m.kind === 'membership').map((m) => [m.lane, m.at]), [['node2', 2], ['node3', 4], ['node1', 12]]);
+  t.match(c.marks.find((m) => m.lane === 'node3' && m.kind === 'membership'), { label: 'members 7-m0: 1,2,3 (server 1)' });
+  t.same(
+    c.marks.filter((m) => m.kind === 'health').map((m) => [m.lane, m.label]),
+    [['node2', 'no mirror'], ['node3', 'clog0 legs AA, log A'], ['node1', 'clog0 legs AA, log A']],
+  );
   t.ok(c.marks.some((m) => m.kind === 'hang' && m.at === 30) && c.marks.some((m) => m.kind === 'sample' && m.at === 8));
   t.same(c.series[2]!.writes, [[6.25, 250]], 'ack time and latency of node 3\'s write');
   t.same(c.series[2]!.reads, [[7, 100]]);
