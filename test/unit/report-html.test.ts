@@ -1,11 +1,12 @@
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPOLOGY_DEFAULTS } from '../../harness/case/schema.ts';
 import { renderReport } from '../../harness/report/html.ts';
 import { readReportData, SUMMARY_FILE, verdictOf } from '../../harness/report/report-data.ts';
 import { encodeBlock } from '../../harness/oracle/block-header.ts';
 import { tempDir } from '../temp-dir.ts';
+import { run } from '../../harness/proc.ts';
 
 const T0 = Date.parse('2026-11-30T00:00:00.000Z');
 const line = (ms: number, type: string, fields: Record<string, unknown>) => JSON.stringify({ t: new Date(T0 + ms).toISOString(), ms, type, ...fields });
@@ -120,4 +121,16 @@ t.test('verdicts: known failures, intermittent ones, unfinished cases', async (t
   t.equal(verdictOf({ status: 'passed', knownFailure: 'b', intermittent: true }), 'known failure not hit');
   t.equal(verdictOf({ status: 'failed', knownFailure: null }), 'failed');
   t.equal(verdictOf({ status: 'unfinished', knownFailure: null }), 'did not finish');
+});
+
+t.test('clogtest report RUN_DIR writes the page from the directory alone; a directory that is no run is an input error', async (t) => {
+  const runDir = tempDir(t, 'clogtest-report-');
+  keptCase(runDir);
+  const ok = await run('./clogtest', ['report', runDir], { allowFailure: true, timeoutMs: 60_000 });
+  t.equal(ok.exitCode, 0, ok.stderr);
+  t.match(readFileSync(join(runDir, 'report.html'), 'utf8'), /id="report-data">\{"runDir"/);
+  const empty = tempDir(t, 'clogtest-report-empty-');
+  const bad = await run('./clogtest', ['report', empty], { allowFailure: true, timeoutMs: 60_000 });
+  t.equal(bad.exitCode, 2);
+  t.match(bad.stderr, /holds neither summary\.json nor a case directory/);
 });
