@@ -53,6 +53,8 @@ export interface Mark {
   kind: 'hang' | 'sample' | 'membership' | 'health' | 'fault' | 'finding';
   label: string;
   at: number;
+  /** A finding's index in CaseView.findings: its mark links to it. */
+  finding?: number;
 }
 
 export interface NodeSeries {
@@ -406,7 +408,7 @@ export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseVi
     marks: [
       ...faults.marks,
       ...historyMarks(entries),
-      ...findings.map((f): Mark => ({ lane: f.node ? `node${f.node}` : 'steps', kind: 'finding', label: `${f.check}: ${f.message}`, at: f.at })),
+      ...findings.map((f, i): Mark => ({ lane: f.node ? `node${f.node}` : 'steps', kind: 'finding', label: `${f.check}: ${f.message}`, at: f.at, finding: i })),
     ],
     series,
     findings,

@@ -80,7 +80,7 @@ async function checkReport(t: Test, stderr: string, output: object): Promise<voi
   t.notMatch(dom, /data-errors=/, 'the page logged no errors');
   t.match(dom, /<tr data-verdict="passed"[^>]*><td><span>healthy-sync</, 'the passing case is in the index');
   t.match(dom, /<tr data-verdict="known failure"[^>]*><td><a href="#case-node-crash-during-writes">node-crash-during-writes</, 'the known failure is in the index');
-  t.match(dom, /<li class="finding" data-check="legs-converge">.*region \d+, block \d+, legs: clog0\/leg0 [^<]*<\/span>/s, 'the finding names its region, block and legs');
+  t.match(dom, /<li class="finding" data-check="legs-converge"[^>]*>.*region \d+, block \d+, legs: clog0\/leg0 [^<]*<\/span>/s, 'the finding names its region, block and legs');
   t.match(dom, /<div class="hex"><pre>clog0\/leg0\n0000 /, 'with the block on each leg side by side');
   t.match(dom, /data-lane="node3"><div class="lane-name"[^>]*>node3<\/div><div class="lane-track"[^>]*>.*?data-kind="crash"/s, 'node 3\'s lane has the crash span');
   const png = join(dirname(file), 'report.png');

@@ -72,7 +72,10 @@
         track.appendChild(n);
       });
       c.marks.filter(function (m) { return m.lane === lane; }).forEach(function (m) {
-        var n = el('div', { class: 'mark k-' + m.kind, 'data-kind': m.kind, title: m.label + ' (' + m.at + ' s)' });
+        // A finding's mark is a link to the finding below.
+        var n = m.finding !== undefined
+          ? el('a', { class: 'mark k-' + m.kind, 'data-kind': m.kind, title: m.label + ' (' + m.at + ' s)', href: '#finding-' + c.key + '-' + m.finding })
+          : el('div', { class: 'mark k-' + m.kind, 'data-kind': m.kind, title: m.label + ' (' + m.at + ' s)' });
         n.style.left = x(m.at);
         track.appendChild(n);
       });
@@ -135,7 +138,7 @@
     slot.appendChild(lanes(c, plot ? plot.bbox.left / ratio : 60, plot ? plot.bbox.width / ratio : width - 60));
     if (c.findings.length) {
       sec.appendChild(el('h3', { text: c.findings.length + ' finding(s)' }));
-      sec.appendChild(el('ul', { class: 'findings' }, c.findings.map(function (f) {
+      sec.appendChild(el('ul', { class: 'findings' }, c.findings.map(function (f, i) {
         var where = [f.region !== undefined ? 'region ' + f.region : '', f.node ? 'node' + f.node : '', f.block !== undefined ? 'block ' + f.block : '', f.legs ? 'legs: ' + f.legs.join('; ') : ''].filter(Boolean).join(', ');
         var parts = [el('b', { text: f.check }), el('span', { class: 'where', text: ' (' + f.invariant + ', ' + f.point + ' at ' + f.at + ' s' + (where ? '; ' + where : '') + '): ' }), el('pre', { text: f.message })];
         if (f.hex) parts.push(el('div', { class: 'hex' }, f.hex.map(function (h) { return el('pre', { text: h.leg + '\n' + h.lines.join('\n') }); })));
@@ -144,7 +147,7 @@
             return '  node' + w.node + ' seq ' + w.seq + ': issued ' + w.issued + ' s, ' + (w.acked === null ? 'never acknowledged' : 'acknowledged ' + w.acked + ' s');
           }).join('\n') }));
         }
-        return el('li', { class: 'finding', 'data-check': f.check }, parts);
+        return el('li', { class: 'finding', 'data-check': f.check, id: 'finding-' + c.key + '-' + i }, parts);
       })));
     }
     sec.appendChild(el('details', { class: 'artifacts' }, [
