@@ -31,7 +31,8 @@ Each case boots its own cluster, runs its steps, then every check; it is one TAP
 on stdout. Each case leaves runs/<run-id>/<case>/ (history.jsonl, findings.json, the
 cluster's directory with consoles and guest logs, dmsetup status, writer logs), removed
 when the case passes unless --keep. The run ends by writing runs/<run-id>/summary.json and
-report.html (every case, and for each kept one its timeline; \`clogtest report\` writes it again). The last line is "N passed, N failed, N skipped".
+report.html (every case, and for each kept one its timeline; \`clogtest report\` writes it
+again). The last line is "N passed, N failed, N skipped".
 Each check's TAP line says how much it judged. A check the case lists that judged nothing
 (or could not judge) makes the case INCONCLUSIVE, a failure: a silent pass is no pass.
 A known-failure case whose checks fail counts as skipped (TAP todo); one that passes is
