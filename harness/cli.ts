@@ -1,5 +1,5 @@
 /** argv -> command -> exit code (0 ok, 1 check failed, 2 bad input, 3 infrastructure). */
-import { ClogError, EXIT } from './errors.ts';
+import { ClogError, EXIT, internalErrorText } from './errors.ts';
 import { killAllTracked } from './proc.ts';
 import { Scope } from './scope.ts';
 import { commands } from './commands/index.ts';
@@ -81,9 +81,7 @@ main(process.argv.slice(2)).then(
       process.exit(err.exitCode);
     }
     // An internal error keeps its cause chain: that is where the reason usually is.
-    const chain: string[] = [];
-    for (let e: unknown = err; e !== undefined && chain.length < 5; e = e instanceof Error ? e.cause : undefined) chain.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    process.stderr.write(`clogtest: internal error: ${chain.join('\ncaused by: ')}\n`);
+    process.stderr.write(`clogtest: internal error: ${internalErrorText(err)}\n`);
     process.exit(EXIT.infra);
   },
 );

@@ -16,6 +16,13 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** An internal error as a bug report wants it: its stack, then each cause's (five at most). */
+export function internalErrorText(err: unknown): string {
+  const chain: string[] = [];
+  for (let e: unknown = err; e !== undefined && chain.length < 5; e = e instanceof Error ? e.cause : undefined) chain.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  return chain.join('\ncaused by: ');
+}
+
 /** Every error clogtest raises on purpose; `cause` keeps the error it was made from, for whoever debugs it. */
 export class ClogError extends Error {
   constructor(

@@ -465,7 +465,7 @@ export class Cluster {
     if (ms === undefined) return;
     const r = await n.exec(`echo ${Math.round(ms / 1000)} > ${LOG_RETRY_TIMEOUT_PARAM}`, { timeoutMs: this.deadlines.command });
     if (r.code !== 0)
-      throw new Error(`${n.name}: cannot set ${LOG_RETRY_TIMEOUT_PARAM} (a kernel without kernel-patches/dm-log-userspace-retry-timeout-param.patch?): ${r.stderr.trim()}`);
+      throw new InfraError(`${n.name}: cannot set ${LOG_RETRY_TIMEOUT_PARAM} (a kernel without kernel-patches/dm-log-userspace-retry-timeout-param.patch?): ${r.stderr.trim()}`);
   }
 
   /**

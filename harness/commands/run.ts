@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import { resolveSeed } from '../case/schedule.ts';
 import { filterCases, findCaseFiles, parseShard, repeat, shard, withNodes } from '../case/select.ts';
-import { EXIT } from '../errors.ts';
+import { EXIT, internalErrorText } from '../errors.ts';
 import { runsRoot } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { caseTitle, isExpectedFailure, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
@@ -145,7 +145,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
       progress(`results: ${runDir}; report: ${writeReport(runDir)}`);
     } catch (err) {
       reportError = err;
-      progress(`results: ${runDir}; report.html NOT written (internal error, exit 3): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      progress(`results: ${runDir}; report.html NOT written (internal error, exit 3): ${internalErrorText(err)}`);
     }
     const overhead = medianOverheadMs(results.flatMap((r) => (r.phases ? [r.phases] : [])));
     if (overhead !== undefined) progress(`median overhead per case (wall time minus the cases' own after:s, sleeps and durations): ${(overhead / 1000).toFixed(1)}s`);
