@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKS } from '../case/schema.ts';
 import { judge, verdictLine, type NamedVerdict } from '../checks/index.ts';
 import { EXIT, InputError } from '../errors.ts';
 import { entriesOf, type CheckFields, type EvidenceFields } from '../record/events.ts';
 import { HISTORY_FILE } from '../record/layout.ts';
-import { CaseRecord } from '../record/read.ts';
+import { CaseRecord, caseDirsIn } from '../record/read.ts';
 import { defineCommand } from './command.ts';
 
 /**
@@ -34,7 +34,7 @@ export function recordedVerdicts(dir: string): Map<string, CheckFields> {
 export function keptCaseDirs(runDir: string): string[] {
   if (existsSync(join(runDir, HISTORY_FILE))) return [runDir];
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new InputError(`check: ${runDir} is not a directory`);
-  const dirs = readdirSync(runDir).map((d) => join(runDir, d)).filter((d) => existsSync(join(d, HISTORY_FILE))).sort();
+  const dirs = caseDirsIn(runDir);
   if (dirs.length === 0) throw new InputError(`check: no case directory (with ${HISTORY_FILE}) in ${runDir}`);
   return dirs;
 }

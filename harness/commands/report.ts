@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, InputError } from '../errors.ts';
-import { HISTORY_FILE } from '../record/layout.ts';
+import { caseDirsIn } from '../record/read.ts';
 import { writeReport } from '../report/html.ts';
 import { SUMMARY_FILE } from '../report/report-data.ts';
 import { progress } from '../progress.ts';
@@ -27,7 +27,7 @@ Exit 0 when written, 2 when RUN_DIR is not a run directory.`,
     if (positionals.length !== 1) throw new InputError('report: give exactly one RUN_DIR (see `clogtest report --help`)');
     const runDir = positionals[0]!;
     if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new InputError(`report: ${runDir} is not a directory`);
-    const isRun = existsSync(join(runDir, SUMMARY_FILE)) || readdirSync(runDir).some((d) => existsSync(join(runDir, d, HISTORY_FILE)));
+    const isRun = existsSync(join(runDir, SUMMARY_FILE)) || caseDirsIn(runDir).length > 0;
     if (!isRun) throw new InputError(`report: ${runDir} holds neither ${SUMMARY_FILE} nor a case directory (a run directory is runs/<stamp>/)`);
     progress(`report: ${writeReport(runDir)}`);
     return EXIT.ok;

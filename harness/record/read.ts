@@ -38,6 +38,14 @@ export interface FaultWindow {
 /** After a disturbing fault is undone, nodes may take this long to settle (membership, resync of a rejoined node). */
 export const SETTLE_MS = 15_000;
 
+/** The case directories (each with its history.jsonl) in a run directory, in name order. */
+export function caseDirsIn(runDir: string): string[] {
+  return readdirSync(runDir)
+    .map((d) => join(runDir, d))
+    .filter((d) => existsSync(join(d, HISTORY_FILE)))
+    .sort();
+}
+
 export class CaseRecord {
   readonly case: Case;
   readonly seed: number;

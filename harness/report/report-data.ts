@@ -11,9 +11,10 @@ import type { Case } from '../case/schema.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
 import { parseDmStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
-import { CASE_START, type FaultFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
+import { CASE_START, entriesOf, type CheckFields, type FaultFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
-import { CaseRecord } from '../record/read.ts';
+import { CaseRecord, caseDirsIn } from '../record/read.ts';
+import { unexplainedFailures } from '../runner/result.ts';
 import { errorMessage } from '../errors.ts';
 import { replayCommand } from './junit.ts';
 import { loadSummaries, type SummaryCase } from './merge.ts';
@@ -139,10 +140,11 @@ function rowFromHistory(runDir: string, dir: string, entries: readonly HistoryEn
   const start = entries.find((e) => e.what === CASE_START);
   const c = start?.case as Case | undefined;
   const end = entries.find((e) => e.what === 'case end');
-  const failed = entries.filter((e) => e.type === 'check' && e.valid === false).map((e) => String(e.check));
+  const checks = entriesOf<CheckFields>(entries, 'check');
+  const failed = checks.filter((e) => e.valid === false).map((e) => e.check);
   const status = typeof end?.status === 'string' ? end.status : 'unfinished';
-  const named = c?.knownFailure?.checks;
-  const explained = status === 'passed' || (status === 'failed' && (!named || failed.every((f) => (named as string[]).includes(f))));
+  // As runner/result.ts decides it: a failure is the known one when only the checks it names failed.
+  const explained = status === 'passed' || (status === 'failed' && unexplainedFailures(c?.knownFailure, checks).length === 0);
   const knownFailure = c?.knownFailure && explained ? c.knownFailure.reason : null;
   const seed = typeof start?.seed === 'number' ? start.seed : 0;
   const file = c?.file ?? '?';
@@ -421,12 +423,9 @@ export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseVi
 export function readReportData(runDir: string, now = new Date()): ReportData {
   const summaryFile = join(runDir, SUMMARY_FILE);
   const summary = existsSync(summaryFile) ? loadSummaries([summaryFile])[0] : undefined;
-  const kept = readdirSync(runDir)
-    .map((d) => join(runDir, d))
-    .filter((d) => existsSync(join(d, HISTORY_FILE)));
   const rows = summary
     ? summary.cases.map((c) => rowFromSummary(runDir, c))
-    : kept.map((d) => rowFromHistory(runDir, d, parseHistory(readFileSync(join(d, HISTORY_FILE), 'utf8'))));
+    : caseDirsIn(runDir).map((d) => rowFromHistory(runDir, d, parseHistory(readFileSync(join(d, HISTORY_FILE), 'utf8'))));
   const count = (v: Verdict[]) => rows.filter((r) => v.includes(r.verdict)).length;
   return {
     runDir,

@@ -34,7 +34,7 @@ export interface CaseResult {
 }
 
 /** Failed checks a known failure does not name: each makes the case a failure of its own. */
-export function unexplainedFailures(kf: KnownFailure | undefined, verdicts: readonly NamedVerdict[]): CheckName[] {
+export function unexplainedFailures(kf: KnownFailure | undefined, verdicts: ReadonlyArray<Pick<NamedVerdict, 'check' | 'valid'>>): CheckName[] {
   const expected = kf?.checks;
   if (!expected) return [];
   return [...new Set(verdicts.filter((v) => v.valid === false && !expected.includes(v.check)).map((v) => v.check))];
