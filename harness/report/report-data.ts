@@ -11,7 +11,7 @@ import type { Case } from '../case/schema.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
 import { parseDmStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
-import { CASE_START, entriesOf, type CheckFields, type FaultFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
+import { CASE_START, entriesOf, type CheckFields, type FaultFields, type HangFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
 import { CaseRecord, caseDirsIn } from '../record/read.ts';
 import { unexplainedFailures } from '../runner/result.ts';
@@ -180,24 +180,22 @@ function faultSpans(entries: readonly HistoryEntry[], endMs: number): { spans: S
       open.splice(open.indexOf(f), 1);
     }
   };
-  for (const e of entries) {
-    if (e.type !== 'fault') continue;
-    const f = e as HistoryEntry & FaultFields;
+  for (const f of entriesOf<FaultFields>(entries, 'fault')) {
     // heal-all records only its 'done'; every other fault counts from its 'start'.
     if (f.fault === 'heal-all') {
-      close('all', (r) => r !== undefined && HEAL_ALL_UNDOES.has(r), e.ms);
+      close('all', (r) => r !== undefined && HEAL_ALL_UNDOES.has(r), f.ms);
       continue;
     }
     if (f.event !== 'start') continue;
     const lanes = f.nodes.length ? f.nodes.map((n) => `node${n}`) : ['steps'];
     const label = [f.fault, ...Object.entries(f.params ?? {}).filter(([k]) => k !== 'kind').map(([k, v]) => `${k}=${JSON.stringify(v)}`)].join(' ');
     if (faultSpec(f.fault).recovery !== undefined) {
-      for (const lane of lanes) open.push({ lane, kind: f.fault, label, from: e.ms });
+      for (const lane of lanes) open.push({ lane, kind: f.fault, label, from: f.ms });
       continue;
     }
     // An undoing fault that names no nodes (heal) undoes on every lane.
-    close(f.nodes.length ? lanes : 'all', (r) => r === f.fault, e.ms);
-    for (const lane of lanes) marks.push({ lane, kind: 'fault', label, at: s(e.ms) });
+    close(f.nodes.length ? lanes : 'all', (r) => r === f.fault, f.ms);
+    for (const lane of lanes) marks.push({ lane, kind: 'fault', label, at: s(f.ms) });
   }
   for (const f of open) spans.push({ lane: f.lane, kind: f.kind, label: `${f.label} (not undone)`, from: s(f.from), to: s(endMs) });
   return { spans, marks };
@@ -206,13 +204,11 @@ function faultSpans(entries: readonly HistoryEntry[], endMs: number): { spans: S
 function stepSpans(entries: readonly HistoryEntry[], endMs: number): Span[] {
   const started = new Map<number, HistoryEntry & StepFields>();
   const spans: Span[] = [];
-  for (const e of entries) {
-    if (e.type !== 'step') continue;
-    const st = e as HistoryEntry & StepFields;
+  for (const st of entriesOf<StepFields>(entries, 'step')) {
     if (st.event === 'start') started.set(st.step, st);
     else {
       const from = started.get(st.step);
-      if (from) spans.push({ lane: 'steps', kind: st.kind, label: st.what, from: s(from.ms), to: s(e.ms) });
+      if (from) spans.push({ lane: 'steps', kind: st.kind, label: st.what, from: s(from.ms), to: s(st.ms) });
       started.delete(st.step);
     }
   }
@@ -233,35 +229,40 @@ function mirrorStatuses(status: string): MirrorStatus[] {
   }
 }
 
+/** A poll with its `dmsetup status` read once (absent when the poll carried none). */
+type ReadPoll = HistoryEntry & PollFields & { mirrors?: MirrorStatus[] };
+
+function readPolls(entries: readonly HistoryEntry[]): ReadPoll[] {
+  return entriesOf<PollFields>(entries, 'poll').map((p) => ({ ...p, ...(p.status !== undefined && { mirrors: mirrorStatuses(p.status) }) }));
+}
+
 /** What a node's dmsetup status says of each mirror's legs and log ("clog0 legs AD, log A"), for its changes. */
-function healthOf(status: string): string {
+function healthOf(mirrors: readonly MirrorStatus[]): string {
   return (
-    mirrorStatuses(status)
+    mirrors
       .map((m) => `${m.name} legs ${m.legs.map((l) => l.health).join('')}${m.log.kind === 'disk' ? `, log ${m.log.health}` : m.log.kind === 'com-failure' ? ', log COM_FAILURE' : ''}`)
       .join('; ') || 'no mirror'
   );
 }
 
-function historyMarks(entries: readonly HistoryEntry[]): Mark[] {
-  const marks: Mark[] = [];
+function historyMarks(entries: readonly HistoryEntry[], polls: readonly ReadPoll[]): Mark[] {
+  const marks: Mark[] = [
+    ...entriesOf<HangFields>(entries, 'hang').map((e): Mark => ({ lane: 'steps', kind: 'hang', label: e.what, at: s(e.ms) })),
+    ...entriesOf<SampleFields>(entries, 'sample').map((e): Mark => ({ lane: 'steps', kind: 'sample', label: `sample ${e.sample}: ${e.trigger}`, at: s(e.ms) })),
+  ];
   const members = new Map<number, string>();
   const health = new Map<number, string>();
-  for (const e of entries) {
-    if (e.type === 'hang') marks.push({ lane: 'steps', kind: 'hang', label: String(e.what), at: s(e.ms) });
-    if (e.type === 'sample') marks.push({ lane: 'steps', kind: 'sample', label: `sample ${(e as HistoryEntry & SampleFields).sample}: ${(e as HistoryEntry & SampleFields).trigger}`, at: s(e.ms) });
-    if (e.type === 'poll') {
-      const p = e as HistoryEntry & PollFields;
-      // The lowest id in a log's group serves it (writes the disk log).
-      const seen =
-        Object.entries(p.groups)
-          .map(([uuid, ids]) => `${uuid.replace(/^clogtest-/, '')}: ${ids.join(',')} (server ${Math.min(...ids)})`)
-          .join('; ') || 'in no log group';
-      if (members.get(p.node) !== seen) marks.push({ lane: `node${p.node}`, kind: 'membership', label: `members ${seen}${p.daemon ? '' : ' (cmirrord not running)'}`, at: s(e.ms) });
-      members.set(p.node, seen);
-      const h = p.status ? healthOf(p.status) : undefined;
-      if (h !== undefined && health.get(p.node) !== h) marks.push({ lane: `node${p.node}`, kind: 'health', label: h, at: s(e.ms) });
-      if (h !== undefined) health.set(p.node, h);
-    }
+  for (const p of polls) {
+    // The lowest id in a log's group serves it (writes the disk log).
+    const seen =
+      Object.entries(p.groups)
+        .map(([uuid, ids]) => `${uuid.replace(/^clogtest-/, '')}: ${ids.join(',')} (server ${Math.min(...ids)})`)
+        .join('; ') || 'in no log group';
+    if (members.get(p.node) !== seen) marks.push({ lane: `node${p.node}`, kind: 'membership', label: `members ${seen}${p.daemon ? '' : ' (cmirrord not running)'}`, at: s(p.ms) });
+    members.set(p.node, seen);
+    const h = p.mirrors && healthOf(p.mirrors);
+    if (h !== undefined && health.get(p.node) !== h) marks.push({ lane: `node${p.node}`, kind: 'health', label: h, at: s(p.ms) });
+    if (h !== undefined) health.set(p.node, h);
   }
   return marks;
 }
@@ -278,7 +279,7 @@ function writerEvents(caseDir: string, problems: string[]): WriterEvent[] {
   });
 }
 
-function nodeSeries(events: readonly WriterEvent[], entries: readonly HistoryEntry[], epochMs: number, nodes: number): NodeSeries[] {
+function nodeSeries(events: readonly WriterEvent[], polls: readonly ReadPoll[], epochMs: number, nodes: number): NodeSeries[] {
   const series = Array.from({ length: nodes }, (_, i): NodeSeries => ({ node: i + 1, writes: [], reads: [], sync: [] }));
   const at = (ns: number) => s(ns / 1e6 - epochMs);
   for (const ev of events) {
@@ -286,11 +287,9 @@ function nodeSeries(events: readonly WriterEvent[], entries: readonly HistoryEnt
     if (!n || ev.op === 'write-start' || ev.start === undefined) continue;
     (ev.op === 'write' ? n.writes : n.reads).push([at(ev.t), Math.round((ev.t - ev.start) / 1e5) / 10]);
   }
-  for (const e of entries) {
-    if (e.type !== 'poll') continue;
-    const p = e as HistoryEntry & PollFields;
-    const first = p.status ? mirrorStatuses(p.status)[0] : undefined;
-    if (first) series[p.node - 1]?.sync.push([s(e.ms), first.synced]);
+  for (const p of polls) {
+    const first = p.mirrors?.[0];
+    if (first) series[p.node - 1]?.sync.push([s(p.ms), first.synced]);
   }
   for (const n of series) for (const list of [n.writes, n.reads]) list.sort((a, b) => a[0] - b[0]);
   return series;
@@ -397,7 +396,8 @@ export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseVi
   const nodes = c?.topology.nodes ?? 0;
   const faults = faultSpans(entries, endMs);
   const events = writerEvents(caseDir, problems);
-  const series = nodeSeries(events, entries, epochMs, nodes);
+  const polls = readPolls(entries);
+  const series = nodeSeries(events, polls, epochMs, nodes);
   const findings = findingViews(caseDir, entries, events, epochMs, problems);
   return {
     key: row.dir ?? row.name,
@@ -409,7 +409,7 @@ export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseVi
     spans: [...stepSpans(entries, endMs), ...faults.spans],
     marks: [
       ...faults.marks,
-      ...historyMarks(entries),
+      ...historyMarks(entries, polls),
       ...findings.map((f, i): Mark => ({ lane: f.node ? `node${f.node}` : 'steps', kind: 'finding', label: `${f.check}: ${f.message}`, at: f.at, finding: i })),
     ],
     series,
