@@ -27,6 +27,8 @@ export interface StepFields {
   what: string;
   event: 'start' | 'done';
   op?: MirrorOp;
+  /** The nodes a mirror step acts on (absent in records kept before they were written: every node). */
+  nodes?: number[];
   durationMs?: number;
 }
 

@@ -170,11 +170,11 @@ export class CaseRecord {
   }
 
   /** Each `mirror:` step begun before `point`: its operation, when it started, and when it was done (if it was). */
-  mirrorSteps(point: Point): Array<{ op: StepFields['op']; fromMs: number; doneMs?: number }> {
+  mirrorSteps(point: Point): Array<{ op: StepFields['op']; nodes?: number[]; fromMs: number; doneMs?: number }> {
     const steps = this.steps(point);
     return steps
       .filter((s) => s.event === 'start' && s.kind === 'mirror')
-      .map((s) => ({ op: s.op, fromMs: s.ms, doneMs: steps.find((d) => d.event === 'done' && d.step === s.step)?.ms }));
+      .map((s) => ({ op: s.op, ...(s.nodes ? { nodes: s.nodes } : {}), fromMs: s.ms, doneMs: steps.find((d) => d.event === 'done' && d.step === s.step)?.ms }));
   }
 
   /** Whether a `mirror: create` step finished before `point`: before that, no log device holds anything. */
@@ -206,14 +206,22 @@ export class CaseRecord {
    * Spans in which nodes may legitimately disagree: each disturbing fault from its start until the fault
    * step that undoes it (its recovery, a heal, the heal at the end of the case) plus SETTLE_MS, and each
    * mirror operation (a node that creates, suspends, resumes, reloads or removes the mirror leaves and
-   * rejoins the log's group) from its start until SETTLE_MS after it is done.
+   * rejoins the log's group) from its start until SETTLE_MS after it is done; a suspend lasts until
+   * its nodes' mirrors are loaded again, since a suspended node's log is out of the group and its
+   * status says so.
    */
   disturbedWindows(point: Point): FaultWindow[] {
     const faults = this.faults(point);
     const end = this.evidence(point).ms;
     const windows: FaultWindow[] = [];
-    for (const s of this.mirrorSteps(point)) {
-      windows.push({ fault: `mirror ${String(s.op)}`, nodes: [], fromMs: s.fromMs, toMs: s.doneMs !== undefined ? s.doneMs + SETTLE_MS : end });
+    const mirrorSteps = this.mirrorSteps(point);
+    for (const [i, s] of mirrorSteps.entries()) {
+      let doneMs = s.doneMs;
+      if (s.op === 'suspend' && doneMs !== undefined) {
+        const covers = (later: (typeof mirrorSteps)[number]) => !later.nodes || !s.nodes || s.nodes.every((n) => later.nodes!.includes(n));
+        doneMs = mirrorSteps.slice(i + 1).find((later) => later.op !== 'suspend' && covers(later))?.doneMs;
+      }
+      windows.push({ fault: `mirror ${String(s.op)}`, nodes: s.nodes ?? [], fromMs: s.fromMs, toMs: doneMs !== undefined ? doneMs + SETTLE_MS : end });
     }
     for (const [i, f] of faults.entries()) {
       if (f.event !== 'start' || f.fault === 'heal-all' || !faultSpec(f.fault).disturbs) continue;

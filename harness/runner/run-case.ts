@@ -21,7 +21,7 @@ import { FINDINGS_FILE, HISTORY_FILE, stepPoint, type Point } from '../record/la
 import { casePhases, describePhases } from '../record/phases.ts';
 import { CaseRecord } from '../record/read.ts';
 import { Scope } from '../scope.ts';
-import { liveNodes, newCaseContext, type CaseContext } from '../context/case-context.ts';
+import { liveNodes, newCaseContext, targetNodes, type CaseContext } from '../context/case-context.ts';
 import { caseResult, findingsOf, type CaseResult } from './result.ts';
 import { canHang, describeStep, runStep } from './steps.ts';
 
@@ -137,7 +137,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       const t0 = Date.now();
       // A check step as the last step is the end point, where every check is judged anyway.
       if (s.kind === 'check' && i === c.steps.length - 1) break;
-      events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op } : {}) });
+      events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op, nodes: targetNodes(ctx, s.on).map((n) => n.id) } : {}) });
       opts.say(`${c.name}: ${what}`);
       try {
         if (s.kind === 'check') verdicts.push(...(await checkAt(ctx, stepPoint(i + 1), s.checks, false)));

@@ -147,6 +147,24 @@ t.test('nodes-agree during I/O: a disagreement that holds still between polls, o
   t.equal((await judge(record(t, { events: duringCreate }), 'end', ['nodes-agree']))[0]!.valid, true, 'nodes settling after a mirror operation are not judged');
 });
 
+t.test('nodes-agree during I/O: a node whose mirror is suspended is not judged until it is loaded again', async (t) => {
+  const mirrorStep = (step: number, op: string, nodes: number[], from: number, done: number) => [
+    { type: 'step' as const, ms: from, fields: { step, kind: 'mirror', op, nodes, event: 'start' } },
+    { type: 'step' as const, ms: done, fields: { step, kind: 'mirror', event: 'done' } },
+  ];
+  // Node 2's log is out of the group from 20 s on: its status says so in every round after the suspend.
+  const rounds = [40_000, 50_000, 60_000].flatMap((ms, i) => [statusPoll(1, i + 1, ms, 4), statusPoll(2, i + 1, ms, 3)]);
+  const suspended = [...mirrorStep(2, 'suspend', [2], 20_000, 21_000), ...rounds];
+  t.equal((await judge(record(t, { events: suspended }), 'end', ['nodes-agree']))[0]!.valid, true, 'never resumed: not judged');
+  const resumedLate = [...suspended, ...mirrorStep(3, 'resume', [2], 55_000, 56_000)];
+  t.equal((await judge(record(t, { events: resumedLate }), 'end', ['nodes-agree']))[0]!.valid, true, 'resumed after the last round');
+  const resumedEarly = [...mirrorStep(2, 'suspend', [2], 20_000, 21_000), ...mirrorStep(3, 'resume', [2], 22_000, 23_000), ...rounds];
+  const [v] = await judge(record(t, { events: resumedEarly }), 'end', ['nodes-agree']);
+  t.equal(v!.valid, false, 'resumed and settled: judged again');
+  const otherResumed = [...mirrorStep(2, 'suspend', [2], 20_000, 21_000), ...mirrorStep(3, 'resume', [1], 22_000, 23_000), ...rounds];
+  t.equal((await judge(record(t, { events: otherResumed }), 'end', ['nodes-agree']))[0]!.valid, true, 'another node\'s resume does not end it');
+});
+
 t.test('no-hang counts the steps and reports the hangs', async (t) => {
   // The fixture's case has a mirror create step (done) already; one more step done and one that hung.
   const events = [
