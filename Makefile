@@ -6,7 +6,7 @@ CLOGTEST := ./clogtest
 TAP := node_modules/.bin/tap
 TSX := node --import tsx
 
-.PHONY: setup npm kernel image test test-unit test-integration test-bisect typecheck run bench mutation
+.PHONY: setup npm kernel image test test-unit test-integration test-bisect test-stacks typecheck run bench mutation
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -44,6 +44,12 @@ test-bisect: kernel image
 
 run: kernel image
 	$(CLOGTEST) run cases/
+
+# Every stack of vm-images/stacks.yaml (`clogtest stacks`) built, each kernel and cmirrord from its
+# own pinned sources, and healthy-sync run on each, side by side. Not part of `make test`: a cold
+# run builds three kernels.
+test-stacks: setup
+	$(CLOGTEST) run --stack all cases/healthy-sync.yaml
 
 bench: kernel image
 	$(CLOGTEST) bench cluster

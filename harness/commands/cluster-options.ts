@@ -51,6 +51,7 @@ export async function clusterStartOptions(values: Values, name: string): Promise
   const accel = values.accel;
   if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg') throw new InputError(`--accel must be kvm or tcg, got "${accel}"`);
   const kernel = await ensureKernel({
+    stack: values.stack,
     kernelTree: values['kernel-tree'],
     kernelImage: values['kernel-image'],
     kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
@@ -63,7 +64,7 @@ export async function clusterStartOptions(values: Values, name: string): Promise
     [rootImage, sshKey] = [join(dir, 'root.img'), join(dir, 'id_ed25519')];
     for (const f of [rootImage, sshKey]) if (!existsSync(f)) throw new InputError(`--image-dir ${values['image-dir']}: no ${f}`);
   } else {
-    const image = await ensureImage({ daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'] });
+    const image = await ensureImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'] });
     [rootImage, sshKey] = [image.rootImage, image.sshKey];
   }
   return {

@@ -3,6 +3,7 @@ import { withFixes } from '../fixes.ts';
 import { defineCommand, FIXES_HELP } from './command.ts';
 
 export const imageOptions = {
+  stack: { type: 'string' },
   'daemon-patch': { type: 'string', multiple: true },
   'daemon-tree': { type: 'string' },
   fixes: { type: 'boolean' },
@@ -11,10 +12,12 @@ export const imageOptions = {
 export const imageOptionsHelp = `  --daemon-patch FILE      apply FILE (patch -p1) to the lvm2 source before building
                            cmirrord (repeatable, in order); a fresh copy is patched each time
   --daemon-tree PATH       build cmirrord from an lvm2 git checkout (HEAD + uncommitted changes
-                           to tracked files) instead of Debian's lvm2 source; PATH is never written to`;
+                           to tracked files) instead of the stack's lvm2 source; PATH is never written to`;
 
-/** imageOptionsHelp with --fixes, for the image command alone (the kernel options say it for a cluster). */
-const imageHelp = `${imageOptionsHelp}\n${FIXES_HELP}`;
+/** imageOptionsHelp with --stack and --fixes, for the image command alone (the kernel options say them for a cluster). */
+const imageHelp = `  --stack NAME             the stack of vm-images/stacks.yaml whose lvm2 source cmirrord is
+                           built from (default: its first, debian-12; \`clogtest stacks\` lists them)
+${imageOptionsHelp}\n${FIXES_HELP}`;
 
 export default defineCommand({
   name: 'image',
@@ -24,7 +27,8 @@ export default defineCommand({
 Builds the guest's ext4 root image: Debian bookworm (debootstrap minbase plus
 vm-images/packages.txt), clogtest's init (vm-images/guest/init as /sbin/clogtest-init),
 the files under vm-images/overlay/, sshd with fresh host keys and a new harness key,
-and cmirrord built from lvm2 source with its own libdevmapper.so.1.02.
+and cmirrord built from a stack's lvm2 source (default: Debian 12's) with its own
+libdevmapper.so.1.02.
 The result is cached under \${CLOGTEST_CACHE:-~/.cache/clogtest}/images/KEY/ (root.img,
 id_ed25519, id_ed25519.pub, build.log, metadata.json), KEY being the hash of vm-images/,
 the package list, the lvm2 source, the daemon patches and the compiler. The root
@@ -40,11 +44,12 @@ Exit 2 when a daemon patch does not apply or an option names a missing file or t
   options: { ...imageOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
     if (values['print-key']) {
-      const plan = await planImage({ daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], say: () => {} });
+      const plan = await planImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], say: () => {} });
       process.stdout.write(`${plan.key}\n`);
       return 0;
     }
     const image = await ensureImage({
+      stack: values.stack,
       daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'),
       daemonTree: values['daemon-tree'],
       force: values.force,

@@ -3,6 +3,7 @@ import setup from './setup.ts';
 import decodeLog from './decode-log.ts';
 import kernel from './kernel.ts';
 import image from './image.ts';
+import stacks from './stacks.ts';
 import validate from './validate.ts';
 import up from './up.ts';
 import ssh from './ssh.ts';
@@ -16,4 +17,4 @@ import mergeResults from './merge-results.ts';
 import mutate from './mutate.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, kernel, image, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, bisectRun, mergeResults];
+export const commands: Command[] = [setup, kernel, image, stacks, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, bisectRun, mergeResults];

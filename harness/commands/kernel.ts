@@ -3,6 +3,7 @@ import { withFixes } from '../fixes.ts';
 import { defineCommand, FIXES_HELP } from './command.ts';
 
 export const kernelOptions = {
+  stack: { type: 'string' },
   'kernel-tree': { type: 'string' },
   'kernel-image': { type: 'string' },
   'kernel-patch': { type: 'string', multiple: true },
@@ -10,8 +11,11 @@ export const kernelOptions = {
   fixes: { type: 'boolean' },
 } as const;
 
-export const kernelOptionsHelp = `  --kernel-tree PATH       build a kernel git tree (HEAD + uncommitted changes) instead of
-                           Debian's linux-source-6.1; the tree itself is never written to
+export const kernelOptionsHelp = `  --stack NAME             the stack of vm-images/stacks.yaml to build (default: its first,
+                           debian-12): the kernel and lvm2 sources it pins and its forms of
+                           the series' patches (\`clogtest stacks\` lists them)
+  --kernel-tree PATH       build a kernel git tree (HEAD + uncommitted changes) instead of
+                           the stack's kernel source; the tree itself is never written to
   --kernel-image PATH      use this bzImage as it is: no build
   --kernel-patch FILE      apply FILE after kernel-patches/series (repeatable)
   --config-fragment FILE   merge FILE after kernel-patches/config/*.config (repeatable)
@@ -22,11 +26,13 @@ export default defineCommand({
   summary: 'build (or find in the cache) the patched guest kernel',
   help: `usage: clogtest kernel [OPTIONS]
 
-Builds an x86_64 bzImage: tinyconfig plus kernel-patches/config/*.config, every
-option built in, after applying kernel-patches/series. Every option a fragment asks
+Builds an x86_64 bzImage from a stack's kernel source (default: Debian 12's linux-source-6.1):
+tinyconfig plus kernel-patches/config/*.config, every option built in, after applying
+kernel-patches/series (in the stack's form of a patch where it names one). Every option a fragment asks
 for is verified in the final .config. The result is cached under
 \${CLOGTEST_CACHE:-~/.cache/clogtest}/kernels/KEY/ (bzImage, .config, build.log,
-metadata.json), KEY being the hash of the source, patches, fragments and compiler.
+metadata.json), KEY being the hash of the source (the stack's pinned package and version),
+patches, fragments and compiler.
 
 Options:
 ${kernelOptionsHelp}
@@ -38,6 +44,7 @@ Exit 2 when a patch does not apply or kconfig drops a requested option.`,
   async run(values) {
     if (values['print-key']) {
       const plan = await planKernel({
+        stack: values.stack,
         kernelTree: values['kernel-tree'],
         kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
         configFragments: values['config-fragment'],
@@ -47,6 +54,7 @@ Exit 2 when a patch does not apply or kconfig drops a requested option.`,
       return 0;
     }
     const kernel = await ensureKernel({
+      stack: values.stack,
       kernelTree: values['kernel-tree'],
       kernelImage: values['kernel-image'],
       kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),

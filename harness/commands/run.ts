@@ -14,7 +14,8 @@ import { SUMMARY_FILE } from '../report/report-data.ts';
 import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
 import { defaultJobs, inPool } from '../runner/jobs.ts';
-import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
+import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../cluster/cluster.ts';
+import { stacksNamed } from '../stacks.ts';
 import { defineCommand, intOption } from './command.ts';
 import { caseOutputOptions, clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
 
@@ -53,6 +54,9 @@ Options:
                            JUnit and JSON keep the cases' order)
   --list                   print the cases the options select, one "file name" a line, and
                            boot nothing (to check a --shard split or a --tag filter)
+  --stack A,B | all        run every case on each stack named (or on every stack), side by side:
+                           TAP subtests and case directories named case@stack, JUnit classnames
+                           clogtest.STACK; every stack is built before the first cluster boots
 ${clusterOptionsHelp}
   (--nodes overrides every case's topology.nodes)
 
@@ -80,14 +84,23 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     }
     const cliSeed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
     if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
-    const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000));
+    // With --stack, every case runs on every stack named, side by side (case@stack); without, on the default.
+    const stacks = values.stack === undefined ? [undefined] : stacksNamed(values.stack).map((s) => s.name);
+    const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000)).flatMap((p) => stacks.map((stack) => ({ ...p, stack })));
+    const titleOf = (p: (typeof planned)[number]) => caseTitle({ name: p.case.name, iteration: p.iteration, stack: p.stack });
     const jobs = values.jobs === undefined ? undefined : intOption('jobs', values.jobs, 1, 1, 64);
     if (values.list) {
       if (jobs !== undefined) progress(`--jobs ${jobs}: ${planned.length} case run(s), at most ${Math.min(jobs, planned.length)} at once`);
-      for (const p of planned) process.stdout.write(`${p.case.file} ${caseTitle({ name: p.case.name, iteration: p.iteration })}\n`);
+      for (const p of planned) process.stdout.write(`${p.case.file} ${titleOf(p)}\n`);
       return EXIT.ok;
     }
-    const { name: _n, nodes: _nodes, keepDisks: _k, ...cluster } = await clusterStartOptions(values, 'run');
+    // Every stack's kernel and image before any cluster boots: a build that fails costs no cluster.
+    const clusters = new Map<string | undefined, Omit<ClusterOptions, 'name' | 'nodes' | 'keepDisks'>>();
+    for (const stack of stacks) {
+      const { name: _n, nodes: _nodes, keepDisks: _k, ...cluster } = await clusterStartOptions({ ...values, stack }, 'run');
+      clusters.set(stack, cluster);
+    }
+    const cluster = clusters.get(stacks[0])!;
     const runDir = join(runsRoot(), stamp());
     mkdirSync(runDir, { recursive: true });
     const biggest = Math.max(...planned.map((p) => p.case.topology.nodes));
@@ -98,7 +111,15 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     const sayFor = (name: string) => (chosen.jobs > 1 ? (line: string) => progress(`[${name}] ${line}`) : progress);
     const seeds = planned.map((p) => resolveSeed(p.case.seed, cliSeed));
     const running = inPool(planned, chosen.jobs, (p, i) =>
-      runCase(p.case, { runDir, seed: seeds[i]!.seed, iteration: p.iteration, cluster, keep: values.keep ?? false, say: sayFor(caseTitle({ name: p.case.name, iteration: p.iteration })) }),
+      runCase(p.case, {
+        runDir,
+        ...(p.stack ? { stack: p.stack } : {}),
+        seed: seeds[i]!.seed,
+        iteration: p.iteration,
+        cluster: clusters.get(p.stack)!,
+        keep: values.keep ?? false,
+        say: sayFor(titleOf(p)),
+      }),
     );
     // Loaded here, not at the top: importing tap starts a TAP root test with a 30 s
     // timeout in whatever process imports it, which would kill every other command.
@@ -107,7 +128,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     t.setTimeout(0);
     for (const [i, p] of planned.entries()) {
       const { seed, from } = seeds[i]!;
-      await t.test(caseTitle({ name: p.case.name, iteration: p.iteration }), { timeout: 0 }, async (tt) => {
+      await t.test(titleOf(p), { timeout: 0 }, async (tt) => {
         tt.comment(`seed ${seed} (${from}); replay with --seed ${seed}`);
         const r = await running[i]!;
         results.push(r);

@@ -8,8 +8,9 @@ export default defineCommand({
   summary: 'install the Debian packages clogtest needs (idempotent)',
   help: `usage: clogtest setup
 
-Adds a deb-src entry for Debian's main archive if there is none (cmirrord is built
-from the lvm2 source package) and installs any missing package of:
+Adds deb-src entries (sources only) for Debian's bookworm and unstable where apt has none
+(cmirrord is built from the lvm2 source package; the stack "newest" from unstable's linux and
+lvm2 source packages), updates apt's lists if it added one, and installs any missing package of:
 ${HOST_PACKAGES.map((p) => `  ${p.name.padEnd(24)} ${p.why}`).join('\n')}
 Prints what it installed; a second run installs nothing. Needs root.`,
   options: {},

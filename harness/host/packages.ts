@@ -5,7 +5,6 @@
 export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'qemu-system-x86', why: 'runs the guests' },
   { name: 'qemu-utils', why: 'qemu-img makes copy-on-write overlays of the root image' },
-  { name: 'linux-source-6.1', why: "Debian's kernel source tarball, the default kernel under test" },
   { name: 'build-essential', why: 'kernel and cmirrord builds' },
   { name: 'bc', why: 'kernel build' },
   { name: 'bison', why: 'kernel build (kconfig)' },
@@ -18,7 +17,7 @@ export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'patch', why: 'applies kernel and daemon patches' },
   { name: 'debootstrap', why: 'builds the guest root filesystem' },
   { name: 'e2fsprogs', why: 'mkfs.ext4 -d builds the root image without mounting' },
-  { name: 'dpkg-dev', why: '`apt-get source lvm2` unpacks with dpkg-source' },
+  { name: 'dpkg-dev', why: '`apt-get source` (lvm2, a stack\'s kernel) unpacks with dpkg-source' },
   { name: 'pkg-config', why: 'cmirrord build' },
   { name: 'libcpg-dev', why: 'cmirrord build (corosync CPG)' },
   { name: 'libcorosync-common-dev', why: 'cmirrord build' },
@@ -35,12 +34,33 @@ export const TOOLS = {
   vm: ['qemu-system-x86_64', 'qemu-img'],
 } as const;
 
-/** apt sources entry that lets `apt-get source lvm2` work; written only if none exists. */
-export const DEB_SRC_FILE = '/etc/apt/sources.list.d/clogtest-deb-src.sources';
-export const DEB_SRC_ENTRY = `# Added by clogtest setup: cmirrord is built from Debian's lvm2 source package.
+/**
+ * deb-src entries that let `apt-get source` fetch the stacks' source packages (vm-images/stacks.yaml):
+ * each is written only when no deb-src entry covers its suites yet. Sources only: no binary package ever
+ * comes from unstable, and nothing on the host is upgraded.
+ */
+export const DEB_SRC_ENTRIES: ReadonlyArray<{ file: string; suites: readonly string[]; text: string }> = [
+  {
+    file: '/etc/apt/sources.list.d/clogtest-deb-src.sources',
+    suites: ['bookworm', 'bookworm-updates'],
+    text: `# Added by clogtest setup: cmirrord is built from Debian's lvm2 source package.
 Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: bookworm bookworm-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-`;
+`,
+  },
+  {
+    file: '/etc/apt/sources.list.d/clogtest-deb-src-unstable.sources',
+    suites: ['unstable'],
+    text: `# Added by clogtest setup: the stack "newest" builds unstable's linux and lvm2 source packages.
+# Sources only (deb-src): no binary package comes from unstable.
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: unstable
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+`,
+  },
+];

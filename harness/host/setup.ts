@@ -3,17 +3,28 @@ import { join } from 'node:path';
 import { InfraError } from '../errors.ts';
 import { run } from '../proc.ts';
 import type { Progress } from '../progress.ts';
-import { DEB_SRC_ENTRY, DEB_SRC_FILE, HOST_PACKAGES } from './packages.ts';
+import { DEB_SRC_ENTRIES, HOST_PACKAGES } from './packages.ts';
 
-export function hasDebSrc(sourcesDir = '/etc/apt'): boolean {
+/** unstable's codename: an entry for either covers the other. */
+const ALIASES: Record<string, string> = { sid: 'unstable' };
+
+/** The suites some deb-src entry of apt's sources covers, one-line and deb822 formats alike. */
+export function debSrcSuites(sourcesDir = '/etc/apt'): Set<string> {
   const files = [join(sourcesDir, 'sources.list')];
   const d = join(sourcesDir, 'sources.list.d');
-  if (existsSync(d)) for (const f of readdirSync(d)) files.push(join(d, f));
-  return files.some((f) => {
-    if (!existsSync(f)) return false;
+  if (existsSync(d)) for (const f of readdirSync(d)) if (/\.(list|sources)$/.test(f)) files.push(join(d, f));
+  const suites = new Set<string>();
+  const add = (suite: string) => suites.add(ALIASES[suite] ?? suite);
+  for (const f of files) {
+    if (!existsSync(f)) continue;
     const text = readFileSync(f, 'utf8');
-    return /^\s*deb-src\s/m.test(text) || /^\s*Types:.*\bdeb-src\b/m.test(text);
-  });
+    for (const m of text.matchAll(/^\s*deb-src\s+(?:\[[^\]]*\]\s+)?\S+\s+(\S+)/gm)) add(m[1]!);
+    for (const stanza of text.split(/\n\s*\n/)) {
+      if (!/^\s*Types:.*\bdeb-src\b/m.test(stanza) || /^\s*Enabled:\s*no\b/im.test(stanza)) continue;
+      for (const suite of /^\s*Suites:\s*(.*)$/m.exec(stanza)?.[1]?.split(/\s+/).filter(Boolean) ?? []) add(suite);
+    }
+  }
+  return suites;
 }
 
 async function missingPackages(names: readonly string[]): Promise<string[]> {
@@ -31,10 +42,12 @@ async function missingPackages(names: readonly string[]): Promise<string[]> {
 export async function setupHost(say: Progress): Promise<{ installed: string[]; addedDebSrc: boolean }> {
   if (process.getuid?.() !== 0) throw new InfraError('clogtest setup installs Debian packages and must run as root');
   let addedDebSrc = false;
-  if (!hasDebSrc()) {
-    writeFileSync(DEB_SRC_FILE, DEB_SRC_ENTRY);
+  const covered = debSrcSuites();
+  for (const entry of DEB_SRC_ENTRIES) {
+    if (entry.suites.every((s) => covered.has(s)) || existsSync(entry.file)) continue;
+    writeFileSync(entry.file, entry.text);
     addedDebSrc = true;
-    say(`added deb-src entry ${DEB_SRC_FILE}`);
+    say(`added deb-src entry ${entry.file} (${entry.suites.join(' ')}, sources only)`);
   }
   const missing = await missingPackages(HOST_PACKAGES.map((p) => p.name));
   const env = { DEBIAN_FRONTEND: 'noninteractive' };

@@ -13,6 +13,7 @@ import { progress, seconds, stage, type Progress } from '../progress.ts';
 import type { PatchRef } from '../patch.ts';
 import { TOOLS } from '../host/packages.ts';
 import { commandLinePatches } from '../kernel/series.ts';
+import { stackNamed } from '../stacks.ts';
 import { loadPackages, recipeParts } from './recipe.ts';
 import { ensureRootfs, rootfsKey } from './rootfs.ts';
 import { ensureCmirrord, planCmirrord, type CmirrordPlan } from './cmirrord.ts';
@@ -22,6 +23,8 @@ import { GUEST_CMIRRORD, GUEST_LIBDEVMAPPER, copyRootfs, customize, makeClientKe
 export const IMAGE_RECIPE = '1';
 
 export interface ImageOptions {
+  /** A stack of vm-images/stacks.yaml (default: the first): its lvm2 source. */
+  stack?: string;
   daemonPatches?: string[];
   daemonTree?: string;
   force?: boolean;
@@ -84,7 +87,7 @@ export async function planImage(opts: ImageOptions = {}): Promise<ImagePlan> {
   requireTools(...TOOLS.image);
   const packages = loadPackages();
   const patches = commandLinePatches(opts.daemonPatches ?? [], '--daemon-patch');
-  const plan = await planCmirrord({ daemonTree: opts.daemonTree, patches, say });
+  const plan = await planCmirrord({ lvm2: stackNamed(opts.stack).lvm2, daemonTree: opts.daemonTree, patches, say });
   const key = imageKey({ recipe: recipeParts(), rootfsKey: rootfsKey(packages), cmirrordKey: plan.key, patches: plan.patches });
   return { key, entry: new CacheEntry('images', key), packages, patches, plan };
 }

@@ -12,6 +12,7 @@ import { run } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
 import { stage, type Progress } from '../progress.ts';
 import { applyPatch, type PatchRef } from '../patch.ts';
+import type { SourcePackagePin } from '../stacks.ts';
 import { debianLvm2Source, gitLvm2Source, type Lvm2Source } from './lvm2-source.ts';
 
 /** Bump when the build procedure changes in a way that changes its output. */
@@ -74,8 +75,8 @@ export interface CmirrordPlan {
 }
 
 /** Everything needed to name the build; cheap enough for the cache-hit path. */
-export async function planCmirrord(opts: { daemonTree?: string; patches: readonly PatchRef[]; say: Progress }): Promise<CmirrordPlan> {
-  const source = opts.daemonTree ? await gitLvm2Source(opts.daemonTree) : await debianLvm2Source(opts.say);
+export async function planCmirrord(opts: { lvm2: SourcePackagePin; daemonTree?: string; patches: readonly PatchRef[]; say: Progress }): Promise<CmirrordPlan> {
+  const source = opts.daemonTree ? await gitLvm2Source(opts.daemonTree) : debianLvm2Source(opts.lvm2, opts.say);
   const patches = opts.patches.map((p) => ({ ...p, file: resolve(p.file) }));
   const inputs: CmirrordInputs = { source: source.identity, patches, configureFlags: CONFIGURE_FLAGS, toolchain: await toolchain() };
   const key = cmirrordKey(inputs);

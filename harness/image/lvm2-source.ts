@@ -2,7 +2,9 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CacheEntry, sha256 } from '../cache.ts';
-import { InfraError, InputError } from '../errors.ts';
+import { InputError } from '../errors.ts';
+import { fetchSourcePackage } from '../host/debian-archive.ts';
+import type { SourcePackagePin } from '../stacks.ts';
 import { run } from '../proc.ts';
 import { stage, type Progress } from '../progress.ts';
 
@@ -14,53 +16,23 @@ export interface Lvm2Source {
   copyTo(to: string, logFile: string): Promise<void>;
 }
 
-/** Each lvm2 source stanza apt knows: version and the SHA-256 of its .dsc. */
-export function parseShowsrc(text: string): { version: string; dscSha256: string }[] {
-  return text
-    .split(/\n\s*\n/)
-    .map((stanza) => {
-      const version = /^Version: (\S+)$/m.exec(stanza)?.[1];
-      const sums = /^Checksums-Sha256:\n((?: .*\n?)*)/m.exec(stanza)?.[1] ?? '';
-      const dsc = /^ ([0-9a-f]{64}) \d+ \S+\.dsc$/m.exec(sums)?.[1];
-      return version && dsc ? { version, dscSha256: dsc } : undefined;
-    })
-    .filter((s): s is { version: string; dscSha256: string } => s !== undefined);
-}
-
 /**
- * The lvm2 source `apt-get source lvm2` would fetch (the highest version), named by
- * version and .dsc checksum. Read from apt's lists: no download, fast enough for a cache hit.
+ * A stack's pinned lvm2 source package, unpacked (with Debian's patches) once per version into the cache.
+ * The identity is the one apt's .dsc checksum gives, read from the pin: planning a build asks apt nothing.
  */
-export async function debianLvm2Candidate(): Promise<{ version: string; identity: string }> {
-  const res = await run('apt-cache', ['showsrc', '--only-source', 'lvm2'], { allowFailure: true });
-  const stanzas = parseShowsrc(res.stdout);
-  if (res.exitCode !== 0 || stanzas.length === 0) {
-    throw new InfraError('apt knows no lvm2 source package: run `make setup` (it adds a deb-src entry), then `apt-get update`');
-  }
-  let best = stanzas[0];
-  for (const s of stanzas.slice(1)) {
-    if (s.version === best.version) continue;
-    const newer = await run('dpkg', ['--compare-versions', s.version, 'gt', best.version], { allowFailure: true });
-    if (newer.exitCode === 0) best = s;
-  }
-  return { version: best.version, identity: `debian:lvm2_${best.version}.dsc:SHA256:${best.dscSha256}` };
-}
-
-/** Debian's lvm2 source package, unpacked (with Debian's patches) once per version into the cache. */
-export async function debianLvm2Source(say: Progress): Promise<Lvm2Source> {
-  const { version, identity } = await debianLvm2Candidate();
-  const entry = new CacheEntry('sources', `lvm2-${version}`);
+export function debianLvm2Source(pin: SourcePackagePin, say: Progress): Lvm2Source {
+  const identity = `debian:lvm2_${pin.version}.dsc:SHA256:${pin.dscSha256}`;
+  const entry = new CacheEntry('sources', `lvm2-${pin.version}`);
   const tree = entry.path('lvm2');
   return {
     identity,
-    description: `Debian lvm2 ${version}`,
+    description: `Debian lvm2 ${pin.version}`,
     async copyTo(to, logFile) {
       if (!entry.isComplete()) {
-        await stage(`fetch lvm2 ${version} source`, async () => {
+        await stage(`fetch lvm2 ${pin.version} source`, async () => {
           const staging = entry.stage();
-          await run('apt-get', ['source', '--download-only', `lvm2=${version}`], { cwd: staging, logFile, timeoutMs: 10 * 60_000 });
-          await run('dpkg-source', ['-x', `lvm2_${version}.dsc`, 'lvm2'], { cwd: staging, logFile, timeoutMs: 10 * 60_000 });
-          entry.publish(staging, { identity, version });
+          await fetchSourcePackage(pin, staging, logFile);
+          entry.publish(staging, { identity, version: pin.version });
         }, say);
       }
       await copyTree(tree, to);

@@ -1,7 +1,8 @@
 /**
  * The guest-side recipe: every file under vm-images/ (init, sshd drop-in, package list) but the cmirrord
  * patches kept there, which reach an image only when applied (--daemon-patch) and then enter its key
- * through the cmirrord build. The recipe's bytes go into the image key, so editing any of them rebuilds it.
+ * through the cmirrord build, and the stacks file, whose lvm2 pin enters it the same way (a kernel pin
+ * never reaches an image). The recipe's bytes go into the image key, so editing any of them rebuilds it.
  */
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -9,6 +10,7 @@ import type { KeyPart } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { repoRoot } from '../paths.ts';
 import { FIX_DIRS } from '../fixes.ts';
+import { STACKS_FILE } from '../stacks.ts';
 
 export const VM_IMAGES = join(repoRoot, 'vm-images');
 export const PACKAGES_FILE = join(VM_IMAGES, 'packages.txt');
@@ -37,6 +39,7 @@ function walk(dir: string): string[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .flatMap((e) => {
       const path = join(dir, e.name);
+      if (path === STACKS_FILE) return [];
       if (!e.isDirectory()) return [path];
       return DAEMON_PATCH_DIRS.includes(path) ? [] : walk(path);
     });

@@ -15,7 +15,8 @@ import { cacheRoot, repoRoot } from '../paths.ts';
 import { progress, seconds, stage, type Progress } from '../progress.ts';
 import { applyPatch, type PatchRef } from '../patch.ts';
 import { TOOLS } from '../host/packages.ts';
-import { commandLinePatches, loadSeries } from './series.ts';
+import { stackNamed } from '../stacks.ts';
+import { commandLinePatches, loadSeries, withPatchForms } from './series.ts';
 import { describeMismatches, loadFragment, verifyConfig, type Requested } from './config.ts';
 import { debianSource, gitTreeSource, type KernelSource } from './source.ts';
 import { lastBuildSteps, reportBuildProgress } from './build-progress.ts';
@@ -25,6 +26,8 @@ const RECIPE_VERSION = '1';
 const ARCH = 'x86_64';
 
 export interface KernelOptions {
+  /** A stack of vm-images/stacks.yaml (default: the first): its kernel source and its forms of the series. */
+  stack?: string;
   kernelTree?: string;
   kernelImage?: string;
   kernelPatches?: string[];
@@ -105,10 +108,11 @@ export interface KernelPlan extends KernelInputs {
 export async function planKernel(opts: KernelOptions = {}): Promise<KernelPlan> {
   const say = opts.say ?? progress;
   requireTools(...TOOLS.kernel);
-  const patches = [...loadSeries(SERIES_FILE), ...commandLinePatches(opts.kernelPatches ?? [], '--kernel-patch')];
+  const stack = stackNamed(opts.stack);
+  const patches = [...withPatchForms(loadSeries(SERIES_FILE), stack.kernelPatchForms, stack.name), ...commandLinePatches(opts.kernelPatches ?? [], '--kernel-patch')];
   const fragments = [...projectFragments(), ...(opts.configFragments ?? []).map((f) => resolve(f))];
   const requested: Requested[] = fragments.flatMap((f) => loadFragment(f));
-  const source = opts.kernelTree ? await gitTreeSource(opts.kernelTree) : await debianSource(say);
+  const source = opts.kernelTree ? await gitTreeSource(opts.kernelTree) : debianSource(stack.kernel, say);
   const compiler = await compilerVersion();
   const key = kernelKey({ source, patches, fragments, compiler });
   return { source, patches, fragments, requested, compiler, key, entry: new CacheEntry('kernels', key) };

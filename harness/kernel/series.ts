@@ -1,6 +1,6 @@
 /** The quilt-style `series` file: patch names in order, comments and options allowed. */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { PatchRef } from '../patch.ts';
 
@@ -36,5 +36,21 @@ export function commandLinePatches(files: readonly string[], option: string): Pa
   return files.map((file) => {
     if (!existsSync(file)) throw new InputError(`${option} ${file}: no such file`);
     return { file, origin: option, strip: 1 };
+  });
+}
+
+/**
+ * The series with a stack's forms of its patches: a kernel that moved on needs some patches rewritten,
+ * and the stack names each such file. A form for a patch the series does not have is a stale entry.
+ */
+export function withPatchForms(refs: readonly PatchRef[], forms: ReadonlyMap<string, string>, stack: string): PatchRef[] {
+  const names = new Set(refs.map((r) => basename(r.file)));
+  for (const [patch, form] of forms) {
+    if (!names.has(patch)) throw new InputError(`stack ${stack}: kernel-patch-forms names ${patch}, which kernel-patches/series does not list`);
+    if (!existsSync(form)) throw new InputError(`stack ${stack}: kernel-patch-forms: ${form} does not exist`);
+  }
+  return refs.map((r) => {
+    const form = forms.get(basename(r.file));
+    return form ? { ...r, file: form, origin: `${r.origin}, in stack ${stack}'s form` } : r;
   });
 }

@@ -2,12 +2,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CacheEntry, sha256 } from '../cache.ts';
-import { InputError, InfraError } from '../errors.ts';
+import { InputError } from '../errors.ts';
+import { fetchKernelTarball, fetchSourcePackage } from '../host/debian-archive.ts';
+import type { Stack } from '../stacks.ts';
 import { run } from '../proc.ts';
 import { stage, type Progress } from '../progress.ts';
-
-export const DEBIAN_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
-const DEBIAN_PACKAGE = 'linux-source-6.1';
 
 export interface KernelSource {
   /** Tree to copy and build from; never written to. */
@@ -19,22 +18,27 @@ export interface KernelSource {
   prepare(): Promise<void>;
 }
 
-/** Debian's tarball, unpacked once per package version into the cache and shared read-only. */
-export async function debianSource(say: Progress): Promise<KernelSource> {
-  if (!existsSync(DEBIAN_TARBALL)) throw new InfraError(`missing ${DEBIAN_TARBALL} (package ${DEBIAN_PACKAGE}): run \`make setup\``);
-  const version = (await run('dpkg-query', ['-W', '-f=${Version}', DEBIAN_PACKAGE])).stdout.trim();
-  const identity = `debian:${DEBIAN_PACKAGE}=${version}`;
-  const entry = new CacheEntry('sources', `${DEBIAN_PACKAGE}-${version}`);
+/**
+ * A stack's pinned Debian kernel source, fetched and unpacked once per version into the cache and shared
+ * read-only. The identity is the package and version (Debian never reuses a version in its archive),
+ * with the .dsc checksum for a source package.
+ */
+export function debianSource(pin: Stack['kernel'], say: Progress): KernelSource {
+  const name = pin.kind === 'package' ? pin.package : pin.source;
+  const identity = pin.kind === 'package' ? `debian:${pin.package}=${pin.version}` : `debian:${pin.source}_${pin.version}.dsc:SHA256:${pin.dscSha256}`;
+  const entry = new CacheEntry('sources', `${name}-${pin.version}`);
   return {
-    dir: entry.path(DEBIAN_PACKAGE),
+    dir: entry.path(name),
     identity,
-    description: `Debian ${DEBIAN_PACKAGE} ${version}`,
+    description: `Debian ${name} ${pin.version}`,
     async prepare() {
       if (entry.isComplete()) return;
-      await stage(`extract ${DEBIAN_TARBALL}`, async () => {
+      await stage(`fetch and unpack ${name} ${pin.version}`, async () => {
         const staging = entry.stage();
-        await run('tar', ['-xf', DEBIAN_TARBALL, '-C', staging], { timeoutMs: 20 * 60_000 });
-        entry.publish(staging, { identity, tarball: DEBIAN_TARBALL });
+        const log = join(staging, 'fetch.log');
+        if (pin.kind === 'package') await fetchKernelTarball(pin, staging, log);
+        else await fetchSourcePackage(pin, staging, log);
+        entry.publish(staging, { identity, pin });
       }, say);
     },
   };

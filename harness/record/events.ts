@@ -16,6 +16,8 @@ export interface CaseStartFields {
   case: Case;
   seed: number;
   runId: number;
+  /** The stack of vm-images/stacks.yaml the run named (--stack), if it named one. */
+  stack?: string;
 }
 
 /** A step of the case starting or done; `mirror:` steps carry their operation, which the checks read. */

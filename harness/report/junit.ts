@@ -1,5 +1,5 @@
 /** JUnit XML and the JSON summary of a run (pure), for CI systems that read either. */
-import type { CaseResult } from '../runner/result.ts';
+import { caseName, type CaseResult } from '../runner/result.ts';
 
 export function xmlEscape(s: string): string {
   return s
@@ -10,8 +10,8 @@ export function xmlEscape(s: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
-export function caseTitle(r: Pick<CaseResult, 'name' | 'iteration'>): string {
-  return r.iteration > 1 ? `${r.name} #${r.iteration}` : r.name;
+export function caseTitle(r: Pick<CaseResult, 'name' | 'iteration' | 'stack'>): string {
+  return r.iteration > 1 ? `${caseName(r)} #${r.iteration}` : caseName(r);
 }
 
 /**
@@ -28,7 +28,7 @@ export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): st
   const time = (ms: number) => (ms / 1000).toFixed(3);
   const total = results.reduce((a, r) => a + r.durationMs, 0);
   const cases = results.map((r) => {
-    const open = `  <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(caseTitle(r))}" file="${xmlEscape(r.file)}" time="${time(r.durationMs)}">`;
+    const open = `  <testcase classname="${xmlEscape(r.stack ? `${suite}.${r.stack}` : suite)}" name="${xmlEscape(caseTitle(r))}" file="${xmlEscape(r.file)}" time="${time(r.durationMs)}">`;
     const msg = xmlEscape(r.message ?? '');
     const first = xmlEscape((r.message ?? '').split('\n')[0] ?? '');
     let body = '';
@@ -94,11 +94,12 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[], repl
       ...tally(results),
       cases: results.map((r) => ({
         name: r.name,
+        ...(r.stack ? { stack: r.stack } : {}),
         file: r.file,
         tags: r.tags,
         iteration: r.iteration,
         seed: r.seed,
-        replay: replayCommand(r.file, r.seed, replayArgs),
+        replay: replayCommand(r.file, r.seed, [...replayArgs, ...(r.stack ? ['--stack', r.stack] : [])]),
         status: r.status,
         knownFailure: r.knownFailure ?? null,
         unexpectedlyPassed: unexpectedlyPassed(r),

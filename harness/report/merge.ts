@@ -9,6 +9,7 @@ import { tally, type Tally } from './junit.ts';
 
 export interface SummaryCase {
   name: string;
+  stack?: string;
   file: string;
   iteration: number;
   seed: number;
@@ -62,6 +63,7 @@ export function mergeSummaries(summaries: readonly Summary[]): Summary {
 export function asCaseResults(summary: Summary): CaseResult[] {
   return summary.cases.map((c) => ({
     name: c.name,
+    ...(c.stack ? { stack: c.stack } : {}),
     file: c.file,
     tags: c.tags ?? [],
     iteration: c.iteration,

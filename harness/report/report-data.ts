@@ -14,7 +14,7 @@ import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
 import { CASE_START, entriesOf, type CheckFields, type FaultFields, type HangFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
 import { CaseRecord, caseDirsIn } from '../record/read.ts';
-import { unexplainedFailures } from '../runner/result.ts';
+import { caseName, unexplainedFailures } from '../runner/result.ts';
 import { errorMessage } from '../errors.ts';
 import { replayCommand } from './junit.ts';
 import { loadSummaries, type SummaryCase } from './merge.ts';
@@ -121,7 +121,7 @@ export function verdictOf(c: { status: string; knownFailure: string | null; inte
 
 function rowFromSummary(runDir: string, c: SummaryCase): IndexRow {
   return {
-    name: c.name,
+    name: caseName(c),
     iteration: c.iteration,
     verdict: verdictOf(c),
     seed: c.seed,
@@ -149,7 +149,7 @@ function rowFromHistory(runDir: string, dir: string, entries: readonly HistoryEn
   const seed = typeof start?.seed === 'number' ? start.seed : 0;
   const file = c?.file ?? '?';
   return {
-    name: c?.name ?? dir,
+    name: c ? caseName({ name: c.name, ...(typeof start?.stack === 'string' ? { stack: start.stack } : {}) }) : dir,
     iteration: 1,
     verdict: verdictOf({ status, knownFailure, intermittent: c?.knownFailure?.intermittent ?? false }),
     seed,

@@ -15,6 +15,8 @@ export type CaseStatus = 'passed' | 'failed' | 'inconclusive' | 'infra';
 
 export interface CaseResult {
   name: string;
+  /** The stack it ran on, when the run named stacks (--stack). */
+  stack?: string;
   file: string;
   tags: string[];
   iteration: number;
@@ -31,6 +33,11 @@ export interface CaseResult {
   intermittent?: boolean;
   /** Where its time went (record/phases.ts). */
   phases?: CasePhases;
+}
+
+/** A case on a named stack is case@stack, so that one run can hold it side by side with another stack. */
+export function caseName(r: Pick<CaseResult, 'name' | 'stack'>): string {
+  return r.stack ? `${r.name}@${r.stack}` : r.name;
 }
 
 /** Failed checks a known failure does not name: each makes the case a failure of its own. */
@@ -74,6 +81,7 @@ export function inconclusiveLine(v: NamedVerdict): string {
 
 export interface ResultInput {
   name: string;
+  stack?: string;
   file: string;
   tags: string[];
   iteration: number;
@@ -92,7 +100,7 @@ export function caseResult(i: ResultInput): CaseResult {
   const failed = i.verdicts.filter((v) => v.valid === false);
   const inconclusive = i.verdicts.filter((v) => v.inconclusive);
   const unexplained = unexplainedFailures(i.knownFailure, i.verdicts);
-  const base = { name: i.name, file: i.file, tags: i.tags, iteration: i.iteration, seed: i.seed, dir: i.dir, verdicts: i.verdicts, durationMs: i.durationMs };
+  const base = { name: i.name, ...(i.stack ? { stack: i.stack } : {}), file: i.file, tags: i.tags, iteration: i.iteration, seed: i.seed, dir: i.dir, verdicts: i.verdicts, durationMs: i.durationMs };
   const known = i.knownFailure && { knownFailure: i.knownFailure.reason, ...(i.knownFailure.intermittent && { intermittent: true }) };
   const tail = `case dir: ${i.dir}`;
   if (failed.length) {

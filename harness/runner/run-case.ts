@@ -22,13 +22,15 @@ import { casePhases, describePhases } from '../record/phases.ts';
 import { CaseRecord } from '../record/read.ts';
 import { Scope } from '../scope.ts';
 import { liveNodes, newCaseContext, targetNodes, type CaseContext } from '../context/case-context.ts';
-import { caseResult, findingsOf, type CaseResult } from './result.ts';
+import { caseName, caseResult, findingsOf, type CaseResult } from './result.ts';
 import { canHang, describeStep, runStep } from './steps.ts';
 
 export type { CaseResult, CaseStatus } from './result.ts';
 
 export interface RunCaseOptions {
   runDir: string;
+  /** The stack the cluster's kernel and image were built for, when the run names stacks. */
+  stack?: string;
   seed: number;
   iteration: number;
   cluster: Omit<ClusterOptions, 'name' | 'nodes' | 'sharedDisks' | 'keepDisks' | 'say'>;
@@ -99,11 +101,12 @@ async function checkAt(ctx: CaseContext, point: Point, names: readonly CheckName
 export async function runCase(original: Case, opts: RunCaseOptions): Promise<CaseResult> {
   const started = Date.now();
   const c = expandSchedule(original, opts.seed);
-  const dir = join(opts.runDir, opts.iteration > 1 ? `${c.name}.${opts.iteration}` : c.name);
+  const name = caseName({ name: c.name, stack: opts.stack });
+  const dir = join(opts.runDir, opts.iteration > 1 ? `${name}.${opts.iteration}` : name);
   mkdirSync(dir, { recursive: true });
   const history = new History(join(dir, HISTORY_FILE));
   const runId = opts.seed;
-  events.caseStart(history, { case: c, seed: opts.seed, runId });
+  events.caseStart(history, { case: c, seed: opts.seed, runId, ...(opts.stack ? { stack: opts.stack } : {}) });
   const verdicts: NamedVerdict[] = [];
   const scope = new Scope((l) => opts.say(l));
   let infra: string | undefined;
@@ -172,6 +175,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   }
   const r: CaseResult = caseResult({
     name: c.name,
+    ...(opts.stack ? { stack: opts.stack } : {}),
     file: c.file,
     tags: c.tags,
     iteration: opts.iteration,

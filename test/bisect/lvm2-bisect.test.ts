@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ensureImage } from '../../harness/image/index.ts';
 import { debianLvm2Source } from '../../harness/image/lvm2-source.ts';
 import { repoRoot } from '../../harness/paths.ts';
+import { defaultStack } from '../../harness/stacks.ts';
 import { run } from '../../harness/proc.ts';
 import { $ } from 'zx';
 import { tempDir } from '../temp-dir.ts';
@@ -37,7 +38,7 @@ t.test('git bisect run names the commit that stops cmirrord writing the log on f
   await ensureImage();
   const repo = tempDir(t, 'clogtest-lvm2-');
   const log = join(tempDir(t, 'clogtest-lvm2-fetch-'), 'fetch.log');
-  await (await debianLvm2Source(() => {})).copyTo(repo, log);
+  await debianLvm2Source(defaultStack().lvm2, () => {}).copyTo(repo, log);
   await $({ cwd: repo, quiet: true })`git init -q`;
   const good = await commit(repo, 'lvm2 as Debian ships it');
 

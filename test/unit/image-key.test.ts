@@ -5,7 +5,6 @@ import { cmirrordKey, CONFIGURE_FLAGS } from '../../harness/image/cmirrord.ts';
 import { imageKey } from '../../harness/image/build.ts';
 import { parsePackages, recipeParts } from '../../harness/image/recipe.ts';
 import { rootfsKey } from '../../harness/image/rootfs.ts';
-import { parseShowsrc } from '../../harness/image/lvm2-source.ts';
 import type { PatchRef } from '../../harness/patch.ts';
 import { tempDir } from '../temp-dir.ts';
 
@@ -66,29 +65,6 @@ t.test('the rootfs key depends on the package set, not its order', async (t) => 
 t.test('package list parsing', async (t) => {
   t.same(parsePackages('# comment\ncorosync\n\n  dmsetup  # why\n', 'p.txt'), ['corosync', 'dmsetup']);
   t.throws(() => parsePackages('corosync\nbad name\n', 'vm-images/packages.txt'), /vm-images\/packages\.txt:2: "bad name"/);
-});
-
-t.test('apt-cache showsrc stanzas give version and .dsc checksum', async (t) => {
-  const sum = (c: string) => c.repeat(64);
-  const text = `Package: lvm2
-Version: 2.03.16-2
-Files:
- f232dc1f7d5cb88f16602e4dd7caa502 2715 lvm2_2.03.16-2.dsc
-Checksums-Sha256:
- ${sum('a')} 2715 lvm2_2.03.16-2.dsc
- ${sum('b')} 1790340 lvm2_2.03.16.orig.tar.xz
-
-Package: lvm2
-Version: 2.03.16-3
-Checksums-Sha256:
- ${sum('c')} 31288 lvm2_2.03.16-3.debian.tar.xz
- ${sum('d')} 2715 lvm2_2.03.16-3.dsc
-`;
-  t.same(parseShowsrc(text), [
-    { version: '2.03.16-2', dscSha256: sum('a') },
-    { version: '2.03.16-3', dscSha256: sum('d') },
-  ]);
-  t.same(parseShowsrc(''), []);
 });
 
 t.test('the defect corpus is not part of the stock image', async (t) => {

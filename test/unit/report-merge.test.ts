@@ -24,6 +24,13 @@ t.test('merging recomputes counts and keeps every case in shard order', async (t
   t.match(xml, /<skipped message="known failure: bug 1">/);
 });
 
+t.test("shards of several stacks merge side by side, each case's classname its stack's", async (t) => {
+  const onStack = (stack: string): Summary => ({ runDir: `runs/${stack}`, passed: 1, failed: 0, skipped: 0, cases: [{ ...kase('a', 'passed'), stack }] });
+  const xml = junitXml(asCaseResults(mergeSummaries([onStack('debian-12'), onStack('newest')])));
+  t.match(xml, /classname="clogtest\.debian-12" name="a@debian-12"/);
+  t.match(xml, /classname="clogtest\.newest" name="a@newest"/);
+});
+
 t.test('input that is not a summary is refused with the file name', async (t) => {
   t.throws(() => parseSummary('{', 'x.json'), { exitCode: 2, message: /^x\.json: not JSON/ });
   t.throws(() => parseSummary('{"cases": [{"name": "a", "status": "weird"}]}', 'y.json'), { exitCode: 2, message: 'y.json: case 1 has no name or no status passed/failed/infra' });

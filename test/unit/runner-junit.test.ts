@@ -40,3 +40,17 @@ t.test('a known-failure case that could not be carried out is an error, not an e
   t.match(xml, /errors="1" skipped="0"/);
   t.match(xml, /<error message="infrastructure: node3: QEMU exited" type="infrastructure">/);
 });
+
+t.test('a case on a named stack: case@stack, a JUnit classname per stack, a replay that names the stack', async (t) => {
+  const onStacks: CaseResult[] = [
+    { ...base, name: 'healthy-sync', stack: 'debian-12', status: 'passed' },
+    { ...base, name: 'healthy-sync', stack: 'newest', status: 'passed' },
+  ];
+  const xml = junitXml(onStacks);
+  t.match(xml, /classname="clogtest\.debian-12" name="healthy-sync@debian-12"/);
+  t.match(xml, /classname="clogtest\.newest" name="healthy-sync@newest"/);
+  const json = JSON.parse(jsonSummary('/runs/r', onStacks, ['--fixes']));
+  t.same(json.cases.map((c: { name: string; stack: string }) => `${c.name} ${c.stack}`), ['healthy-sync debian-12', 'healthy-sync newest']);
+  t.equal(json.cases[1].replay, './clogtest run --fixes --stack newest --seed 1 cases/x.yaml');
+  t.notMatch(junitXml(results), /classname="clogtest\./, 'without --stack the classname is the suite');
+});
