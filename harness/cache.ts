@@ -92,6 +92,9 @@ export class CacheEntry {
  * each other's scratch trees. Builds are CPU-bound on a small machine anyway, so one
  * lock for the whole cache costs little. A lock whose process is gone is taken over.
  */
+/** Scratch trees of the build in progress (cacheRoot()/work/KIND-KEY), outside every cache entry. */
+export const WORK_DIR = 'work';
+
 export async function withBuildLock<T>(what: string, say: (line: string) => void, body: () => Promise<T>): Promise<T> {
   mkdirSync(cacheRoot(), { recursive: true });
   const lock = join(cacheRoot(), 'build.lock');
@@ -112,6 +115,9 @@ export async function withBuildLock<T>(what: string, say: (line: string) => void
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+  // A build stopped by a signal never reaches the finally that removes its scratch tree (a kernel's is
+  // gigabytes); while this process holds the lock no other build is using one, so every tree there is such a leftover.
+  rmSync(join(cacheRoot(), WORK_DIR), { recursive: true, force: true });
   try {
     return await body();
   } finally {

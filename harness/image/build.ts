@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart, type Built } from '../cache.ts';
+import { buildFailure, CacheEntry, cacheKey, withBuildLock, WORK_DIR, type KeyPart, type Built } from '../cache.ts';
 import { requireTools } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
 import { progress, seconds, stage, type Progress } from '../progress.ts';
@@ -119,7 +119,7 @@ async function buildImage({ key, entry, packages, plan, opts, say }: {
   const started = Date.now();
   const staging = entry.stage();
   const log = join(staging, 'build.log');
-  const work = join(cacheRoot(), 'work', `image-${key}`);
+  const work = join(cacheRoot(), WORK_DIR, `image-${key}`);
   const root = join(work, 'root');
   mkdirSync(work, { recursive: true });
   try {

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { buildFailure, CacheEntry, cacheKey, type KeyPart, type Built } from '../cache.ts';
+import { buildFailure, CacheEntry, cacheKey, WORK_DIR, type KeyPart, type Built } from '../cache.ts';
 import { InfraError } from '../errors.ts';
 import { run } from '../proc.ts';
 import { cacheRoot } from '../paths.ts';
@@ -99,7 +99,7 @@ function result(plan: CmirrordPlan, cached: boolean): Cmirrord {
 export async function ensureCmirrord(plan: CmirrordPlan, say: Progress, force = false, onPatched: () => void = () => {}): Promise<Cmirrord> {
   const { entry } = plan;
   if (entry.isComplete() && !force) return result(plan, true);
-  const work = join(cacheRoot(), 'work', `cmirrord-${plan.key}`);
+  const work = join(cacheRoot(), WORK_DIR, `cmirrord-${plan.key}`);
   const src = join(work, 'lvm2');
   const staging = entry.stage();
   const log = join(staging, 'build.log');

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import { buildFailure, CacheEntry, cacheKey, withBuildLock, type KeyPart, type Built } from '../cache.ts';
+import { buildFailure, CacheEntry, cacheKey, withBuildLock, WORK_DIR, type KeyPart, type Built } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { requireTools, run } from '../proc.ts';
 import { cacheRoot, repoRoot } from '../paths.ts';
@@ -141,7 +141,7 @@ export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
 }
 
 async function buildKernel({ source, patches, fragments, requested, compiler, key, entry, say }: KernelPlan & { say: Progress }): Promise<Kernel> {
-  const work = join(cacheRoot(), 'work', `kernel-${key}`);
+  const work = join(cacheRoot(), WORK_DIR, `kernel-${key}`);
   const src = join(work, 'src');
   const build = join(work, 'build');
   const staging = entry.stage();
@@ -173,7 +173,7 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
         logFile: log,
         env: {
           CCACHE_DIR: join(cacheRoot(), 'ccache'),
-          CCACHE_BASEDIR: join(cacheRoot(), 'work'),
+          CCACHE_BASEDIR: join(cacheRoot(), WORK_DIR),
           CCACHE_NOHASHDIR: '1',
           CCACHE_MAXSIZE: '5G',
         },
