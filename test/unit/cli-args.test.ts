@@ -50,9 +50,23 @@ t.test('the CLI: help, unknown commands and options, exit codes', async (t) => {
   const missing = cli('kernel', '--kernel-patch', '/nonexistent/x.patch');
   t.equal(missing.status, 2);
   t.match(missing.stderr, /--kernel-patch \/nonexistent\/x\.patch: no such file/);
-  for (const name of ['setup', 'kernel', 'image', 'up', 'ssh', 'down', 'bench', 'validate', 'decode-log']) {
+  for (const name of ['setup', 'kernel', 'image', 'stacks', 'up', 'ssh', 'down', 'bench', 'validate', 'decode-log']) {
     const r = cli(name, '--help');
     t.equal(r.status, 0, `${name} --help exits 0`);
     t.match(r.stdout, new RegExp(`^clogtest ${name}: `), `${name} --help says what it is`);
   }
+});
+
+t.test('--stack: each case on each stack named, side by side; a stack nobody defined is a usage error', async (t) => {
+  const list = cli('run', '--stack', 'newest,debian-12', '--list', 'cases/healthy-sync.yaml', 'cases/node-crash-core.yaml');
+  t.equal(list.status, 0, list.stderr);
+  t.same(list.stdout.trim().split('\n'), [
+    'cases/healthy-sync.yaml healthy-sync@newest',
+    'cases/healthy-sync.yaml healthy-sync@debian-12',
+    'cases/node-crash-core.yaml node-crash-core@newest',
+    'cases/node-crash-core.yaml node-crash-core@debian-12',
+  ]);
+  const unknown = cli('kernel', '--stack', 'debian-13', '--print-key');
+  t.equal(unknown.status, 2);
+  t.match(unknown.stderr, /--stack debian-13: no such stack; .*stacks\.yaml has debian-12, linux-6\.12, newest/);
 });
