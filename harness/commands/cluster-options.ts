@@ -12,7 +12,7 @@ import { ensureImage } from '../image/index.ts';
 import { ensureKernel } from '../kernel/index.ts';
 import { intOption } from './command.ts';
 import { imageOptions, imageOptionsHelp } from './image.ts';
-import { kernelOptions, kernelOptionsHelp } from './kernel.ts';
+import { kernelOptions, kernelOptionsFrom, kernelOptionsHelp } from './kernel.ts';
 
 export const clusterOptions = {
   ...kernelOptions,
@@ -50,13 +50,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof clusterOptions; allo
 export async function clusterStartOptions(values: Values, name: string): Promise<ClusterOptions> {
   const accel = values.accel;
   if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg') throw new InputError(`--accel must be kvm or tcg, got "${accel}"`);
-  const kernel = await ensureKernel({
-    stack: values.stack,
-    kernelTree: values['kernel-tree'],
-    kernelImage: values['kernel-image'],
-    kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
-    configFragments: values['config-fragment'],
-  });
+  const kernel = await ensureKernel(kernelOptionsFrom(values));
   let rootImage: string;
   let sshKey: string;
   if (values['image-dir']) {

@@ -1,4 +1,5 @@
-import { ensureKernel, planKernel } from '../kernel/index.ts';
+import type { parseArgs } from 'node:util';
+import { ensureKernel, planKernel, type KernelOptions } from '../kernel/index.ts';
 import { withFixes } from '../fixes.ts';
 import { defineCommand, FIXES_HELP } from './command.ts';
 
@@ -20,6 +21,17 @@ export const kernelOptionsHelp = `  --stack NAME             the stack of vm-ima
   --kernel-patch FILE      apply FILE after kernel-patches/series (repeatable)
   --config-fragment FILE   merge FILE after kernel-patches/config/*.config (repeatable)
 ${FIXES_HELP}`;
+
+/** The kernel build the kernel options ask for (a cluster's, or `clogtest kernel`'s). */
+export function kernelOptionsFrom(values: ReturnType<typeof parseArgs<{ options: typeof kernelOptions; strict: true }>>['values']): KernelOptions {
+  return {
+    stack: values.stack,
+    kernelTree: values['kernel-tree'],
+    kernelImage: values['kernel-image'],
+    kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
+    configFragments: values['config-fragment'],
+  };
+}
 
 export default defineCommand({
   name: 'kernel',
@@ -43,24 +55,11 @@ Exit 2 when a patch does not apply or kconfig drops a requested option.`,
   options: { ...kernelOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
     if (values['print-key']) {
-      const plan = await planKernel({
-        stack: values.stack,
-        kernelTree: values['kernel-tree'],
-        kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
-        configFragments: values['config-fragment'],
-        say: () => {},
-      });
+      const plan = await planKernel({ ...kernelOptionsFrom(values), say: () => {} });
       process.stdout.write(`${plan.key}\n`);
       return 0;
     }
-    const kernel = await ensureKernel({
-      stack: values.stack,
-      kernelTree: values['kernel-tree'],
-      kernelImage: values['kernel-image'],
-      kernelPatches: withFixes(values['kernel-patch'], values.fixes, 'kernel'),
-      configFragments: values['config-fragment'],
-      force: values.force,
-    });
+    const kernel = await ensureKernel({ ...kernelOptionsFrom(values), force: values.force });
     process.stdout.write(`${kernel.bzImage}\n`);
     return 0;
   },

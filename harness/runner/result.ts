@@ -79,16 +79,8 @@ export function inconclusiveLine(v: NamedVerdict): string {
   return `inconclusive: ${v.check}${v.point === 'end' ? '' : ` at ${v.point}`} is listed by the case but ${why}`;
 }
 
-export interface ResultInput {
-  name: string;
-  stack?: string;
-  file: string;
-  tags: string[];
-  iteration: number;
-  seed: number;
-  dir: string;
-  durationMs: number;
-  verdicts: NamedVerdict[];
+/** What a case run gives its result: its identity and verdicts as CaseResult holds them, and the raw rest. */
+export interface ResultInput extends Pick<CaseResult, 'name' | 'stack' | 'file' | 'tags' | 'iteration' | 'seed' | 'dir' | 'durationMs' | 'verdicts'> {
   knownFailure?: KnownFailure;
   /** Why the case could not be carried out, if it could not. */
   infra?: string;
