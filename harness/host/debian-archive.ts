@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfraError } from '../errors.ts';
-import { run } from '../proc.ts';
+import { requireTools, run } from '../proc.ts';
 import type { KernelPackagePin, SourcePackagePin } from '../stacks.ts';
 
 const FETCH_TIMEOUT_MS = 20 * 60_000;
@@ -26,6 +26,7 @@ function lastLine(text: string): string {
  * dpkg-source (Debian's patches applied) into into/<source>. The downloaded archives are removed.
  */
 export async function fetchSourcePackage(pin: SourcePackagePin, into: string, logFile?: string): Promise<string> {
+  requireTools('apt-get', 'dpkg-source');
   const spec = `${pin.source}=${pin.version}`;
   const got = await run('apt-get', ['source', '--download-only', spec], { cwd: into, logFile, timeoutMs: FETCH_TIMEOUT_MS, allowFailure: true });
   if (got.exitCode !== 0) throw new InfraError(`apt-get source ${spec} failed (${lastLine(got.tail.join('\n'))}): ${UPDATE_HINT}`);
@@ -43,6 +44,7 @@ export async function fetchSourcePackage(pin: SourcePackagePin, into: string, lo
  * fetched with `apt-get download` (nothing is installed on the host) and removed afterwards.
  */
 export async function fetchKernelTarball(pin: KernelPackagePin, into: string, logFile?: string): Promise<string> {
+  requireTools('apt-get', 'dpkg-deb', 'tar', 'xz');
   const spec = `${pin.package}=${pin.version}`;
   const deb = join(into, 'deb');
   const got = await run('apt-get', ['download', spec], { cwd: into, logFile, timeoutMs: FETCH_TIMEOUT_MS, allowFailure: true });
