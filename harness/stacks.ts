@@ -118,12 +118,16 @@ export function stacksNamed(list: string, stacks = loadStacks()): Stack[] {
   return names.map((n) => stackNamed(n, stacks));
 }
 
-/** The pins of one stack as the file holds them, for `clogtest stacks` and what an update compares. */
-export function pinsOf(s: Stack): Array<{ path: string[]; what: string; version: string; dscSha256?: string }> {
-  const kernel = s.kernel.kind === 'package' ? s.kernel.package : s.kernel.source;
+/** The Debian package a kernel pin names: the binary linux-source-X package or the source package. */
+export function kernelPackageName(pin: Stack['kernel']): string {
+  return pin.kind === 'package' ? pin.package : pin.source;
+}
+
+/** The pins of one stack, each with where the file holds it, for what an update compares and rewrites. */
+export function pinsOf(s: Stack): Array<{ path: string[]; what: string; pin: Stack['kernel'] }> {
   return [
-    { path: ['stacks', s.name, 'kernel'], what: kernel, version: s.kernel.version, ...(s.kernel.kind === 'source' ? { dscSha256: s.kernel.dscSha256 } : {}) },
-    { path: ['stacks', s.name, 'lvm2'], what: 'lvm2', version: s.lvm2.version, dscSha256: s.lvm2.dscSha256 },
+    { path: ['stacks', s.name, 'kernel'], what: kernelPackageName(s.kernel), pin: s.kernel },
+    { path: ['stacks', s.name, 'lvm2'], what: 'lvm2', pin: s.lvm2 },
   ];
 }
 

@@ -3,11 +3,11 @@ import { relative } from 'node:path';
 import { InputError } from '../errors.ts';
 import { newestPackage, newestSource, type Newest } from '../host/debian-archive.ts';
 import { progress } from '../progress.ts';
-import { loadStacks, pinsOf, STACKS_FILE, withPins, type Stack } from '../stacks.ts';
+import { kernelPackageName, loadStacks, pinsOf, STACKS_FILE, withPins, type Stack } from '../stacks.ts';
 import { defineCommand } from './command.ts';
 
 function describe(s: Stack, isDefault: boolean): string {
-  const kernel = s.kernel.kind === 'package' ? `${s.kernel.package} ${s.kernel.version} (${s.kernel.suite}, binary package)` : `${s.kernel.source} ${s.kernel.version} (${s.kernel.suite}, source package)`;
+  const kernel = `${kernelPackageName(s.kernel)} ${s.kernel.version} (${s.kernel.suite}, ${s.kernel.kind === 'package' ? 'binary' : 'source'} package)`;
   const forms = [...s.kernelPatchForms.entries()].map(([p, f]) => `\n    ${p} in the form ${relative(process.cwd(), f)}`).join('');
   return `${s.name}${isDefault ? ' (default)' : ''}: ${s.about}\n    kernel ${kernel}\n    lvm2 ${s.lvm2.version} (${s.lvm2.suite})${forms}`;
 }
@@ -40,14 +40,14 @@ archive cannot answer.`,
     const changes: string[] = [];
     const pins: Parameters<typeof withPins>[1][number][] = [];
     for (const s of stacks) {
-      for (const pin of pinsOf(s)) {
-        const source = pin.path.at(-1) === 'kernel' ? s.kernel : s.lvm2;
-        progress(`${s.name}: newest ${pin.what} in ${source.suite} ...`);
-        const newest: Newest = source.kind === 'package' ? await newestPackage(source.package, source.suite) : await newestSource(source.source, source.suite);
-        if (newest.unserved.length) progress(`${s.name}: ${pin.what} ${newest.unserved.join(', ')} listed by apt but not served by the archive: skipped`);
-        if (newest.version !== pin.version || (newest.dscSha256 !== undefined && newest.dscSha256 !== pin.dscSha256)) {
-          changes.push(`${s.name}: ${pin.what} ${pin.version} -> ${newest.version}`);
-          pins.push({ path: pin.path, version: newest.version, ...(newest.dscSha256 ? { dscSha256: newest.dscSha256 } : {}) });
+      for (const { path, what, pin } of pinsOf(s)) {
+        progress(`${s.name}: newest ${what} in ${pin.suite} ...`);
+        const newest: Newest = pin.kind === 'package' ? await newestPackage(pin.package, pin.suite) : await newestSource(pin.source, pin.suite);
+        if (newest.unserved.length) progress(`${s.name}: ${what} ${newest.unserved.join(', ')} listed by apt but not served by the archive: skipped`);
+        const sumChanged = pin.kind === 'source' && newest.dscSha256 !== pin.dscSha256;
+        if (newest.version !== pin.version || sumChanged) {
+          changes.push(`${s.name}: ${what} ${pin.version} -> ${newest.version}`);
+          pins.push({ path, version: newest.version, ...(newest.dscSha256 ? { dscSha256: newest.dscSha256 } : {}) });
         }
       }
     }

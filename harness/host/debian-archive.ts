@@ -60,7 +60,13 @@ export async function fetchKernelTarball(pin: KernelPackagePin, into: string, lo
 }
 
 /** `apt-get --print-uris` lines: 'URI' FILE SIZE SHA256:HEX. */
-export function parsePrintUris(text: string): Array<{ uri: string; file: string; sha256?: string }> {
+export interface PrintedUri {
+  uri: string;
+  file: string;
+  sha256?: string;
+}
+
+export function parsePrintUris(text: string): PrintedUri[] {
   return text.split('\n').flatMap((line) => {
     const m = /^'([^']+)' (\S+) \d+ (?:SHA256:([0-9a-f]{64}))?/.exec(line.trim());
     return m ? [{ uri: m[1]!, file: m[2]!, ...(m[3] ? { sha256: m[3] } : {}) }] : [];
@@ -91,6 +97,21 @@ async function newerFirst(versions: readonly string[]): Promise<string[]> {
   return out;
 }
 
+/**
+ * The first of `versions` (newest first) whose file apt-get's --print-uris names (the first that
+ * `wanted` picks) the archive answers a HEAD request for, and the versions tried before it.
+ */
+async function firstServed(versions: readonly string[], printUris: readonly string[], name: string, wanted: (u: PrintedUri) => boolean): Promise<{ version?: string; sha256?: string; unserved: string[] }> {
+  const unserved: string[] = [];
+  for (const v of versions) {
+    const uris = await run('apt-get', [...printUris, `${name}=${v}`], { allowFailure: true });
+    const file = parsePrintUris(uris.stdout).find(wanted);
+    if (file && (await served(file.uri))) return { version: v, ...(file.sha256 ? { sha256: file.sha256 } : {}), unserved };
+    unserved.push(v);
+  }
+  return { unserved };
+}
+
 export interface Newest {
   version: string;
   dscSha256?: string;
@@ -109,15 +130,10 @@ export async function newestSource(source: string, suite: string): Promise<Newes
   const top = /_([^_]+)\.dsc$/.exec(dsc.file)![1]!;
   const listed = (await run('apt-cache', ['showsrc', '--only-source', source], { allowFailure: true })).stdout;
   const versions = [...listed.matchAll(/^Version: (\S+)$/gm)].map((m) => m[1]!);
-  const unserved: string[] = [];
   const ordered = await newerFirst([top, ...versions]);
   // Versions above the suite's candidate are another suite's (experimental's, say).
-  for (const v of ordered.slice(ordered.indexOf(top))) {
-    const uris = await run('apt-get', ['source', '--print-uris', `${source}=${v}`], { allowFailure: true });
-    const file = parsePrintUris(uris.stdout).find((u) => u.file.endsWith('.dsc'));
-    if (file?.sha256 && (await served(file.uri))) return { version: v, dscSha256: file.sha256, unserved };
-    unserved.push(v);
-  }
+  const { version, sha256, unserved } = await firstServed(ordered.slice(ordered.indexOf(top)), ['source', '--print-uris'], source, (u) => u.file.endsWith('.dsc') && u.sha256 !== undefined);
+  if (version) return { version, dscSha256: sha256!, unserved };
   throw new InfraError(`the archive serves no ${source} source package apt lists in ${suite} (tried ${unserved.join(', ')})`);
 }
 
@@ -126,12 +142,7 @@ export async function newestPackage(pkg: string, suite: string): Promise<Newest>
   const madison = await run('apt-cache', ['madison', pkg], { allowFailure: true });
   const versions = await newerFirst(parseMadison(madison.stdout, suite));
   if (versions.length === 0) throw new InfraError(`apt knows no ${pkg} package in ${suite}: ${UPDATE_HINT}`);
-  const unserved: string[] = [];
-  for (const v of versions) {
-    const uris = await run('apt-get', ['download', '--print-uris', `${pkg}=${v}`], { allowFailure: true });
-    const file = parsePrintUris(uris.stdout)[0];
-    if (file && (await served(file.uri))) return { version: v, unserved };
-    unserved.push(v);
-  }
+  const { version, unserved } = await firstServed(versions, ['download', '--print-uris'], pkg, () => true);
+  if (version) return { version, unserved };
   throw new InfraError(`the archive serves no ${pkg} package apt lists in ${suite} (tried ${unserved.join(', ')})`);
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { CacheEntry, sha256 } from '../cache.ts';
 import { InputError } from '../errors.ts';
 import { fetchKernelTarball, fetchSourcePackage } from '../host/debian-archive.ts';
-import type { Stack } from '../stacks.ts';
+import { kernelPackageName, type Stack } from '../stacks.ts';
 import { run } from '../proc.ts';
 import { stage, type Progress } from '../progress.ts';
 
@@ -24,7 +24,7 @@ export interface KernelSource {
  * with the .dsc checksum for a source package.
  */
 export function debianSource(pin: Stack['kernel'], say: Progress): KernelSource {
-  const name = pin.kind === 'package' ? pin.package : pin.source;
+  const name = kernelPackageName(pin);
   const identity = pin.kind === 'package' ? `debian:${pin.package}=${pin.version}` : `debian:${pin.source}_${pin.version}.dsc:SHA256:${pin.dscSha256}`;
   const entry = new CacheEntry('sources', `${name}-${pin.version}`);
   return {
