@@ -14,6 +14,7 @@ import { dmsetup, waitMirrors } from '../mirror/ops.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
 import { inSync } from '../oracle/dm-status.ts';
 import { events } from '../record/events.ts';
+import { startLaps } from '../record/laps.ts';
 import { EVIDENCE_FILES, evidenceDir, WRITES_DIR, type Point } from '../record/layout.ts';
 import { diskFile, liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { Node } from '../cluster/node.ts';
@@ -113,14 +114,7 @@ export interface GatherOptions {
 export async function gatherEvidence(ctx: CaseContext, point: Point, opts: GatherOptions): Promise<void> {
   const dir = evidenceDir(ctx.dir, point);
   mkdirSync(dir, { recursive: true });
-  // Where this point's time goes, part by part (issue 13: find out first, then cut).
-  const partsMs: Record<string, number> = {};
-  let mark = Date.now();
-  const lap = (part: string) => {
-    const now = Date.now();
-    partsMs[part] = now - mark;
-    mark = now;
-  };
+  const { lap, parts: partsMs } = startLaps();
   if (ctx.mirrorsLoaded) {
     const deadline = ctx.hangs.length ? SYNC_AFTER_HANG_MS : SYNC_DEADLINE_MS;
     try {

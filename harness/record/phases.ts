@@ -19,6 +19,8 @@ export interface CasePhases {
   evidenceMs: number;
   /** Its parts: winding down (heal, stop polling and the workloads), then gathering's own parts. */
   evidenceParts: Record<string, number>;
+  /** Winding down's own parts: a hung step's task dumps, healing, stopping the observers, stopping the workloads. */
+  windDownParts: Record<string, number>;
   /** Judging the end point's checks. */
   judgeMs: number;
   /** Stopping workloads and the cluster, collecting what is left. */
@@ -88,6 +90,7 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
       ...(endChecks && from ? { 'wind-down': endChecks.ms - from.ms } : {}),
       ...((evidence?.partsMs ?? {}) as Record<string, number>),
     },
+    windDownParts: (endChecks?.windDownMs ?? {}) as Record<string, number>,
     judgeMs: judged && evidence ? judged.ms - evidence.ms : 0,
     teardownMs: teardown && judged ? teardown.ms - judged.ms : 0,
     totalMs: num(end?.durationMs) || (entries.at(-1)?.ms ?? 0),
@@ -104,6 +107,8 @@ export function describePhases(p: CasePhases): string {
   const up = p.restored
     ? `restore ${s(boot)}s (load ${s(p.qemuMs)}, ssh ${s(p.sshMs)}, check ${s(p.quorumMs + p.daemonMs)})`
     : `boot ${s(boot)}s (ssh ${s(p.sshMs)}, quorum ${s(p.quorumMs)}, cmirrord ${s(p.daemonMs)})`;
-  const parts = Object.entries(p.evidenceParts).map(([k, ms]) => `${k} ${s(ms)}`).join(', ');
+  const list = (parts: Record<string, number>) => Object.entries(parts).map(([k, ms]) => `${k} ${s(ms)}`).join(', ');
+  const windDown = list(p.windDownParts);
+  const parts = Object.entries(p.evidenceParts).map(([k, ms]) => `${k} ${s(ms)}${k === 'wind-down' && windDown ? ` (${windDown})` : ''}`).join(', ');
   return `${up} | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s${parts ? ` (${parts})` : ''} | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s, of which the case's own ${s(p.ownMs)}s, overhead ${s(p.totalMs - p.ownMs)}s`;
 }

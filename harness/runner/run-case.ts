@@ -18,6 +18,7 @@ import { sharedDisks } from '../mirror/table.ts';
 import type { Progress } from '../progress.ts';
 import { events } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, stepPoint, type Point } from '../record/layout.ts';
+import { startLaps } from '../record/laps.ts';
 import { casePhases, describePhases } from '../record/phases.ts';
 import { CaseRecord } from '../record/read.ts';
 import { Scope } from '../scope.ts';
@@ -37,6 +38,9 @@ export interface RunCaseOptions {
   keep: boolean;
   say: Progress;
 }
+
+/** How long stopping the workloads waits for their exits (stopWorkloads). */
+const STOP_WAIT_MS = 3000;
 
 /** Names corosync's cluster and the cluster's directory inside the case directory. */
 const CLUSTER_NAME = 'clog';
@@ -64,8 +68,10 @@ async function withDeadline<T>(what: string, ms: number, body: (cancelled: () =>
 
 /**
  * Stops every workload process (a stuck one is left to its guest's end) and waits a little for their exits,
- * which are still being written to history.jsonl. Only the first call waits: a writer stuck in I/O that did
- * not exit before the end checks will not exit at tear-down either (it cost hung cases 10 s more).
+ * which are still being written to history.jsonl. A writer stuck in I/O does not exit at all (its channel
+ * does not close while it lives), and every hung case used to wait out 10 s for it here. No check reads
+ * the exits (the writers' logs are the evidence), so a later exit is only recorded later. Only the first
+ * call waits: a writer that did not exit before the end checks will not exit at tear-down either.
  */
 async function stopWorkloads(ctx: CaseContext): Promise<void> {
   if (ctx.workloadsStopped) return;
@@ -73,7 +79,7 @@ async function stopWorkloads(ctx: CaseContext): Promise<void> {
   const procs = ctx.workloads.flatMap((w) => w.procs);
   procs.forEach((p) => p.stop());
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(procs.map((p) => p.done)), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+  await Promise.race([Promise.all(procs.map((p) => p.done)), new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
   clearTimeout(timer);
 }
 
@@ -110,6 +116,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   const verdicts: NamedVerdict[] = [];
   const scope = new Scope((l) => opts.say(l));
   let infra: string | undefined;
+  let hangDumpMs = 0;
   try {
     const cluster = await Cluster.start(
       {
@@ -151,19 +158,25 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
           const hang = `${what}: ${err.message}`;
           ctx.hangs.push(hang);
           events.hang(history, { what: hang, step: i + 1 });
+          const t = Date.now();
           await captureHang(ctx);
+          hangDumpMs = Date.now() - t;
           break;
         }
         throw err;
       }
       events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'done', durationMs: Date.now() - t0 });
     }
+    const windDown = startLaps();
     const healFailures = await healAll(ctx);
     if (healFailures.length) throw new InfraError(`could not undo the faults in effect: ${healFailures.join('; ')}`);
+    windDown.lap('heal');
     await stopObserving();
+    windDown.lap('observers');
     // Before the end freeze: a frozen guest cannot close a writer's channel.
     await stopWorkloads(ctx);
-    history.append('info', { what: 'end checks' });
+    windDown.lap('workloads');
+    history.append('info', { what: 'end checks', windDownMs: { ...(hangDumpMs ? { 'hang dumps': hangDumpMs } : {}), ...windDown.parts } });
     verdicts.push(...(await checkAt(ctx, 'end', CHECKS, true)));
   } catch (err) {
     infra = errorMessage(err);
