@@ -11,6 +11,13 @@ import type { Progress } from '../progress.ts';
 import type { Workload } from '../case/schema.ts';
 import { InfraError } from '../errors.ts';
 
+/**
+ * How long a writer or reader may take from its start to its first operation: starting Python in a guest
+ * under TCG can take this long. A duration workload's `timeout` allows it on top of the duration, and the
+ * sampler waits at most this long for a first operation.
+ */
+export const WRITER_START_GRACE_MS = 30_000;
+
 export interface WorkloadProc {
   node: number;
   label: string;

@@ -10,7 +10,7 @@
  * Samples go to <case>/samples/ as files (log bytes, sparse leg images), so they cost memory only while written
  * and stay for a post-mortem.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mirrorBlockBytes } from '../case/schema.ts';
@@ -22,7 +22,7 @@ import { cmirrordLogBytes } from '../oracle/disk-log.ts';
 import { events, type PollFields } from '../record/events.ts';
 import { sampleFile, SAMPLES_DIR } from '../record/layout.ts';
 import { seededRandom } from '../random.ts';
-import { diskFile, liveNodes, slowedLayers, type CaseContext } from '../context/case-context.ts';
+import { diskFile, liveNodes, slowedLayers, type CaseContext, type WorkloadProc, WRITER_START_GRACE_MS } from '../context/case-context.ts';
 import { frozenNow, guestNowNs, inTurn } from './freeze.ts';
 
 /** Enough freezes to catch writes in flight, few enough that freezing does not become the workload. */
@@ -35,6 +35,8 @@ const HELD_WAIT_S = 5;
 /** Rounds of waiting for a held write in vain before a random moment is sampled instead. */
 const MAX_IDLE_WAITS = 2;
 const COMMAND_MS = 10_000;
+/** How often the sampler looks for the writers' first operation. */
+const START_LOOK_MS = 250;
 const CHUNK_BYTES = 1 << 20;
 
 /**
@@ -91,14 +93,15 @@ export function parsePoll(node: number, round: number, out: string, logDevices: 
   return fields;
 }
 
-async function pollNodes(ctx: CaseContext, round: number): Promise<void> {
+/** `stopped` says the observing has ended: a poll that answers after that is dropped, as the end evidence is already being taken. */
+async function pollNodes(ctx: CaseContext, round: number, stopped: () => boolean): Promise<void> {
   const logDevices = new Map(ctx.mirrors.flatMap((m, i) => (m.log ? [[m.log.dm, ctx.uuids[i]!] as const] : [])));
   const cmd = pollCommand(ctx.mirrorsLoaded);
   await Promise.all(
     liveNodes(ctx).map(async (n) => {
       const r = await n.exec(cmd, { timeoutMs: COMMAND_MS }).catch(() => undefined);
       // No answer (a node paused, or frozen by a sample) is no observation: its last view stands.
-      if (!r || !/^DAEMON [01]$/m.test(r.stdout)) return;
+      if (!r || !/^DAEMON [01]$/m.test(r.stdout) || stopped()) return;
       events.poll(ctx.history, parsePoll(n.id, round, r.stdout, logDevices, ctx.uuids));
     }),
   );
@@ -182,20 +185,43 @@ function slowedNodes(ctx: CaseContext): Array<{ n: Node; dms: string[] }> {
 
 let waiterRounds = 0;
 
+/** One round of guest-side waiters for a held write: a stop file tells them all to give up. */
+interface WaiterRound {
+  stopFile: string;
+  nodes: Node[];
+}
+
+function stopWaiters(round: WaiterRound): Promise<unknown> {
+  return Promise.all(round.nodes.map((n) => n.exec(`touch ${round.stopFile}`, { timeoutMs: COMMAND_MS }).catch(() => undefined)));
+}
+
 /**
  * Resolves with which node holds a data write in which slowed layer, or undefined when none did within
  * HELD_WAIT_S. The waiting happens inside the guests; once one waiter has found a write, the others are
- * told to stop (a stop file), so waiters do not pile up in the guests.
+ * told to stop (the round's stop file), so waiters do not pile up in the guests. `round` is the caller's,
+ * so that stopping the observers can end a round early.
  */
-async function heldWriteOn(waiting: Array<{ n: Node; dms: string[] }>): Promise<string | undefined> {
-  const stopFile = `/run/clogtest/waiter-stop-${process.pid}-${++waiterRounds}`;
+async function heldWriteOn(waiting: Array<{ n: Node; dms: string[] }>, round: WaiterRound): Promise<string | undefined> {
   const one = (n: Node, dms: string[]) =>
-    n.exec(heldWriteWaiter(dms, HELD_WAIT_S, stopFile), { timeoutMs: HELD_WAIT_S * 1000 + COMMAND_MS }).then((r) =>
+    n.exec(heldWriteWaiter(dms, HELD_WAIT_S, round.stopFile), { timeoutMs: HELD_WAIT_S * 1000 + COMMAND_MS }).then((r) =>
       r.code === 0 ? `${n.name}: write held in ${dms.join(', ')}` : Promise.reject(new Error(`waiter exited ${r.code}`)),
     );
   const found = await Promise.any(waiting.map(({ n, dms }) => one(n, dms))).catch(() => undefined);
-  if (found && waiting.length > 1) for (const { n } of waiting) void n.exec(`touch ${stopFile}`, { timeoutMs: COMMAND_MS }).catch(() => undefined);
+  if (found && waiting.length > 1) void stopWaiters(round);
   return found;
+}
+
+/**
+ * Whether a running writer or reader (on a slowed node, when there are any) has logged its first operation,
+ * or has had WRITER_START_GRACE_MS to log it. Nothing is in flight before that, and under TCG a guest-side waiter
+ * started then takes CPU from the Pythons starting beside it: healthy-sync's took 6-12 s to start so.
+ */
+function firstOperationLogged(ctx: CaseContext, finished: ReadonlySet<WorkloadProc>, watchedAt: ReadonlyMap<WorkloadProc, number>, slowed: ReadonlyArray<{ n: Node }>): boolean {
+  const on = new Set(slowed.map((x) => x.n.id));
+  const procs = ctx.workloads.flatMap((w) => w.procs).filter((p) => !finished.has(p) && (on.size === 0 || on.has(p.node)));
+  if (procs.length === 0) return true;
+  if (Math.min(...procs.map((p) => watchedAt.get(p) ?? 0)) + WRITER_START_GRACE_MS <= Date.now()) return true;
+  return procs.some((p) => existsSync(p.log) && statSync(p.log).size > 0);
 }
 
 const sleep = (ms: number, wake: { fn: () => void }) =>
@@ -204,28 +230,35 @@ const sleep = (ms: number, wake: { fn: () => void }) =>
     wake.fn = () => (clearTimeout(timer), r());
   });
 
-/** Starts observing; the returned function stops and waits for the observations under way. */
+/**
+ * Starts observing; the returned function stops it. Stopping waits only for a sample under way (it thaws
+ * what it froze); a poll under way is left to end by its own deadline and its answer dropped, and a round
+ * of guest-side waiters is told to stop: on a node whose log hangs, each used to hold the end of a case
+ * for up to their deadlines.
+ */
 export function startObserving(ctx: CaseContext): () => Promise<void> {
   const random = seededRandom(ctx.seed ^ 0x5a3c);
-  const finished = new Set<object>();
+  const finished = new Set<WorkloadProc>();
   let stopped = false;
+  let waiters: WaiterRound | undefined;
+  let sample: Promise<void> | undefined;
   const pollWake = { fn: () => {} };
   const sampleWake = { fn: () => {} };
-  const polling = (async () => {
+  void (async () => {
     for (let round = 1; !stopped; round++) {
-      await pollNodes(ctx, round).catch((err: unknown) => ctx.history.append('error', { what: 'poll', error: errorMessage(err) }));
+      await pollNodes(ctx, round, () => stopped).catch((err: unknown) => ctx.history.append('error', { what: 'poll', error: errorMessage(err) }));
       await sleep(POLL_GAP_MS, pollWake);
     }
   })();
-  const sampling = (async () => {
+  void (async () => {
     let taken = 0;
     let idleWaits = 0;
-    const watched = new Set<object>();
+    const watchedAt = new Map<WorkloadProc, number>();
     while (!stopped && taken < MAX_SAMPLES) {
       for (const w of ctx.workloads) {
         for (const p of w.procs) {
-          if (watched.has(p)) continue;
-          watched.add(p);
+          if (watchedAt.has(p)) continue;
+          watchedAt.set(p, Date.now());
           void p.done.then(() => finished.add(p));
         }
       }
@@ -234,10 +267,19 @@ export function startObserving(ctx: CaseContext): () => Promise<void> {
         await sleep(MIN_GAP_MS, sampleWake);
         continue;
       }
+      const slowed = slowedNodes(ctx);
+      if (!firstOperationLogged(ctx, finished, watchedAt, slowed)) {
+        await sleep(START_LOOK_MS, sampleWake);
+        continue;
+      }
       // With a slowed layer, the moment a write is held in it is the one worth a freeze: wait for the next.
       // When none comes (the slowed node does not write), a random moment still samples the log.
-      const slowed = slowedNodes(ctx);
-      let trigger = slowed.length ? await heldWriteOn(slowed) : undefined;
+      let trigger: string | undefined;
+      if (slowed.length) {
+        waiters = { stopFile: `/run/clogtest/waiter-stop-${process.pid}-${++waiterRounds}`, nodes: slowed.map((x) => x.n) };
+        trigger = await heldWriteOn(slowed, waiters);
+        waiters = undefined;
+      }
       if (stopped) break;
       if (slowed.length && !trigger && ++idleWaits < MAX_IDLE_WAITS) {
         await sleep(MIN_GAP_MS, sampleWake);
@@ -251,11 +293,11 @@ export function startObserving(ctx: CaseContext): () => Promise<void> {
       if (stopped) break;
       const mirrors = running();
       if (stopped || mirrors.length === 0) continue;
-      try {
-        await takeSample(ctx, ++taken, mirrors, trigger);
-      } catch (err) {
+      sample = takeSample(ctx, ++taken, mirrors, trigger).catch((err: unknown) => {
         ctx.history.append('error', { what: 'sample', sample: taken, error: errorMessage(err) });
-      }
+      });
+      await sample;
+      sample = undefined;
       await sleep(MIN_GAP_MS, sampleWake);
     }
   })();
@@ -263,6 +305,6 @@ export function startObserving(ctx: CaseContext): () => Promise<void> {
     stopped = true;
     pollWake.fn();
     sampleWake.fn();
-    await Promise.all([polling, sampling]);
+    await Promise.all([sample, waiters && stopWaiters(waiters)]);
   };
 }

@@ -17,7 +17,7 @@ import { repoRoot } from '../paths.ts';
 import { shellQuote } from '../proc.ts';
 import { events } from '../record/events.ts';
 import { WRITES_DIR } from '../record/layout.ts';
-import { targetNodes, type CaseContext, type WorkloadRun } from '../context/case-context.ts';
+import { targetNodes, WRITER_START_GRACE_MS, type CaseContext, type WorkloadRun } from '../context/case-context.ts';
 import { ranges } from '../oracle/disk-log.ts';
 import { assignRegions } from './assign.ts';
 import { writerPlan } from './slots.ts';
@@ -28,11 +28,6 @@ const CLOGWRITE = join(repoRoot, 'vm-images', 'guest', 'clogwrite.py');
 export const SEQ_STRIDE = 1_000_000_000;
 /** A duration workload stops itself; this count only has to outlast the duration. */
 const UNBOUNDED = 1_000_000_000;
-/**
- * How long past its duration `timeout` lets a writer run before killing it: the duration counts from the
- * writer's first operation, and starting Python in a guest under TCG can take this long.
- */
-const START_GRACE_S = 30;
 
 export function writesDir(caseDir: string): string {
   return join(caseDir, WRITES_DIR);
@@ -61,7 +56,7 @@ export function clogwriteCommand(o: {
     ...(o.durationMs === undefined ? [] : ['--duration', (o.durationMs / 1000).toFixed(3)]),
     ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
   ];
-  const timeout = o.durationMs === undefined ? '' : `timeout ${(o.durationMs / 1000 + START_GRACE_S).toFixed(3)} `;
+  const timeout = o.durationMs === undefined ? '' : `timeout ${((o.durationMs + WRITER_START_GRACE_MS) / 1000).toFixed(3)} `;
   return `${timeout}${args.map(shellQuote).join(' ')} 2>>${shellQuote(o.errLog)}`;
 }
 
