@@ -6,7 +6,7 @@ import type { Topology } from '../case/schema.ts';
 import type { Node } from '../cluster/node.ts';
 import { DeadlineError, InfraError } from '../errors.ts';
 import { sharedDiskPath } from '../guest.ts';
-import { heldWriteWaiter, swapLayer } from '../mirror/ops.ts';
+import { heldWriteWaiter, swapTable } from '../mirror/ops.ts';
 import { delayTable, errorTable, layerSectors, layerTable, type MirrorLayout } from '../mirror/table.ts';
 import { slowedLayers, type CaseContext, type SwappedLayer } from '../context/case-context.ts';
 import type { FaultImpl } from './types.ts';
@@ -36,7 +36,7 @@ function logOf(m: MirrorLayout) {
 async function swap(ctx: CaseContext, nodes: Node[], layer: SwappedLayer['layer'], dm: string, effect: SwappedLayer['effect'] | 'healthy', table: string, healthy: string, timeoutMs: number): Promise<void> {
   await Promise.all(
     nodes.map(async (n) => {
-      if (ctx.layered.has(n.id)) await swapLayer(n, dm, table, timeoutMs);
+      if (ctx.layered.has(n.id)) await swapTable(n, dm, table, timeoutMs);
       const key = `${n.id}/${dm}`;
       if (effect === 'healthy') ctx.swapped.delete(key);
       else ctx.swapped.set(key, { node: n.id, dm, layer, effect, table, healthy });

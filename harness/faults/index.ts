@@ -2,7 +2,7 @@
 import type { Fault, FaultKind } from '../case/schema.ts';
 import { errorMessage } from '../errors.ts';
 import { liveNodes, targetNodes, type CaseContext } from '../context/case-context.ts';
-import { swapLayer } from '../mirror/ops.ts';
+import { swapTable } from '../mirror/ops.ts';
 import { events } from '../record/events.ts';
 import { killCorosync, killDaemon, restartDaemon } from './daemons.ts';
 import { failLeg, failLog, restoreLeg, restoreLog, slowLeg, slowLog } from './devices.ts';
@@ -62,7 +62,7 @@ export async function healAll(ctx: CaseContext, timeoutMs = 30_000): Promise<str
       continue;
     }
     try {
-      await swapLayer(ctx.cluster.node(s.node), s.dm, s.healthy, timeoutMs);
+      await swapTable(ctx.cluster.node(s.node), s.dm, s.healthy, timeoutMs);
       ctx.swapped.delete(key);
     } catch (err) {
       failures.push(`node${s.node}: restore ${s.dm}: ${errorMessage(err)}`);

@@ -23,24 +23,29 @@ function tableArgs(verb: 'create' | 'load', dm: string, table: string): string {
   return `${verb} ${dm} --table ${shellQuote(table)}`;
 }
 
-async function loadTable(node: Node, dm: string, table: string): Promise<void> {
-  await dmsetup(node, tableArgs('load', dm, table));
-}
-
 /**
- * The layers under the legs and the log, then the mirror on top; the layers stay when the mirror fails to load,
- * for remove(). A layer named in `tables` is created with that table instead of its healthy dm-linear one.
- * The layers are made in one guest command and the mirror with its node in another: each command is a guest
- * shell start, about half a second in a loaded TCG guest, and only the mirror's load waits on cmirrord.
+ * The layers under the legs and the log (dm-linear, or the table in `tables` for a layer a fault armed), made
+ * in one guest command: each command is a guest shell start, about half a second in a loaded TCG guest.
+ * The layers stay when the mirror then fails to load, for remove().
  */
-export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number, tables: ReadonlyMap<string, string> = new Map(), inSync = false): Promise<void> {
+export async function createLayers(node: Node, t: Topology, m: MirrorLayout, tables: ReadonlyMap<string, string> = new Map()): Promise<void> {
   const layers = [
     ...m.legs.map((l) => tableArgs('create', l.dm, tables.get(l.dm) ?? layerTable(t, 'leg', l.serial))),
     ...(m.log ? [tableArgs('create', m.log.dm, tables.get(m.log.dm) ?? layerTable(t, 'log', m.log.serial))] : []),
     'mknodes',
   ];
   await node.execOrThrow(layers.map((a) => `${DMSETUP} ${a}`).join(' && '), { timeoutMs: DMSETUP_TIMEOUT_MS });
+}
+
+/** The mirror over its layers, with its /dev/mapper node: the one command that waits on cmirrord. */
+export async function loadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number, inSync = false): Promise<void> {
   await node.execOrThrow(`${DMSETUP} ${tableArgs('create', m.name, mirrorTable(m, uuid, inSync))} && ${DMSETUP} mknodes ${m.name}`, { timeoutMs });
+}
+
+/** The layers, then the mirror on top (see createLayers and loadMirror). */
+export async function createMirror(node: Node, t: Topology, m: MirrorLayout, uuid: string, timeoutMs: number, tables: ReadonlyMap<string, string> = new Map(), inSync = false): Promise<void> {
+  await createLayers(node, t, m, tables);
+  await loadMirror(node, m, uuid, timeoutMs, inSync);
 }
 
 /** Removes the mirror and its layers, whichever of them exist. */
@@ -61,23 +66,20 @@ export async function resumeMirror(node: Node, m: MirrorLayout, timeoutMs: numbe
 }
 
 /**
- * Loads the same table again and swaps it in: the log's destructor and constructor run through cmirrord.
- * The suspend is --noflush, as lvm2 does for a mirror (lib/activate/activate.c: "Mirror repair requires
- * noflush for proper repair!"): with handle_errors, dm-raid1 holds the writes that met
- * a failed leg or log until userspace reconfigures the mirror, and only a noflush suspend requeues them
+ * Swaps dm's table for `table` with a suspend --noflush, a load and a resume, in one guest command (each
+ * guest command is a shell start, about half a second under TCG). A layer (leg or log) is swapped so to fail
+ * or slow a device, as lvm2's tests fail a PV. A mirror is reloaded so (the same table again: the log's
+ * destructor and constructor run through cmirrord) with --noflush as lvm2 does (lib/activate/activate.c:
+ * "Mirror repair requires noflush for proper repair!"): with handle_errors, dm-raid1 holds the writes that
+ * met a failed leg or log until userspace reconfigures the mirror, and only a noflush suspend requeues them
  * into the new table (dm-raid1.c hold_bio); a plain suspend fails them with EIO.
  */
-export async function reloadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
-  await dmsetup(node, `suspend --noflush ${m.name}`, timeoutMs);
-  await loadTable(node, m.name, mirrorTable(m, uuid));
-  await dmsetup(node, `resume ${m.name}`, timeoutMs);
+export async function swapTable(node: Node, dm: string, table: string, timeoutMs: number): Promise<void> {
+  await node.execOrThrow([`suspend --noflush ${dm}`, tableArgs('load', dm, table), `resume ${dm}`].map((a) => `${DMSETUP} ${a}`).join(' && '), { timeoutMs });
 }
 
-/** Swaps the table of a layer (leg or log) with a suspend/load/resume, as lvm2's tests fail a device. */
-export async function swapLayer(node: Node, dm: string, table: string, timeoutMs: number): Promise<void> {
-  await dmsetup(node, `suspend --noflush ${dm}`, timeoutMs);
-  await loadTable(node, dm, table);
-  await dmsetup(node, `resume ${dm}`, timeoutMs);
+export async function reloadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
+  await swapTable(node, m.name, mirrorTable(m, uuid), timeoutMs);
 }
 
 export async function mirrorStatus(node: Node, m: MirrorLayout, timeoutMs = DMSETUP_TIMEOUT_MS): Promise<MirrorStatus> {
