@@ -110,8 +110,9 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     // With several at once, each progress line says whose it is.
     const sayFor = (name: string) => (chosen.jobs > 1 ? (line: string) => progress(`[${name}] ${line}`) : progress);
     const seeds = planned.map((p) => resolveSeed(p.case.seed, cliSeed));
-    const running = inPool(planned, chosen.jobs, (p, i) =>
+    const running = inPool(planned, chosen.jobs, (p, i, release) =>
       runCase(p.case, {
+        released: release,
         runDir,
         ...(p.stack ? { stack: p.stack } : {}),
         seed: seeds[i]!.seed,

@@ -21,10 +21,10 @@ export interface CasePhases {
   evidenceParts: Record<string, number>;
   /** Winding down's own parts: a hung step's task dumps, healing, stopping the observers, stopping the workloads. */
   windDownParts: Record<string, number>;
-  /** Judging the end point's checks. */
-  judgeMs: number;
-  /** Stopping workloads and the cluster, collecting what is left. */
+  /** Stopping the cluster, right after the end evidence. */
   teardownMs: number;
+  /** Judging the end point's checks from the case directory, while the next case's cluster comes up. */
+  judgeMs: number;
   totalMs: number;
   /**
    * The case's own time, which no speed-up of the harness can cut: its `after:`s (with a random schedule's,
@@ -91,8 +91,9 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
       ...((evidence?.partsMs ?? {}) as Record<string, number>),
     },
     windDownParts: (endChecks?.windDownMs ?? {}) as Record<string, number>,
-    judgeMs: judged && evidence ? judged.ms - evidence.ms : 0,
-    teardownMs: teardown && judged ? teardown.ms - judged.ms : 0,
+    // The cluster is torn down right after the end evidence, and the end judged after that.
+    teardownMs: teardown && evidence ? teardown.ms - evidence.ms : 0,
+    judgeMs: judged && teardown ? judged.ms - teardown.ms : 0,
     totalMs: num(end?.durationMs) || (entries.at(-1)?.ms ?? 0),
     ownMs: ownTime(entries),
   };
@@ -110,5 +111,5 @@ export function describePhases(p: CasePhases): string {
   const list = (parts: Record<string, number>) => Object.entries(parts).map(([k, ms]) => `${k} ${s(ms)}`).join(', ');
   const windDown = list(p.windDownParts);
   const parts = Object.entries(p.evidenceParts).map(([k, ms]) => `${k} ${s(ms)}${k === 'wind-down' && windDown ? ` (${windDown})` : ''}`).join(', ');
-  return `${up} | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s${parts ? ` (${parts})` : ''} | judging ${s(p.judgeMs)}s | tear-down ${s(p.teardownMs)}s | total ${s(p.totalMs)}s, of which the case's own ${s(p.ownMs)}s, overhead ${s(p.totalMs - p.ownMs)}s`;
+  return `${up} | steps ${s(stepTotal)}s (${byKind}) | end evidence ${s(p.evidenceMs)}s${parts ? ` (${parts})` : ''} | tear-down ${s(p.teardownMs)}s | judging ${s(p.judgeMs)}s | total ${s(p.totalMs)}s, of which the case's own ${s(p.ownMs)}s, overhead ${s(p.totalMs - p.ownMs)}s`;
 }

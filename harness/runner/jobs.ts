@@ -19,16 +19,20 @@ export function defaultJobs(host: HostCapacity, nodesPerCluster: number, guestMe
 
 /**
  * Runs each item through work, at most `jobs` at a time, in order of index; returns one promise per item,
- * so a caller can report them in order while later ones still run.
+ * so a caller can report them in order while later ones still run. An item gives its place to the next
+ * when its work ends or when it calls `release` (a case whose cluster is gone, still being judged).
  */
-export function inPool<T, R>(items: readonly T[], jobs: number, work: (item: T, index: number) => Promise<R>): Array<Promise<R>> {
+export function inPool<T, R>(items: readonly T[], jobs: number, work: (item: T, index: number, release: () => void) => Promise<R>): Array<Promise<R>> {
   const settle: Array<{ resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   const promises = items.map(() => new Promise<R>((resolve, reject) => settle.push({ resolve, reject })));
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      await work(items[i]!, i).then(settle[i]!.resolve, settle[i]!.reject);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const done = work(items[i]!, i, release).then(settle[i]!.resolve, settle[i]!.reject);
+      await Promise.race([done, released]);
     }
   };
   for (let w = 0; w < Math.min(jobs, items.length); w++) void worker();

@@ -1,7 +1,7 @@
 /**
- * One case on a fresh cluster: boot, interpret the steps in order, heal, record the evidence, judge it from
- * the case directory, and leave runs/<run-id>/<case>/ (removed on success unless keep). Logs are collected
- * on every exit path.
+ * One case on a fresh cluster: boot, interpret the steps in order, heal, record the evidence, tear the
+ * cluster down, judge the end from the case directory, and leave runs/<run-id>/<case>/ (removed on success
+ * unless keep). Logs are collected on every exit path.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +37,8 @@ export interface RunCaseOptions {
   cluster: Omit<ClusterOptions, 'name' | 'nodes' | 'sharedDisks' | 'keepDisks' | 'say'>;
   keep: boolean;
   say: Progress;
+  /** Called once the case's cluster is gone, before its end is judged: the next case may bring up its own. */
+  released?: () => void;
 }
 
 /** How long stopping the workloads waits for their exits (stopWorkloads). */
@@ -93,13 +95,15 @@ async function captureHang(ctx: CaseContext): Promise<void> {
   );
 }
 
-/** Records the evidence at `point` and judges `names` from the case directory, saying each verdict. */
-async function checkAt(ctx: CaseContext, point: Point, names: readonly CheckName[], stayFrozen: boolean): Promise<NamedVerdict[]> {
-  await gatherEvidence(ctx, point, { stayFrozen });
-  const verdicts = await judge(CaseRecord.read(ctx.dir), point, names);
+/**
+ * Judges `names` at `point` from the case directory alone, recording and saying each verdict; `who` names
+ * the case on each line where the next case's progress may already be interleaved (the end).
+ */
+async function judgeAt(rec: Pick<CaseContext, 'dir' | 'history' | 'say'>, point: Point, names: readonly CheckName[], who?: string): Promise<NamedVerdict[]> {
+  const verdicts = await judge(CaseRecord.read(rec.dir), point, names);
   for (const v of verdicts) {
-    events.check(ctx.history, { check: v.check, point, valid: v.valid, detail: v.detail, judged: v.judged, findings: v.findings.length });
-    ctx.say(`  ${verdictLine(v)}`);
+    events.check(rec.history, { check: v.check, point, valid: v.valid, detail: v.detail, judged: v.judged, findings: v.findings.length });
+    rec.say(`  ${who ? `${who}: ` : ''}${verdictLine(v)}`);
   }
   return verdicts;
 }
@@ -117,6 +121,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   const scope = new Scope((l) => opts.say(l));
   let infra: string | undefined;
   let hangDumpMs = 0;
+  let endRecorded = false;
   try {
     const cluster = await Cluster.start(
       {
@@ -150,7 +155,10 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'start', ...(s.kind === 'mirror' ? { op: s.op, nodes: targetNodes(ctx, s.on).map((n) => n.id) } : {}) });
       opts.say(`${c.name}: ${what}`);
       try {
-        if (s.kind === 'check') verdicts.push(...(await checkAt(ctx, stepPoint(i + 1), s.checks, false)));
+        if (s.kind === 'check') {
+          await gatherEvidence(ctx, stepPoint(i + 1), { stayFrozen: false });
+          verdicts.push(...(await judgeAt(ctx, stepPoint(i + 1), s.checks)));
+        }
         else await withDeadline(what, s.timeoutMs, (cancelled) => runStep(ctx, s, i + 1, cancelled));
       } catch (err) {
         history.append('error', { step: i + 1, line: s.line, what: describeStep(s), error: errorMessage(err) });
@@ -177,7 +185,9 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     await stopWorkloads(ctx);
     windDown.lap('workloads');
     history.append('info', { what: 'end checks', windDownMs: { ...(hangDumpMs ? { 'hang dumps': hangDumpMs } : {}), ...windDown.parts } });
-    verdicts.push(...(await checkAt(ctx, 'end', CHECKS, true)));
+    // Frozen for good: nothing changes the disks between this and the tear-down, which leaves them in the case directory.
+    await gatherEvidence(ctx, 'end', { stayFrozen: true });
+    endRecorded = true;
   } catch (err) {
     infra = errorMessage(err);
     history.append('error', { what: 'infrastructure', error: infra });
@@ -185,6 +195,17 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     const failures = await scope.close();
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
     history.append('info', { what: 'tear-down done' });
+  }
+  // The end is judged from the case directory alone, after the tear-down: the next case's cluster comes
+  // up meanwhile (2-7 s of judging a case here).
+  opts.released?.();
+  if (endRecorded) {
+    try {
+      verdicts.push(...(await judgeAt({ dir, history, say: opts.say }, 'end', CHECKS, name)));
+    } catch (err) {
+      infra = errorMessage(err);
+      history.append('error', { what: 'infrastructure', error: infra });
+    }
   }
   const r: CaseResult = caseResult({
     name: c.name,

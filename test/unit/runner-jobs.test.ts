@@ -27,3 +27,18 @@ t.test('the pool runs at most jobs at once, and each promise settles with its ow
   t.same(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)), [60, 20, 40, 'item 3 failed', 2]);
   t.notSame(order, [0, 1, 2, 3, 4], 'later items finished first where they were shorter');
 });
+
+t.test('an item that releases its place lets the next start while it finishes', async (t) => {
+  const events: string[] = [];
+  const ps = inPool(['a', 'b'], 1, async (name, _i, release) => {
+    events.push(`${name} start`);
+    await new Promise((r) => setTimeout(r, 5));
+    release();
+    // The cluster is gone; the judging goes on while the next case starts.
+    await new Promise((r) => setTimeout(r, 20));
+    events.push(`${name} end`);
+    return name;
+  });
+  t.same(await Promise.all(ps), ['a', 'b']);
+  t.same(events, ['a start', 'b start', 'a end', 'b end'], 'b started before a ended, and never two before a released');
+});
