@@ -120,6 +120,11 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   const verdicts: NamedVerdict[] = [];
   const scope = new Scope((l) => opts.say(l));
   let infra: string | undefined;
+  // The case could not be carried out (or judged): an infrastructure error, not a finding.
+  const failedToRun = (err: unknown) => {
+    infra = errorMessage(err);
+    history.append('error', { what: 'infrastructure', error: infra });
+  };
   let hangDumpMs = 0;
   let endRecorded = false;
   try {
@@ -189,8 +194,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     await gatherEvidence(ctx, 'end', { stayFrozen: true });
     endRecorded = true;
   } catch (err) {
-    infra = errorMessage(err);
-    history.append('error', { what: 'infrastructure', error: infra });
+    failedToRun(err);
   } finally {
     const failures = await scope.close();
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
@@ -203,8 +207,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     try {
       verdicts.push(...(await judgeAt({ dir, history, say: opts.say }, 'end', CHECKS, name)));
     } catch (err) {
-      infra = errorMessage(err);
-      history.append('error', { what: 'infrastructure', error: infra });
+      failedToRun(err);
     }
   }
   const r: CaseResult = caseResult({
