@@ -1,6 +1,6 @@
 /** The quilt-style `series` file: patch names in order, comments and options allowed. */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { PatchRef } from '../patch.ts';
 
@@ -35,7 +35,8 @@ export function loadSeries(seriesFile: string): PatchRef[] {
 export function commandLinePatches(files: readonly string[], option: string): PatchRef[] {
   return files.map((file) => {
     if (!existsSync(file)) throw new InputError(`${option} ${file}: no such file`);
-    return { file, origin: option, strip: 1 };
+    // Patches are applied from inside the unpacked source, so a path relative to where the user stands must not reach it.
+    return { file: resolve(file), origin: option, strip: 1 };
   });
 }
 

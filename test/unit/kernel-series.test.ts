@@ -1,5 +1,5 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandLinePatches, loadSeries, parseSeries } from '../../harness/kernel/series.ts';
 import { InputError } from '../../harness/errors.ts';
@@ -32,4 +32,13 @@ t.test('series: the shipped series parses', async (t) => {
 
 t.test('command-line patches must exist', async (t) => {
   t.throws(() => commandLinePatches(['/nonexistent.patch'], '--kernel-patch'), { message: '--kernel-patch /nonexistent.patch: no such file' });
+});
+
+t.test('a command-line patch given relative to the working directory is kept as an absolute path', async (t) => {
+  const dir = realpathSync(tempDir(t, 'cli-patch-'));
+  writeFileSync(join(dir, 'x.patch'), '');
+  const cwd = process.cwd();
+  process.chdir(dir);
+  t.teardown(() => process.chdir(cwd));
+  t.same(commandLinePatches(['x.patch'], '--kernel-patch'), [{ file: join(dir, 'x.patch'), origin: '--kernel-patch', strip: 1 }]);
 });
