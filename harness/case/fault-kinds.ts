@@ -34,9 +34,15 @@ export interface FaultSpec {
   needsLog: boolean;
   /** Makes a leg or the log device fail I/O: only then may a node report one failed ('D'). */
   failsDevice: boolean;
+  /**
+   * May hold a log request's answer past dm-log-userspace's retry timeout: it stops a node, its daemon or
+   * corosync, or loses or delays the cluster's messages, or holds the log device the server writes before
+   * it answers a flush. A case that runs one is not judged by requests-answered.
+   */
+  delaysAnswers: boolean;
 }
 
-const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false, failsDevice: false } as const;
+const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false, failsDevice: false, delaysAnswers: false } as const;
 
 /** An entry with the defaults filled in; `const` keeps each recovery's literal kind in the table's type. */
 function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'doc' | 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
@@ -44,25 +50,25 @@ function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'doc' | 'targ
 }
 
 export const FAULT_SPECS = {
-  crash: spec({ doc: 'QMP quit: the node is gone without a clean shutdown', target: 'nodes', recovery: 'restart-node', fences: true }),
-  reset: spec({ doc: 'QMP system_reset, which QEMU (-no-reboot) turns into a power cut: the node is gone until restart-node boots it', target: 'nodes', recovery: 'restart-node', fences: true }),
-  pause: spec({ doc: 'QMP stop: the guest stands still until resume', target: 'nodes', recovery: 'resume' }),
+  crash: spec({ doc: 'QMP quit: the node is gone without a clean shutdown', target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
+  reset: spec({ doc: 'QMP system_reset, which QEMU (-no-reboot) turns into a power cut: the node is gone until restart-node boots it', target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
+  pause: spec({ doc: 'QMP stop: the guest stands still until resume', target: 'nodes', recovery: 'resume', delaysAnswers: true }),
   resume: spec({ doc: 'QMP cont: undoes pause', target: 'nodes', disturbs: false }),
-  'kill-daemon': spec({ doc: 'SIGKILL cmirrord (SIGTERM is refused while logs exist)', target: 'nodes', recovery: 'restart-daemon', fences: true }),
-  'restart-daemon': spec({ doc: 'start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself', target: 'nodes' }),
-  'kill-corosync': spec({ doc: 'SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon', target: 'nodes', recovery: 'restart-daemon', fences: true }),
-  partition: spec({ doc: 'the hub drops frames between groups; every node is in exactly one group', target: 'cluster', params: ['groups'], required: ['groups'], recovery: 'heal', splits: true }),
-  isolate: spec({ doc: 'cuts the on: nodes off from the others', target: 'nodes', recovery: 'heal', splits: true }),
+  'kill-daemon': spec({ doc: 'SIGKILL cmirrord (SIGTERM is refused while logs exist)', target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  'restart-daemon': spec({ doc: 'start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself', target: 'nodes', delaysAnswers: true }),
+  'kill-corosync': spec({ doc: 'SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon', target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  partition: spec({ doc: 'the hub drops frames between groups; every node is in exactly one group', target: 'cluster', params: ['groups'], required: ['groups'], recovery: 'heal', splits: true, delaysAnswers: true }),
+  isolate: spec({ doc: 'cuts the on: nodes off from the others', target: 'nodes', recovery: 'heal', splits: true, delaysAnswers: true }),
   heal: spec({ doc: 'removes every network fault: partitions, loss and delay', target: 'cluster', disturbs: false }),
-  'net-loss': spec({ doc: 'the hub drops this percentage of frames to and from the on: nodes', target: 'some', params: ['percent'], required: ['percent'], recovery: 'heal' }),
-  'net-delay': spec({ doc: 'the hub delays frames to and from the on: nodes', target: 'some', params: ['delay'], required: ['delay'], recovery: 'heal' }),
+  'net-loss': spec({ doc: 'the hub drops this percentage of frames to and from the on: nodes', target: 'some', params: ['percent'], required: ['percent'], recovery: 'heal', delaysAnswers: true }),
+  'net-delay': spec({ doc: 'the hub delays frames to and from the on: nodes', target: 'some', params: ['delay'], required: ['delay'], recovery: 'heal', delaysAnswers: true }),
   'fail-leg': spec({ doc: 'swaps the dm-linear under a leg to dm-error on the on: nodes, as lvm2\'s tests do', target: 'some', params: ['leg', 'mirror'], required: ['leg'], recovery: 'restore-leg', failsDevice: true }),
   'restore-leg': spec({ doc: 'swaps a leg (every leg when none is named) back to dm-linear; undoes fail-leg and slow-leg', target: 'some', params: ['leg', 'mirror'], disturbs: false }),
   'fail-log': spec({ doc: 'fail-leg for the log device', target: 'some', params: ['mirror'], recovery: 'restore-log', needsLog: true, failsDevice: true }),
   'restore-log': spec({ doc: 'swaps the log device back to dm-linear; undoes fail-log and slow-log', target: 'some', params: ['mirror'], needsLog: true, disturbs: false }),
   'slow-leg': spec({ doc: 'dm-delay under a leg on the on: nodes: holds its reads and writes for `delay`', target: 'some', params: ['leg', 'delay', 'mirror'], required: ['leg', 'delay'], recovery: 'restore-leg', disturbs: false }),
-  'slow-log': spec({ doc: 'dm-delay under the log device on the on: nodes: widens the window between a mark and its flush', target: 'some', params: ['delay', 'mirror'], required: ['delay'], recovery: 'restore-log', disturbs: false, needsLog: true }),
-  'restart-node': spec({ doc: 'boots crashed or reset nodes again (all at once): corosync, cmirrord, and the mirrors if they exist', target: 'nodes' }),
+  'slow-log': spec({ doc: 'dm-delay under the log device on the on: nodes: widens the window between a mark and its flush', target: 'some', params: ['delay', 'mirror'], required: ['delay'], recovery: 'restore-log', disturbs: false, needsLog: true, delaysAnswers: true }),
+  'restart-node': spec({ doc: 'boots crashed or reset nodes again (all at once): corosync, cmirrord, and the mirrors if they exist', target: 'nodes', delaysAnswers: true }),
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultKind = keyof typeof FAULT_SPECS;

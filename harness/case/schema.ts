@@ -88,6 +88,7 @@ export const CHECKS = [
   'kernel-clean',
   'single-writer',
   'marked-before-write',
+  'requests-answered',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 

@@ -1,11 +1,13 @@
 /**
- * nodes-agree, kernel-clean, single-writer, marked-before-write and no-hang: what the nodes said about themselves
+ * nodes-agree, kernel-clean, single-writer, marked-before-write, requests-answered and no-hang: what the nodes said about themselves
  * (statuses, dumps, kernel logs and their traces), and the deadlines.
  */
 import { faultSpec } from '../case/fault-kinds.ts';
+import { DM_ULOG_RETRY_TIMEOUT_MS } from '../case/schema.ts';
 import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
 import { checkMarkedBeforeWrite } from '../oracle/checks/marked-before-write.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
+import { checkRequestsAnswered } from '../oracle/checks/requests-answered.ts';
 import { checkSingleWriter, type LogWrites, type Membership } from '../oracle/checks/single-writer.ts';
 import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
 import type { Point } from '../record/layout.ts';
@@ -59,6 +61,19 @@ export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<
     return dmesg === undefined ? [] : [{ node, dmesg }];
   });
   return checkMarkedBeforeWrite({ logs, mirrors: Object.fromEntries(rec.uuids.map((u, i) => [u, rec.mirrors[i]!.name])) });
+}
+
+/** Each live node's kernel log (a crashed node's requests died with it), unless the case ran a fault that may delay answers. */
+export async function requestsAnswered(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const logs = rec.evidence(point).live.flatMap((node) => {
+    const dmesg = rec.nodeFile(point, 'kernel', node);
+    return dmesg === undefined ? [] : [{ node, dmesg }];
+  });
+  const excusedBy: string[] = rec.faults(point).flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault).delaysAnswers ? [f.fault] : []));
+  // A shorter timeout than the kernel's own is there to let a lost request be sent again sooner; a slow answer then times out too.
+  const retry = rec.case.topology.logRetryTimeoutMs;
+  if (retry < DM_ULOG_RETRY_TIMEOUT_MS) excusedBy.push(`log-retry-timeout ${retry / 1000}s`);
+  return checkRequestsAnswered({ logs, mirrors: Object.fromEntries(rec.uuids.map((u, i) => [u, rec.mirrors[i]!.name])), excusedBy });
 }
 
 /**

@@ -12,6 +12,7 @@ import { checkLegsConverge, type LegsConvergeInput } from './legs-converge.ts';
 import { checkMarkedBeforeWrite, type MarkedBeforeWriteInput } from './marked-before-write.ts';
 import { checkNoLostWrites, type NoLostWritesInput } from './no-lost-writes.ts';
 import { checkNoStaleReads, type NoStaleReadsInput } from './no-stale-reads.ts';
+import { checkRequestsAnswered, type RequestsAnsweredInput } from './requests-answered.ts';
 import { checkNodesAgree, type NodesAgreeInput } from './nodes-agree.ts';
 import { checkSingleWriter, type SingleWriterInput } from './single-writer.ts';
 
@@ -25,6 +26,7 @@ export interface CheckInputs {
   'kernel-clean': KernelCleanInput;
   'single-writer': SingleWriterInput;
   'marked-before-write': MarkedBeforeWriteInput;
+  'requests-answered': RequestsAnsweredInput;
 }
 
 export type PureCheckName = keyof CheckInputs & CheckName;
@@ -41,6 +43,7 @@ export const CHECK_FUNCTIONS: { readonly [K in PureCheckName]: (input: CheckInpu
   'kernel-clean': checkKernelClean,
   'single-writer': checkSingleWriter,
   'marked-before-write': checkMarkedBeforeWrite,
+  'requests-answered': checkRequestsAnswered,
 };
 
 export function isPureCheck(name: CheckName): name is PureCheckName {
@@ -58,5 +61,6 @@ export type {
   NoLostWritesInput,
   NoStaleReadsInput,
   NodesAgreeInput,
+  RequestsAnsweredInput,
   SingleWriterInput,
 };

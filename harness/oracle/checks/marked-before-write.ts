@@ -30,11 +30,12 @@ export interface MarkedBeforeWriteInput {
   mirrors: Record<string, string>;
 }
 
-const ULOG = /dm-log-userspace trace: n=(\d+) uuid=(\S+) luid=([0-9a-f]+) seq=\d+ type=(\S+) r=(-?\d+) size=\d+ req=(\S+) rep=\S+/;
+const ULOG = /dm-log-userspace trace: n=(\d+) uuid=(\S+) luid=([0-9a-f]+) seq=(\d+) type=(\S+) r=(-?\d+) size=\d+ req=(\S+) rep=\S+/;
 const RAID1 = /dm-raid1 trace: n=(\d+) log=([0-9a-f]+) write region=(\d+) sectors=\d+ legs=\d+/;
 
 export type TraceLine =
-  | { source: 'ulog'; n: number; line: number; uuid: string; luid: string; type: string; r: number; regions: number[]; truncated: boolean }
+  /** seq: the transfer layer's sequence number, in the order the node sent its requests (a resent request gets a new one). */
+  | { source: 'ulog'; n: number; line: number; uuid: string; luid: string; seq: number; type: string; r: number; regions: number[]; truncated: boolean }
   | { source: 'raid1'; n: number; line: number; luid: string; region: number };
 
 /** The trace lines of one dmesg, in the order the kernel logged them (line numbers from 1). */
@@ -43,10 +44,10 @@ export function parseTrace(dmesg: string): TraceLine[] {
   dmesg.split('\n').forEach((text, i) => {
     const u = ULOG.exec(text);
     if (u) {
-      const words = u[6]! === '-' ? [] : u[6]!.split(',');
+      const words = u[7]! === '-' ? [] : u[7]!.split(',');
       const truncated = words.at(-1) === '...';
       const regions = (truncated ? words.slice(0, -1) : words).map(Number);
-      out.push({ source: 'ulog', n: Number(u[1]), line: i + 1, uuid: u[2]!, luid: u[3]!, type: u[4]!, r: Number(u[5]), regions, truncated });
+      out.push({ source: 'ulog', n: Number(u[1]), line: i + 1, uuid: u[2]!, luid: u[3]!, seq: Number(u[4]), type: u[5]!, r: Number(u[6]), regions, truncated });
       return;
     }
     const w = RAID1.exec(text);
