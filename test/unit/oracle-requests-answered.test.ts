@@ -47,3 +47,10 @@ t.test('a case that ran a fault which may delay answers is not judged, whatever 
   t.equal(v.judged[0]!.n, 0);
   t.match(v.detail, /not judged: the case ran kill-daemon, restart-daemon, which may hold an answer past the timeout/);
 });
+
+t.test('a node whose trace lost lines is still judged, and the verdict says what it could not see', async (t) => {
+  const text = dmesg(['CTR 1', 'RESUME 2', 'FLUSH 3']).split('\n').slice(1).join('\n');
+  const v = await checkRequestsAnswered({ logs: [{ node: 3, dmesg: text }], mirrors, excusedBy: [] });
+  t.equal(v.valid, true);
+  t.match(v.detail, /timeouts in lost lines unseen: node3: the dm-log-userspace trace misses line n=1/);
+});

@@ -57,7 +57,7 @@ export function parseTrace(dmesg: string): TraceLine[] {
 }
 
 /** Why a source's lines cannot be judged (lines missing from its count), or undefined when whole. */
-function gap(lines: TraceLine[], source: TraceLine['source']): string | undefined {
+export function traceGap(lines: TraceLine[], source: TraceLine['source']): string | undefined {
   const ns = lines.filter((l) => l.source === source).map((l) => l.n).sort((a, b) => a - b);
   for (let i = 0; i < ns.length; i++) {
     if (ns[i] !== i + 1) return `the ${source === 'ulog' ? 'dm-log-userspace' : 'dm-raid1'} trace misses line n=${i + 1} (ring buffer full?)`;
@@ -158,7 +158,7 @@ export function markedBeforeWrite(input: MarkedBeforeWriteInput): Verdict {
       continue;
     }
     traced++;
-    const why = gap(lines, 'ulog') ?? gap(lines, 'raid1');
+    const why = traceGap(lines, 'ulog') ?? traceGap(lines, 'raid1');
     if (why) {
       notes.push(`node${node} not judged: ${why}`);
       continue;

@@ -15,7 +15,7 @@
  * after the same log's POSTSUSPEND, the finding says so: by then cmirrord has left the log's CPG, and
  * cluster.c:cpg_leave_callback answers only the POSTSUSPEND of the requests still waiting (bug 11).
  */
-import { parseTrace } from './marked-before-write.ts';
+import { parseTrace, traceGap } from './marked-before-write.ts';
 import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'requests-answered';
@@ -48,9 +48,14 @@ export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
     return verdictFrom(INVARIANT, [], `not judged: the case ran ${kinds}, which may hold an answer past the timeout`, '', [{ n: 0, what: 'log requests' }]);
   }
   const findings: Finding[] = [];
+  const partial: string[] = [];
   let answered = 0;
   for (const { node, dmesg } of input.logs) {
-    const trace = parseTrace(dmesg).flatMap((l) => (l.source === 'ulog' ? [l] : []));
+    const lines = parseTrace(dmesg);
+    const lost = traceGap(lines, 'ulog');
+    // A timeout line is still seen when the trace lost lines; those lost with them are not, so say so.
+    if (lost) partial.push(`node${node}: ${lost}`);
+    const trace = lines.flatMap((l) => (l.source === 'ulog' ? [l] : []));
     answered += trace.length;
     dmesg.split('\n').forEach((text, i) => {
       const m = TIMED_OUT.exec(text);
@@ -76,7 +81,7 @@ export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
   return verdictFrom(
     INVARIANT,
     findings,
-    `${answered} log requests on ${nodes} node${nodes === 1 ? '' : 's'}, none left waiting for the retry timeout`,
+    `${answered} log requests on ${nodes} node${nodes === 1 ? '' : 's'}, none left waiting for the retry timeout${partial.length ? ` (timeouts in lost lines unseen: ${partial.join('; ')})` : ''}`,
     `in ${nodes} node${nodes === 1 ? '' : 's'}' kernel logs`,
     [{ n: answered, what: 'traced log requests' }, { n: nodes, what: 'nodes' }],
   );
