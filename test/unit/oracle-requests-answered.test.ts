@@ -31,7 +31,7 @@ t.test('a timed-out FLUSH sent after its log\'s POSTSUSPEND is a finding that sa
   });
   t.equal(v.valid, false);
   t.match(v.findings, [{ kind: 'request-timed-out', mirror: 'clog0', nodes: ['node2'] }]);
-  t.match(v.detail, /node2 clog0: FLUSH seq 5 of log \[0002a-m0\] went unanswered for the whole retry timeout \(dmesg line 5, 14\.000000 s\); sent after the log's POSTSUSPEND \(seq 4, dmesg line 4\)/);
+  t.match(v.detail, /node2 clog0: FLUSH seq 5 of log \[0002a-m0\] went unanswered for the whole retry timeout \(dmesg line 5, 14\.000000 s\); sent after its log's POSTSUSPEND \(seq 4, dmesg line 4\)/);
 });
 
 t.test('a timeout after the log resumed again is a finding without the POSTSUSPEND remark', async (t) => {
@@ -53,4 +53,17 @@ t.test('a node whose trace lost lines is still judged, and the verdict says what
   const v = await checkRequestsAnswered({ logs: [{ node: 3, dmesg: text }], mirrors, excusedBy: [] });
   t.equal(v.valid, true);
   t.match(v.detail, /timeouts in lost lines unseen: node3: the dm-log-userspace trace misses line n=1/);
+});
+
+t.test('a timed-out FLUSH sent just before its log\'s POSTSUSPEND, which went out while it waited, says that', async (t) => {
+  const v = await checkRequestsAnswered({ logs: [{ node: 3, dmesg: dmesg(['RESUME 2', 'CLEAR_REGION 38', 'POSTSUSPEND 40', 'CTR 41', 'timeout 9/39', 'FLUSH 45']) }], mirrors, excusedBy: [] });
+  t.equal(v.valid, false);
+  t.match(v.detail, /FLUSH seq 39 of log \[0002a-m0\] went unanswered .*; its log's POSTSUSPEND \(seq 40, dmesg line 3\) went out while it waited/);
+});
+
+t.test('a request of a reload\'s new table that timed out after it resumed is not put on the old table\'s POSTSUSPEND', async (t) => {
+  const logs = [{ node: 1, dmesg: [dmesg(['POSTSUSPEND 10']), dmesg(['CTR 11', 'RESUME 12'], 'ffff888002').replace(/n=\d+/g, (m) => `n=${Number(m.slice(2)) + 1}`), dmesg(['timeout 9/13'])].join('\n') }];
+  const v = await checkRequestsAnswered({ logs, mirrors, excusedBy: [] });
+  t.equal(v.valid, false);
+  t.notMatch(v.detail, /POSTSUSPEND \(seq/);
 });

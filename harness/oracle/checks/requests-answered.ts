@@ -64,11 +64,14 @@ export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
       const uuid = Object.keys(input.mirrors).find((u) => u.endsWith(short));
       const mirror = uuid ? input.mirrors[uuid] : undefined;
       const at = TIMESTAMP.exec(text)?.[1];
-      // The log's last POSTSUSPEND sent before this request, unless a RESUME of the same log came between.
-      const ofLog = trace.filter((l) => (uuid ? l.uuid === uuid : l.uuid.endsWith(short)) && l.seq < seq);
+      // The log's last POSTSUSPEND answered before the timeout: one sent while this request waited, or one sent
+      // before it with no RESUME of the log since (a reload's new table resumes under the same UUID), means
+      // cmirrord left the group with it unanswered.
+      const ofLog = trace.filter((l) => (uuid ? l.uuid === uuid : l.uuid.endsWith(short)) && l.line < i + 1);
       const post = ofLog.filter((l) => l.type === 'POSTSUSPEND').at(-1);
-      const resumed = post && ofLog.some((l) => l.luid === post.luid && l.type === 'RESUME' && l.seq > post.seq);
-      const after = post && !resumed ? `; sent after the log's POSTSUSPEND (seq ${post.seq}, dmesg line ${post.line}), when cmirrord had left or was leaving the log's group` : '';
+      const resumed = post && post.seq < seq && ofLog.some((l) => l.type === 'RESUME' && l.seq > post.seq && l.seq < seq);
+      const where = post && `(seq ${post.seq}, dmesg line ${post.line})`;
+      const after = !post || resumed ? '' : post.seq < seq ? `; sent after its log's POSTSUSPEND ${where}, when cmirrord had left or was leaving the log's group` : `; its log's POSTSUSPEND ${where} went out while it waited, and cmirrord left the log's group with it unanswered`;
       findings.push({
         kind: 'request-timed-out',
         ...(mirror ? { mirror } : {}),
