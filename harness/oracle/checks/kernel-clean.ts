@@ -16,7 +16,8 @@
  *     "server not found"/"Unable to send" pair only while cmirrord is down (kill-daemon, crash of its node's
  *     daemon); a case that injects those declares them. Incomplete/Insufficient are protocol bugs: never declare them.
  *   - Not flagged: dm-log-userspace "[UUID] Request timed out: [T/S] - retrying" (DMWARN, 15 s without an answer:
- *     normal under pause, partition or a slow daemon; a hang shows up in no-hang), "Attempting to contact userspace
+ *     normal under pause, partition or a slow daemon; a hang shows up in no-hang, and requests-answered judges these
+ *     lines in cases whose faults cannot explain them), "Attempting to contact userspace
  *     log server..." and "Reconnected to userspace log server... DM_ULOG_CTR complete" (recovery, not failure).
  *   - Block-layer I/O errors ("I/O error, dev X, sector N", "Buffer I/O error") are flagged too: without a
  *     fail-leg/fail-log fault no shared disk may return one.
