@@ -54,26 +54,30 @@ export async function kernelClean(rec: CaseRecord, point: Point): Promise<Verdic
   return checkKernelClean({ logs, expected: rec.case.expectKernelMessages });
 }
 
-/** The request and leg-write trace in each live node's kernel log (its current boot: a crashed one's is lost). */
-export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<Verdict> {
-  const logs = rec.evidence(point).live.flatMap((node) => {
+/** Each live node's kernel log of its current boot, with its trace: a crashed node's is lost with its ring buffer. */
+function liveKernelLogs(rec: CaseRecord, point: Point): Array<{ node: number; dmesg: string }> {
+  return rec.evidence(point).live.flatMap((node) => {
     const dmesg = rec.nodeFile(point, 'kernel', node);
     return dmesg === undefined ? [] : [{ node, dmesg }];
   });
-  return checkMarkedBeforeWrite({ logs, mirrors: Object.fromEntries(rec.uuids.map((u, i) => [u, rec.mirrors[i]!.name])) });
 }
 
-/** Each live node's kernel log (a crashed node's requests died with it), unless the case ran a fault that may delay answers. */
+function mirrorNamesByUuid(rec: CaseRecord): Record<string, string> {
+  return Object.fromEntries(rec.uuids.map((u, i) => [u, rec.mirrors[i]!.name]));
+}
+
+/** The request and leg-write trace in each live node's kernel log. */
+export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<Verdict> {
+  return checkMarkedBeforeWrite({ logs: liveKernelLogs(rec, point), mirrors: mirrorNamesByUuid(rec) });
+}
+
+/** The transfer layer's timeouts in each live node's kernel log, unless the case ran a fault that may delay answers. */
 export async function requestsAnswered(rec: CaseRecord, point: Point): Promise<Verdict> {
-  const logs = rec.evidence(point).live.flatMap((node) => {
-    const dmesg = rec.nodeFile(point, 'kernel', node);
-    return dmesg === undefined ? [] : [{ node, dmesg }];
-  });
   const excusedBy: string[] = rec.faults(point).flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault).delaysAnswers ? [f.fault] : []));
   // A shorter timeout than the kernel's own is there to let a lost request be sent again sooner; a slow answer then times out too.
   const retry = rec.case.topology.logRetryTimeoutMs;
   if (retry < DM_ULOG_RETRY_TIMEOUT_MS) excusedBy.push(`log-retry-timeout ${retry / 1000}s`);
-  return checkRequestsAnswered({ logs, mirrors: Object.fromEntries(rec.uuids.map((u, i) => [u, rec.mirrors[i]!.name])), excusedBy });
+  return checkRequestsAnswered({ logs: liveKernelLogs(rec, point), mirrors: mirrorNamesByUuid(rec), excusedBy });
 }
 
 /**
