@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
-import type { CaseResult } from '../runner/result.ts';
+import { CASE_STATUSES, type CaseResult } from '../runner/result.ts';
 import { tally, type Tally } from './junit.ts';
 
 export interface SummaryCase {
@@ -31,7 +31,7 @@ export interface Summary extends Tally {
   cases: SummaryCase[];
 }
 
-const STATUSES = new Set(['passed', 'failed', 'infra']);
+const STATUSES: ReadonlySet<string> = new Set(CASE_STATUSES);
 
 export function parseSummary(text: string, file: string): Summary {
   let data: unknown;
@@ -45,7 +45,7 @@ export function parseSummary(text: string, file: string): Summary {
   cases.forEach((c, i) => {
     const sc = c as Partial<SummaryCase>;
     if (typeof sc.name !== 'string' || !STATUSES.has(sc.status as string)) {
-      throw new InputError(`${file}: case ${i + 1} has no name or no status passed/failed/infra`);
+      throw new InputError(`${file}: case ${i + 1} has no name or no status ${CASE_STATUSES.join('/')}`);
     }
   });
   return data as Summary;

@@ -11,7 +11,8 @@ import { ranges } from '../oracle/disk-log.ts';
  * inconclusive: nothing failed, but a listed check judged nothing or could not judge (a silent pass is no
  * pass); infra: the case could not be carried out.
  */
-export type CaseStatus = 'passed' | 'failed' | 'inconclusive' | 'infra';
+export const CASE_STATUSES = ['passed', 'failed', 'inconclusive', 'infra'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export interface CaseResult {
   name: string;

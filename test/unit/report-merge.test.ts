@@ -33,7 +33,8 @@ t.test("shards of several stacks merge side by side, each case's classname its s
 
 t.test('input that is not a summary is refused with the file name', async (t) => {
   t.throws(() => parseSummary('{', 'x.json'), { exitCode: 2, message: /^x\.json: not JSON/ });
-  t.throws(() => parseSummary('{"cases": [{"name": "a", "status": "weird"}]}', 'y.json'), { exitCode: 2, message: 'y.json: case 1 has no name or no status passed/failed/infra' });
+  t.throws(() => parseSummary('{"cases": [{"name": "a", "status": "weird"}]}', 'y.json'), { exitCode: 2, message: 'y.json: case 1 has no name or no status passed/failed/inconclusive/infra' });
+  t.equal(parseSummary('{"cases": [{"name": "a", "status": "inconclusive"}]}', 'z.json').cases[0]!.status, 'inconclusive', 'an inconclusive case is a case of the summary');
 });
 
 t.test('clogtest merge-results writes JSON and JUnit and ends with the counts', async (t) => {
