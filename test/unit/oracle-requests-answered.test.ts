@@ -43,8 +43,8 @@ t.test('a timeout after the log resumed again is a finding without the POSTSUSPE
 
 t.test('a case that ran a fault which may delay answers is not judged, whatever the logs say', async (t) => {
   const v = await checkRequestsAnswered({ logs: [{ node: 1, dmesg: dmesg(['CTR 1', 'timeout 9/2', 'FLUSH 3']) }], mirrors, excusedBy: ['kill-daemon', 'restart-daemon', 'kill-daemon'] });
-  t.equal(v.valid, true);
-  t.equal(v.judged[0]!.n, 0);
+  t.equal(v.valid, 'unknown');
+  t.same(v.judged, []);
   t.match(v.detail, /not judged: the case ran kill-daemon, restart-daemon, which may hold an answer past the timeout/);
 });
 

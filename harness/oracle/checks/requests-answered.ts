@@ -16,7 +16,7 @@
  * cluster.c:cpg_leave_callback answers only the POSTSUSPEND of the requests still waiting (bug 11).
  */
 import { parseTrace, traceGap } from './marked-before-write.ts';
-import { safeCheck, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
+import { safeCheck, unknownVerdict, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'requests-answered';
 
@@ -45,7 +45,7 @@ function typeName(n: number): string {
 export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
   if (input.excusedBy.length) {
     const kinds = [...new Set(input.excusedBy)].join(', ');
-    return verdictFrom(INVARIANT, [], `not judged: the case ran ${kinds}, which may hold an answer past the timeout`, '', [{ n: 0, what: 'log requests' }]);
+    return unknownVerdict(INVARIANT, `not judged: the case ran ${kinds}, which may hold an answer past the timeout`);
   }
   const findings: Finding[] = [];
   const partial: string[] = [];
