@@ -72,6 +72,8 @@ export const FAULT_SPECS = {
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultKind = keyof typeof FAULT_SPECS;
+/** The yes/no properties of a kind, which the checks ask of the faults a case ran. */
+export type FaultFlag = { [K in keyof FaultSpec]-?: FaultSpec[K] extends boolean ? K : never }[keyof FaultSpec];
 export const FAULT_KINDS = Object.keys(FAULT_SPECS) as FaultKind[];
 
 const kindsWhere = (pred: (s: FaultSpec) => boolean): FaultKind[] => FAULT_KINDS.filter((k) => pred(FAULT_SPECS[k]));

@@ -2,7 +2,6 @@
  * nodes-agree, kernel-clean, single-writer, marked-before-write, requests-answered and no-hang: what the nodes said about themselves
  * (statuses, dumps, kernel logs and their traces), and the deadlines.
  */
-import { faultSpec } from '../case/fault-kinds.ts';
 import { DM_ULOG_RETRY_TIMEOUT_MS } from '../case/schema.ts';
 import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
 import { checkMarkedBeforeWrite } from '../oracle/checks/marked-before-write.ts';
@@ -41,7 +40,7 @@ export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict
     ...(dumps.length ? { dumps } : {}),
     uuids: Object.fromEntries(rec.mirrors.map((m, i) => [m.name, rec.uuids[i]!])),
     rounds: statusRounds(rec, point),
-    devicesHealthy: !rec.faults(point).some((f) => f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault).failsDevice),
+    devicesHealthy: rec.faultsStartedWith(point, 'failsDevice').length === 0,
   });
 }
 
@@ -73,7 +72,7 @@ export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<
 
 /** The transfer layer's timeouts in each live node's kernel log, unless the case ran a fault that may delay answers. */
 export async function requestsAnswered(rec: CaseRecord, point: Point): Promise<Verdict> {
-  const excusedBy: string[] = rec.faults(point).flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault).delaysAnswers ? [f.fault] : []));
+  const excusedBy: string[] = rec.faultsStartedWith(point, 'delaysAnswers').map((f) => f.fault);
   // A shorter timeout than the kernel's own is there to let a lost request be sent again sooner; a slow answer then times out too.
   const retry = rec.case.topology.logRetryTimeoutMs;
   if (retry < DM_ULOG_RETRY_TIMEOUT_MS) excusedBy.push(`log-retry-timeout ${retry / 1000}s`);
@@ -94,8 +93,7 @@ export async function singleWriter(rec: CaseRecord, point: Point): Promise<Verdi
       if (writes !== undefined) logWrites.push({ node: p.node, t: p.ms, group, writes });
     }
   }
-  for (const f of rec.faults(point)) {
-    if (f.event !== 'start' || f.fault === 'heal-all' || !faultSpec(f.fault).fences) continue;
+  for (const f of rec.faultsStartedWith(point, 'fences')) {
     for (const node of f.nodes) for (const group of rec.uuids) memberships.push({ node, t: f.ms, group, members: [] });
   }
   const hasLog = rec.mirrors.some((m) => m.log);

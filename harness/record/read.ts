@@ -5,7 +5,7 @@
  */
 import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { faultSpec } from '../case/fault-kinds.ts';
+import { faultSpec, type FaultFlag } from '../case/fault-kinds.ts';
 import { createsMirror, mirrorBlockBytes, type Case, type CheckName, type Workload } from '../case/schema.ts';
 import { clockSkewNs, UNMEASURED_SKEW_NS, type ClockReading } from '../cluster/clock.ts';
 import { InputError } from '../errors.ts';
@@ -197,9 +197,14 @@ export class CaseRecord {
     return readings.length ? clockSkewNs(readings) : UNMEASURED_SKEW_NS;
   }
 
+  /** The faults started up to `point` whose kind has `flag` in the fault table (the closing heal-all has none). */
+  faultsStartedWith(point: Point, flag: FaultFlag): Array<HistoryEntry & FaultFields> {
+    return this.faults(point).filter((f) => f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault)[flag]);
+  }
+
   /** Whether any fault that may legitimately leave the log dirty (a node leaving, a failed device) ran before `point`. */
   disturbed(point: Point): boolean {
-    return this.faults(point).some((f) => f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault).disturbs);
+    return this.faultsStartedWith(point, 'disturbs').length > 0;
   }
 
   /**

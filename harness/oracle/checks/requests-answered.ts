@@ -30,7 +30,7 @@ export interface RequestsAnsweredInput {
 }
 
 /** include/uapi/linux/dm-log-userspace.h, by number. */
-export const ULOG_REQUEST_TYPES = [
+const ULOG_REQUEST_TYPES = [
   '', 'CTR', 'DTR', 'PRESUSPEND', 'POSTSUSPEND', 'RESUME', 'GET_REGION_SIZE', 'IS_CLEAN', 'IN_SYNC', 'FLUSH', 'MARK_REGION',
   'CLEAR_REGION', 'GET_RESYNC_WORK', 'SET_REGION_SYNC', 'GET_SYNC_COUNT', 'STATUS_INFO', 'STATUS_TABLE', 'IS_REMOTE_RECOVERING',
 ] as const;
@@ -67,7 +67,7 @@ export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
       // The log's last POSTSUSPEND answered before the timeout: one sent while this request waited, or one sent
       // before it with no RESUME of the log since (a reload's new table resumes under the same UUID), means
       // cmirrord left the group with it unanswered.
-      const ofLog = trace.filter((l) => (uuid ? l.uuid === uuid : l.uuid.endsWith(short)) && l.line < i + 1);
+      const ofLog = trace.filter((l) => l.uuid.endsWith(short) && l.line < i + 1);
       const post = ofLog.filter((l) => l.type === 'POSTSUSPEND').at(-1);
       const resumed = post && post.seq < seq && ofLog.some((l) => l.type === 'RESUME' && l.seq > post.seq && l.seq < seq);
       const where = post && `(seq ${post.seq}, dmesg line ${post.line})`;
