@@ -1,5 +1,6 @@
 import type { Command } from './command.ts';
 import setup from './setup.ts';
+import doctor from './doctor.ts';
 import decodeLog from './decode-log.ts';
 import kernel from './kernel.ts';
 import image from './image.ts';
@@ -17,4 +18,4 @@ import mergeResults from './merge-results.ts';
 import mutate from './mutate.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, kernel, image, stacks, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, bisectRun, mergeResults];
+export const commands: Command[] = [setup, doctor, kernel, image, stacks, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, bisectRun, mergeResults];

@@ -10,31 +10,31 @@ import { GiveUp, poll } from '../poll.ts';
 import { describeCommand, run, shellQuote, startDaemon, type Daemon } from '../proc.ts';
 import { progress, type Progress } from '../progress.ts';
 import { Qmp } from './qmp.ts';
-import { accel, qemuArgs, type Accel, type QemuSpec } from './qemu-args.ts';
+import { accel, qemuArgs, type QemuSpec } from './qemu-args.ts';
+import { cachedVerdict, cacheVerdict, decideAccel, PROBE_DEADLINE_MS, runProbe, type AccelVerdict } from './accel-probe.ts';
+import { cacheRoot } from '../paths.ts';
 
 export const QEMU = 'qemu-system-x86_64';
 
 /**
- * The accelerator to use and why. CLOGTEST_ACCEL=kvm|tcg decides when set. An
- * openable /dev/kvm is not enough: under nested virtualisation QEMU 7.2 can abort
- * setting up a `-cpu host` vCPU (MSR 0x10a), so KVM is tried once with a paused
- * machine that is told to quit over QMP on stdin.
+ * The accelerator to use and why (accel-probe.ts): CLOGTEST_ACCEL when set, else TCG without an openable
+ * /dev/kvm, else what a test guest under KVM showed, probed once per host boot.
  */
-export async function chooseAccel(): Promise<{ accel: Accel; why: string }> {
+export async function chooseAccel(opts: { fresh?: boolean } = {}): Promise<AccelVerdict> {
   const forced = process.env.CLOGTEST_ACCEL;
-  if (forced !== undefined && forced !== '') {
-    if (forced !== 'kvm' && forced !== 'tcg') throw new InputError(`CLOGTEST_ACCEL must be kvm or tcg, got "${forced}"`);
-    return { accel: forced, why: 'CLOGTEST_ACCEL' };
-  }
-  if (accel() === 'tcg') return { accel: 'tcg', why: 'no usable /dev/kvm' };
-  const probe = await run(
-    QEMU,
-    ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', 'kvm', '-cpu', 'host', '-m', '64', '-S', '-qmp', 'stdio'],
-    { input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n', timeoutMs: 10_000, allowFailure: true },
-  );
-  if (probe.exitCode === 0) return { accel: 'kvm', why: '/dev/kvm works' };
-  const err = probe.stderr.trim().split('\n')[0] || `exit ${probe.exitCode}`;
-  return { accel: 'tcg', why: `KVM unusable here (${err})` };
+  const kvmOpens = accel() === 'kvm';
+  if ((forced !== undefined && forced !== '') || !kvmOpens) return decided(decideAccel({ forced, kvmOpens }));
+  const cached = opts.fresh ? undefined : cachedVerdict();
+  if (cached) return cached;
+  const probe = await runProbe('kvm', join(cacheRoot(), 'accel-probe'));
+  const verdict = decided(decideAccel({ kvmOpens, probe, deadlineMs: PROBE_DEADLINE_MS }));
+  cacheVerdict(verdict);
+  return verdict;
+}
+
+function decided(v: AccelVerdict | { error: string }): AccelVerdict {
+  if ('error' in v) throw new InputError(v.error);
+  return v;
 }
 
 /** A machine saved by Machine.save: its memory and device state, and its root overlay at that moment. */
