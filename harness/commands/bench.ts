@@ -4,7 +4,7 @@ import { median } from '../median.ts';
 import { progress } from '../progress.ts';
 import { Scope } from '../scope.ts';
 import { defineCommand, intOption } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions, keepDisksHelp, keepDisksOption } from './cluster-options.ts';
 
 const PHASES = ['qemu', 'ssh', 'quorum', 'daemon', 'total', 'teardown'] as const;
 
@@ -26,8 +26,9 @@ benchmark so far and the default.
 
 Options:
   --runs K                 bring-ups to time (default 3)
+${keepDisksHelp}
 ${clusterOptionsHelp}`,
-  options: { ...clusterOptions, runs: { type: 'string' } },
+  options: { ...clusterOptions, ...keepDisksOption, runs: { type: 'string' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {
     const unknown = positionals.filter((p) => p !== 'cluster');

@@ -11,7 +11,7 @@ import { progress } from '../progress.ts';
 import { runCase } from '../runner/run-case.ts';
 import { BISECT_EXIT, bisectVerdict, type RunOutcome } from '../bisect/verdict.ts';
 import { defineCommand, intOption } from './command.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { caseClusterOptions, clusterOptions, clusterOptionsHelp } from './cluster-options.ts';
 
 
 /** Without --kernel-tree or --daemon-tree, the current directory is the tree being bisected. */
@@ -81,8 +81,7 @@ Exit codes (what git bisect run expects):
 
     let cluster;
     try {
-      const { name: _n, nodes: _nodes, keepDisks: _k, ...rest } = await clusterStartOptions(values, 'bisect');
-      cluster = rest;
+      cluster = await caseClusterOptions(values);
     } catch (err) {
       if (err instanceof MissingToolError) {
         process.stderr.write(`clogtest bisect-run: ${err.message}\n`);

@@ -22,7 +22,6 @@ export const clusterOptions = {
   accel: { type: 'string' },
   memory: { type: 'string' },
   'token-ms': { type: 'string' },
-  'keep-disks': { type: 'boolean' },
   'cold-boot': { type: 'boolean' },
 } as const;
 
@@ -30,12 +29,19 @@ export const clusterOptionsHelp = `  -n, --nodes N            cluster size, ${MI
   --accel kvm|tcg          default: KVM when it works here, else TCG (CLOGTEST_ACCEL also decides)
   --memory MB              guest memory (default 768)
   --token-ms MS            corosync totem token timeout (default 3000)
-  --keep-disks             keep the shared disk files in the run directory
   --cold-boot              boot every node, even where a saved cluster of the same kernel,
                            image, size and corosync.conf could be restored (and save none)
   --image-dir DIR          use DIR/root.img and DIR/id_ed25519 as they are: no image build
 ${kernelOptionsHelp}
 ${imageOptionsHelp}`;
+
+/**
+ * Only for the commands that boot a cluster of their own (up, bench). A case's cluster always leaves its
+ * disks in the case directory, where the end checks read them; --keep decides whether that directory stays.
+ */
+export const keepDisksOption = { 'keep-disks': { type: 'boolean' } } as const;
+
+export const keepDisksHelp = `  --keep-disks             keep the shared disk files in the run directory`;
 
 /** The output options of the commands that run cases and judge them (run, mutate). */
 export const caseOutputOptions = {
@@ -46,8 +52,11 @@ export const caseOutputOptions = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof clusterOptions; allowPositionals: true; strict: true }>>['values'];
 
+/** The Cluster options the command line decides for a case's cluster: the case's topology sizes it. */
+export type CaseClusterOptions = Omit<ClusterOptions, 'name' | 'nodes' | 'keepDisks'>;
+
 /** Builds or finds the kernel and image the options ask for, and the Cluster options around them. */
-export async function clusterStartOptions(values: Values, name: string): Promise<ClusterOptions> {
+export async function caseClusterOptions(values: Values): Promise<CaseClusterOptions> {
   const accel = values.accel;
   if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg') throw new InputError(`--accel must be kvm or tcg, got "${accel}"`);
   const kernel = await ensureKernel(kernelOptionsFrom(values));
@@ -62,15 +71,18 @@ export async function clusterStartOptions(values: Values, name: string): Promise
     [rootImage, sshKey] = [image.rootImage, image.sshKey];
   }
   return {
-    name,
-    nodes: intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES),
     bzImage: kernel.bzImage,
     rootImage,
     sshKey,
     accel,
     memoryMb: intOption('memory', values.memory, 768, 256, 16384),
     tokenMs: intOption('token-ms', values['token-ms'], 3000, 100, 600_000),
-    keepDisks: values['keep-disks'],
     coldBoot: values['cold-boot'],
   };
+}
+
+/** The options of a command that boots one cluster itself (up, bench), --nodes and --keep-disks included. */
+export async function clusterStartOptions(values: Values & { 'keep-disks'?: boolean }, name: string): Promise<ClusterOptions> {
+  const cluster = await caseClusterOptions(values);
+  return { ...cluster, name, nodes: intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES), keepDisks: values['keep-disks'] };
 }

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import type { Case } from '../case/schema.ts';
+import { withNodes } from '../case/select.ts';
+import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { EXIT, errorMessage, InputError } from '../errors.ts';
 import { caseFile, loadCorpus, type Defect } from '../mutation/corpus.ts';
 import { scoreLine, type DefectOutcome } from '../mutation/score.ts';
@@ -9,8 +11,8 @@ import { runsRoot, timestamp } from '../paths.ts';
 import { progress } from '../progress.ts';
 import { isExpectedFailure } from '../report/junit.ts';
 import { runCase } from '../runner/run-case.ts';
-import { defineCommand } from './command.ts';
-import { caseOutputOptions, clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { defineCommand, intOption } from './command.ts';
+import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp } from './cluster-options.ts';
 
 /** Cases without a seed of their own run with this one, so a corpus run is the same run each time. */
 const DEFECT_SEED = 2009;
@@ -38,6 +40,7 @@ Options:
   --json FILE              write every defect's outcome as JSON
   --keep                   keep the case directories of passing cases too
 ${clusterOptionsHelp}
+  (--nodes overrides every case's topology.nodes)
 
 Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undecided.`,
   options: {
@@ -53,8 +56,10 @@ Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undeci
       corpus = corpus.filter((d) => values.defect!.includes(d.name));
     }
     // Every case is loaded before anything builds: a typo costs seconds, not a kernel build.
-    const cases = new Map<string, Case>();
-    for (const d of corpus) for (const name of d.cases) if (!cases.has(name)) cases.set(name, loadCase(caseFile(name)));
+    const names = [...new Set(corpus.flatMap((d) => d.cases))];
+    let loaded = names.map((name) => loadCase(caseFile(name)));
+    if (values.nodes !== undefined) loaded = withNodes(loaded, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
+    const cases = new Map(names.map((name, i) => [name, loaded[i]!]));
     if (values.list) {
       for (const d of corpus) process.stdout.write(`${d.side.padEnd(6)} ${d.request.padEnd(22)} ${d.name.padEnd(36)} cases: ${d.cases.join(', ')}; expect: ${d.expect.join(', ')}\n`);
       process.stdout.write(`${corpus.length} defects\n`);
@@ -80,14 +85,13 @@ Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undeci
   },
 });
 
-async function tryDefect(d: Defect, values: Parameters<typeof clusterStartOptions>[0] & { keep?: boolean }, cases: Map<string, Case>, dir: string): Promise<DefectOutcome> {
+async function tryDefect(d: Defect, values: Parameters<typeof caseClusterOptions>[0] & { keep?: boolean }, cases: Map<string, Case>, dir: string): Promise<DefectOutcome> {
   const t0 = Date.now();
   const base = { defect: d.name, side: d.side, request: d.request, expect: d.expect };
   let cluster;
   try {
     const patched = d.side === 'kernel' ? { 'kernel-patch': [d.file] } : { 'daemon-patch': [d.file] };
-    const { name: _n, nodes: _nodes, keepDisks: _k, ...rest } = await clusterStartOptions({ ...values, ...patched }, 'mutate');
-    cluster = rest;
+    cluster = await caseClusterOptions({ ...values, ...patched });
   } catch (err) {
     return outcomeOf({ ...base, result: 'undecided', why: `could not build the stack with it: ${errorMessage(err).split('\n')[0]}`, fired: [], durationMs: Date.now() - t0 });
   }

@@ -14,10 +14,10 @@ import { SUMMARY_FILE } from '../report/report-data.ts';
 import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
 import { defaultJobs, inPool } from '../runner/jobs.ts';
-import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../cluster/cluster.ts';
+import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { stacksNamed } from '../stacks.ts';
 import { defineCommand, intOption } from './command.ts';
-import { caseOutputOptions, clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, type CaseClusterOptions } from './cluster-options.ts';
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
@@ -95,11 +95,8 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
       return EXIT.ok;
     }
     // Every stack's kernel and image before any cluster boots: a build that fails costs no cluster.
-    const clusters = new Map<string | undefined, Omit<ClusterOptions, 'name' | 'nodes' | 'keepDisks'>>();
-    for (const stack of stacks) {
-      const { name: _n, nodes: _nodes, keepDisks: _k, ...cluster } = await clusterStartOptions({ ...values, stack }, 'run');
-      clusters.set(stack, cluster);
-    }
+    const clusters = new Map<string | undefined, CaseClusterOptions>();
+    for (const stack of stacks) clusters.set(stack, await caseClusterOptions({ ...values, stack }));
     const cluster = clusters.get(stacks[0])!;
     const runDir = join(runsRoot(), stamp());
     mkdirSync(runDir, { recursive: true });

@@ -4,7 +4,7 @@ import { Cluster } from '../cluster/cluster.ts';
 import { UP_PID_FILE } from '../cluster/run-info.ts';
 import { InfraError } from '../errors.ts';
 import { progress } from '../progress.ts';
-import { clusterOptions, clusterOptionsHelp, clusterStartOptions } from './cluster-options.ts';
+import { clusterOptions, clusterOptionsHelp, clusterStartOptions, keepDisksHelp, keepDisksOption } from './cluster-options.ts';
 import { defineCommand } from './command.ts';
 
 export default defineCommand({
@@ -20,10 +20,11 @@ Log in with \`clogtest ssh NODE\`.
 
 Options:
   --name NAME              names the run directory and the corosync cluster (default: up)
+${keepDisksHelp}
 ${clusterOptionsHelp}
 
 Exit 3 when the cluster cannot be brought up or a guest's QEMU exits while it is up.`,
-  options: { ...clusterOptions, name: { type: 'string' } },
+  options: { ...clusterOptions, ...keepDisksOption, name: { type: 'string' } },
   async run(values, _positionals, { scope }) {
     const cluster = await Cluster.start(await clusterStartOptions(values, values.name ?? 'up'), scope);
     writeFileSync(join(cluster.runDir, UP_PID_FILE), `${process.pid}\n`);
