@@ -55,13 +55,6 @@ export class MissingToolError extends InfraError {
   }
 }
 
-/** A check found the system under test misbehaving. */
-export class CheckFailedError extends ClogError {
-  constructor(message: string) {
-    super(message, EXIT.checkFailed);
-  }
-}
-
 /** A wait ran past its deadline; says what was awaited and what was seen instead. */
 export class DeadlineError extends InfraError {
   constructor(awaited: string, seconds: number, lastSeen: string) {

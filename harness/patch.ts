@@ -2,7 +2,6 @@
  * Applying patches to a scratch tree and explaining failures in terms a developer
  * acts on: which patch, which file, which hunk.
  */
-import { basename } from 'node:path';
 import { InputError } from './errors.ts';
 import { run } from './proc.ts';
 
@@ -41,8 +40,4 @@ export async function applyPatch(tree: string, ref: PatchRef, logFile?: string):
     throw new InputError(`patch ${ref.file} (${ref.origin}) does not apply: ${describePatchFailure(`${dry.stdout}\n${dry.stderr}`)}`);
   }
   await run('patch', args, { logFile });
-}
-
-export function patchName(ref: PatchRef): string {
-  return basename(ref.file);
 }

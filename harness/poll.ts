@@ -20,7 +20,7 @@ export async function poll<T>(
       if (r.done) return r.value;
       seen = r.seen;
     } catch (err) {
-      if (err instanceof GiveUp) throw new InfraError(`gave up waiting for ${awaited}: ${err.message}`);
+      if (err instanceof GiveUp) throw new InfraError(`gave up waiting for ${awaited}: ${err.message}`, { cause: err });
       seen = errorMessage(err);
     }
     const aborted = abortIf();

@@ -56,10 +56,6 @@ export function isAlive(pid: number): boolean {
   return stat !== undefined && stat.state !== 'Z';
 }
 
-export function trackedPids(): number[] {
-  return [...live];
-}
-
 export function findTool(tool: string): string | undefined {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
   for (const dir of dirs) {
@@ -176,7 +172,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   if (!log) keepTail(tail, `${stdout}\n${stderr}`);
   const out: RunResult = { exitCode: result.exitCode ?? -1, stdout, stderr, tail, timedOut };
   if (result.failed && result.exitCode === undefined && !timedOut && result.cause instanceof Error) {
-    throw new InfraError(`cannot run \`${describeCommand(cmd, args)}\`: ${result.cause.message}`);
+    throw new InfraError(`cannot run \`${describeCommand(cmd, args)}\`: ${result.cause.message}`, { cause: result.cause });
   }
   if ((out.exitCode !== 0 || timedOut) && !opts.allowFailure) {
     throw new HostCommandError(describeCommand(cmd, args), out);

@@ -7,8 +7,6 @@
 export type FaultParam = 'groups' | 'percent' | 'delay' | 'leg' | 'mirror';
 
 export interface FaultSpec {
-  /** One line for --help and the README. */
-  doc: string;
   /**
    * 'nodes': `on:` is required ("every node" is never what a crash means); 'cluster': acts on the whole
    * segment and takes no `on:`; 'some': `on:` is optional and defaults to every live node.
@@ -45,30 +43,49 @@ export interface FaultSpec {
 const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false, failsDevice: false, delaysAnswers: false } as const;
 
 /** An entry with the defaults filled in; `const` keeps each recovery's literal kind in the table's type. */
-function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'doc' | 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
+function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
   return { ...DEFAULTS, ...s };
 }
 
 export const FAULT_SPECS = {
-  crash: spec({ doc: 'QMP quit: the node is gone without a clean shutdown', target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
-  reset: spec({ doc: 'QMP system_reset, which QEMU (-no-reboot) turns into a power cut: the node is gone until restart-node boots it', target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
-  pause: spec({ doc: 'QMP stop: the guest stands still until resume', target: 'nodes', recovery: 'resume', delaysAnswers: true }),
-  resume: spec({ doc: 'QMP cont: undoes pause', target: 'nodes', disturbs: false }),
-  'kill-daemon': spec({ doc: 'SIGKILL cmirrord (SIGTERM is refused while logs exist)', target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
-  'restart-daemon': spec({ doc: 'start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself', target: 'nodes', delaysAnswers: true }),
-  'kill-corosync': spec({ doc: 'SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon', target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
-  partition: spec({ doc: 'the hub drops frames between groups; every node is in exactly one group', target: 'cluster', params: ['groups'], required: ['groups'], recovery: 'heal', splits: true, delaysAnswers: true }),
-  isolate: spec({ doc: 'cuts the on: nodes off from the others', target: 'nodes', recovery: 'heal', splits: true, delaysAnswers: true }),
-  heal: spec({ doc: 'removes every network fault: partitions, loss and delay', target: 'cluster', disturbs: false }),
-  'net-loss': spec({ doc: 'the hub drops this percentage of frames to and from the on: nodes', target: 'some', params: ['percent'], required: ['percent'], recovery: 'heal', delaysAnswers: true }),
-  'net-delay': spec({ doc: 'the hub delays frames to and from the on: nodes', target: 'some', params: ['delay'], required: ['delay'], recovery: 'heal', delaysAnswers: true }),
-  'fail-leg': spec({ doc: 'swaps the dm-linear under a leg to dm-error on the on: nodes, as lvm2\'s tests do', target: 'some', params: ['leg', 'mirror'], required: ['leg'], recovery: 'restore-leg', failsDevice: true }),
-  'restore-leg': spec({ doc: 'swaps a leg (every leg when none is named) back to dm-linear; undoes fail-leg and slow-leg', target: 'some', params: ['leg', 'mirror'], disturbs: false }),
-  'fail-log': spec({ doc: 'fail-leg for the log device', target: 'some', params: ['mirror'], recovery: 'restore-log', needsLog: true, failsDevice: true }),
-  'restore-log': spec({ doc: 'swaps the log device back to dm-linear; undoes fail-log and slow-log', target: 'some', params: ['mirror'], needsLog: true, disturbs: false }),
-  'slow-leg': spec({ doc: 'dm-delay under a leg on the on: nodes: holds its reads and writes for `delay`', target: 'some', params: ['leg', 'delay', 'mirror'], required: ['leg', 'delay'], recovery: 'restore-leg', disturbs: false }),
-  'slow-log': spec({ doc: 'dm-delay under the log device on the on: nodes: widens the window between a mark and its flush', target: 'some', params: ['delay', 'mirror'], required: ['delay'], recovery: 'restore-log', disturbs: false, needsLog: true, delaysAnswers: true }),
-  'restart-node': spec({ doc: 'boots crashed or reset nodes again (all at once): corosync, cmirrord, and the mirrors if they exist', target: 'nodes', delaysAnswers: true }),
+  /** QMP quit: the node is gone without a clean shutdown */
+  crash: spec({ target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
+  /** QMP system_reset, which QEMU (-no-reboot) turns into a power cut: the node is gone until restart-node boots it */
+  reset: spec({ target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
+  /** QMP stop: the guest stands still until resume */
+  pause: spec({ target: 'nodes', recovery: 'resume', delaysAnswers: true }),
+  /** QMP cont: undoes pause */
+  resume: spec({ target: 'nodes', disturbs: false }),
+  /** SIGKILL cmirrord (SIGTERM is refused while logs exist) */
+  'kill-daemon': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  /** start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself */
+  'restart-daemon': spec({ target: 'nodes', delaysAnswers: true }),
+  /** SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon */
+  'kill-corosync': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  /** the hub drops frames between groups; every node is in exactly one group */
+  partition: spec({ target: 'cluster', params: ['groups'], required: ['groups'], recovery: 'heal', splits: true, delaysAnswers: true }),
+  /** cuts the on: nodes off from the others */
+  isolate: spec({ target: 'nodes', recovery: 'heal', splits: true, delaysAnswers: true }),
+  /** removes every network fault: partitions, loss and delay */
+  heal: spec({ target: 'cluster', disturbs: false }),
+  /** the hub drops this percentage of frames to and from the on: nodes */
+  'net-loss': spec({ target: 'some', params: ['percent'], required: ['percent'], recovery: 'heal', delaysAnswers: true }),
+  /** the hub delays frames to and from the on: nodes */
+  'net-delay': spec({ target: 'some', params: ['delay'], required: ['delay'], recovery: 'heal', delaysAnswers: true }),
+  /** swaps the dm-linear under a leg to dm-error on the on: nodes, as lvm2's tests do */
+  'fail-leg': spec({ target: 'some', params: ['leg', 'mirror'], required: ['leg'], recovery: 'restore-leg', failsDevice: true }),
+  /** swaps a leg (every leg when none is named) back to dm-linear; undoes fail-leg and slow-leg */
+  'restore-leg': spec({ target: 'some', params: ['leg', 'mirror'], disturbs: false }),
+  /** fail-leg for the log device */
+  'fail-log': spec({ target: 'some', params: ['mirror'], recovery: 'restore-log', needsLog: true, failsDevice: true }),
+  /** swaps the log device back to dm-linear; undoes fail-log and slow-log */
+  'restore-log': spec({ target: 'some', params: ['mirror'], needsLog: true, disturbs: false }),
+  /** dm-delay under a leg on the on: nodes: holds its reads and writes for `delay` */
+  'slow-leg': spec({ target: 'some', params: ['leg', 'delay', 'mirror'], required: ['leg', 'delay'], recovery: 'restore-leg', disturbs: false }),
+  /** dm-delay under the log device on the on: nodes: widens the window between a mark and its flush */
+  'slow-log': spec({ target: 'some', params: ['delay', 'mirror'], required: ['delay'], recovery: 'restore-log', disturbs: false, needsLog: true, delaysAnswers: true }),
+  /** boots crashed or reset nodes again (all at once): corosync, cmirrord, and the mirrors if they exist */
+  'restart-node': spec({ target: 'nodes', delaysAnswers: true }),
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultKind = keyof typeof FAULT_SPECS;

@@ -68,7 +68,7 @@ export class Node {
     } catch (err) {
       // A guest that never answers usually said why on its console.
       if (err instanceof DeadlineError && machine) {
-        throw new InfraError(`${err.message}\n${machine.describeExit()}`);
+        throw new InfraError(`${err.message}\n${machine.describeExit()}`, { cause: err });
       }
       throw err;
     }

@@ -26,7 +26,7 @@ export async function freePorts(kind: 'tcp' | 'udp', count: number): Promise<num
     }
     return ports;
   } catch (err) {
-    throw new InfraError(`cannot find a free ${kind} port on 127.0.0.1: ${errorMessage(err)}`);
+    throw new InfraError(`cannot find a free ${kind} port on 127.0.0.1: ${errorMessage(err)}`, { cause: err });
   } finally {
     await Promise.all(
       held.map((h) => new Promise<void>((resolve) => ('listen' in h ? h.close(() => resolve()) : h.close(() => resolve())))),
