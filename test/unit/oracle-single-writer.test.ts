@@ -59,6 +59,12 @@ t.test('malformed input gives unknown', async (t) => {
   t.match(v.detail, /malformed membership of node1/);
 });
 
+t.test('an input it cannot read at all gives unknown, not a throw', async (t) => {
+  const v = await checkSingleWriter({ memberships: null as never, fenced: [] });
+  t.equal(v.valid, 'unknown');
+  t.equal(v.invariant, 'single-writer');
+});
+
 t.test('log writes: judged only where the writer\'s view held still; a view that changed may have made it the server', async (t) => {
   const g = 'clogtest-1-m0';
   const view = (node: number, t: number, members: number[]) => ({ node, t, group: g, members });
