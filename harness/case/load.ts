@@ -43,6 +43,7 @@ import {
   type Workload,
 } from './schema.ts';
 import { faultSpec } from './fault-kinds.ts';
+import { KNOWN_BUGS } from './known-bugs.ts';
 import { formatDuration, formatSize } from './units.ts';
 import { describe, keyTextAt, Reader, unknownMessage, type Entry, type Fields, type V } from './yaml-reader.ts';
 
@@ -60,7 +61,7 @@ const CASE_KEYS = [
   'expect-kernel-messages',
   'steps',
 ] as const;
-const KNOWN_FAILURE_KEYS = ['reason', 'checks', 'intermittent'] as const;
+const KNOWN_FAILURE_KEYS = ['bugs', 'intermittent', 'regions'] as const;
 const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
 const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
@@ -627,22 +628,38 @@ function readGroups(r: Reader, v: V, b: Bounds): NodeId[][] | undefined {
   return groups;
 }
 
-/** `known-failure: "reason"`, or `{reason: ..., checks: [...], intermittent: true}` naming the checks the bug fails. */
+/**
+ * `known-failure: {bugs: [N, ...], intermittent: true, regions: [R, ...]}`: the bugs of the catalogue
+ * (case/known-bugs.ts) whose findings the case expects, and the regions their region-bound findings are in.
+ */
 function readKnownFailure(r: Reader, v: V): KnownFailure | undefined {
-  const d = r.deref(v);
-  if (!d) return undefined;
-  if (!isMap(d.node)) {
-    const reason = r.str(v, 'known-failure (the reason the case is expected to fail)', { nonEmpty: true });
-    return reason === undefined ? undefined : { reason };
-  }
   const f = r.map(v, 'known-failure', KNOWN_FAILURE_KEYS);
   if (!f) return undefined;
-  if (!f.has('reason')) return r.err(v.at, 'known-failure needs reason: (the bug that makes the case fail)');
-  const reason = r.str(f.get('reason')!.value, 'known-failure reason', { nonEmpty: true });
-  const checks = f.has('checks') ? readChecks(r, f.get('checks')!.value) : undefined;
+  if (!f.has('bugs')) return r.err(v.at, `known-failure needs bugs: (numbers of the catalogue in harness/case/known-bugs.ts: ${[...KNOWN_BUGS.keys()].join(', ')})`);
+  const items = r.seq(f.get('bugs')!.value, 'known-failure bugs');
+  if (!items) return undefined;
+  const bugs: number[] = [];
+  for (const item of items) {
+    const id = r.int(item, 'a known-failure bug', 1, 1_000_000);
+    if (id === undefined) return undefined;
+    if (!KNOWN_BUGS.has(id)) return r.err(item.at, `known-failure: no bug ${id} in the catalogue (harness/case/known-bugs.ts has ${[...KNOWN_BUGS.keys()].join(', ')})`);
+    bugs.push(id);
+  }
+  if (!bugs.length) return r.err(v.at, 'known-failure bugs: name at least one bug');
   const intermittent = f.has('intermittent') ? r.bool(f.get('intermittent')!.value, 'known-failure intermittent') : false;
-  if (reason === undefined || (f.has('checks') && checks === undefined) || intermittent === undefined) return undefined;
-  return { reason, ...(checks && { checks }), ...(intermittent && { intermittent }) };
+  let regions: number[] | undefined;
+  if (f.has('regions')) {
+    const rs = r.seq(f.get('regions')!.value, 'known-failure regions');
+    if (!rs) return undefined;
+    regions = [];
+    for (const item of rs) {
+      const n = r.int(item, 'a known-failure region', 0, 2 ** 31 - 1);
+      if (n === undefined) return undefined;
+      regions.push(n);
+    }
+  }
+  if (intermittent === undefined) return undefined;
+  return { bugs, ...(intermittent && { intermittent }), ...(regions && { regions }) };
 }
 
 /** `not-applicable: {CHECK: why it has nothing to judge in this case}`. */

@@ -254,17 +254,17 @@ export interface ExpectedKernelMessage {
   reason: string;
 }
 
-/** Why a case is expected to fail, and which checks the bug makes fail. */
+/** The bugs a case is expected to fail on (case/known-bugs.ts): their signatures say which findings they explain. */
 export interface KnownFailure {
-  reason: string;
-  /** Any other check failing is a failure of its own, not this one. Absent: any check may fail. */
-  checks?: CheckName[];
+  bugs: number[];
   /**
-   * The bug shows only when the case's timing hits it (the case is about something else): a pass is
+   * The bugs show only when the case's timing hits them (the case is about something else): a pass is
    * reported as the known failure not hit this time, not as UNEXPECTEDLY PASSED. A case that proves a
    * bug or its fix hits it every time and never carries this.
    */
   intermittent?: boolean;
+  /** The regions the bugs' region-bound findings are in here; absent: any region. */
+  regions?: number[];
 }
 
 export interface Case {

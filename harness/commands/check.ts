@@ -6,6 +6,8 @@ import { EXIT, InputError } from '../errors.ts';
 import { entriesOf, type CheckFields, type EvidenceFields } from '../record/events.ts';
 import { HISTORY_FILE } from '../record/layout.ts';
 import { CaseRecord, caseDirsIn } from '../record/read.ts';
+import { failsRun } from '../case/outcome.ts';
+import { caseResult, type CaseResult } from '../runner/result.ts';
 import { defineCommand } from './command.ts';
 
 /**
@@ -22,6 +24,27 @@ export async function checkKeptCase(dir: string): Promise<NamedVerdict[]> {
     out.push(...(await judge(rec, point, point === 'end' || judgedThere.length === 0 ? CHECKS : judgedThere)));
   }
   return out;
+}
+
+/** The outcome the kept case's verdicts come to, weighed against the known failure the run had in force. */
+export function keptOutcome(dir: string, verdicts: NamedVerdict[]): CaseResult {
+  const rec = CaseRecord.read(dir);
+  const kf = rec.knownFailureInForce();
+  const infra = rec.entries.find((e) => e.type === 'error' && e.what === 'infrastructure');
+  return caseResult({
+    name: rec.case.name,
+    file: rec.case.file,
+    tags: rec.case.tags,
+    iteration: 1,
+    seed: rec.seed,
+    dir,
+    durationMs: 0,
+    verdicts,
+    ...(kf ? { knownFailure: kf } : {}),
+    explainContext: { faultedNodes: rec.faultedNodes() },
+    ...(infra ? { infra: String(infra.error) } : {}),
+    lastEvents: [],
+  });
 }
 
 /** What the run said of each check at each point, to show where `clogtest check` differs (it should not). */
@@ -52,7 +75,11 @@ status, cmirrord dump and kernel log, and the shared disks. It is the code path 
 itself judged with, so the verdicts are the same; a verdict that differs from the one the
 run recorded is marked "(the run said ...)".
 
-Exit 0 when no check failed, 1 when one did, 2 when RUN_DIR holds no kept case.`,
+Each case ends with its outcome, as the run decides it: a failure is its known failure only when
+every finding is one of its known bugs' (\`not the known failure: ...\` lists the others).
+
+Exit 0 when every case passed or failed as known, 1 when one failed otherwise or was inconclusive,
+2 when RUN_DIR holds no kept case.`,
   options: {},
   allowPositionals: true,
   async run(_values, positionals) {
@@ -61,13 +88,18 @@ Exit 0 when no check failed, 1 when one did, 2 when RUN_DIR holds no kept case.`
     for (const dir of keptCaseDirs(positionals[0]!)) {
       process.stdout.write(`${dir}\n`);
       const before = recordedVerdicts(dir);
-      for (const v of await checkKeptCase(dir)) {
+      const verdicts = await checkKeptCase(dir);
+      for (const v of verdicts) {
         const said = before.get(`${v.point}/${v.check}`);
         const differs = said && (said.valid !== v.valid || said.findings !== v.findings.length) ? ` (the run said ${String(said.valid)}, ${said.findings} findings)` : '';
         process.stdout.write(`  ${verdictLine(v)}${differs}\n`);
         if (v.valid === false) process.stdout.write(v.detail.split('\n').slice(1).map((l) => `    ${l}\n`).join(''));
-        failed ||= v.valid === false;
       }
+      const r = keptOutcome(dir, verdicts);
+      const known = r.known ? ` (${r.known.description}: ${r.known.explained.length} findings explained, ${r.known.unexplained.length} not)` : '';
+      process.stdout.write(`  outcome: ${r.outcome}${known}\n`);
+      for (const f of r.known?.unexplained ?? []) process.stdout.write(`    not the known failure: ${f.check}${f.point === 'end' ? '' : ` at ${f.point}`}: ${f.message}\n`);
+      failed ||= failsRun(r.outcome);
     }
     return failed ? EXIT.checkFailed : EXIT.ok;
   },

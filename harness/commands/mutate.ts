@@ -9,7 +9,6 @@ import { caseFile, loadCorpus, type Defect } from '../mutation/corpus.ts';
 import { scoreLine, type DefectOutcome } from '../mutation/score.ts';
 import { runsRoot, timestamp } from '../paths.ts';
 import { progress } from '../progress.ts';
-import { isExpectedFailure } from '../report/junit.ts';
 import { runCase } from '../runner/run-case.ts';
 import { defineCommand, intOption } from './command.ts';
 import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp } from './cluster-options.ts';
@@ -85,7 +84,7 @@ Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undeci
   },
 });
 
-async function tryDefect(d: Defect, values: Parameters<typeof caseClusterOptions>[0] & { keep?: boolean }, cases: Map<string, Case>, dir: string): Promise<DefectOutcome> {
+async function tryDefect(d: Defect, values: Parameters<typeof caseClusterOptions>[0] & { keep?: boolean; fixes?: boolean }, cases: Map<string, Case>, dir: string): Promise<DefectOutcome> {
   const t0 = Date.now();
   const base = { defect: d.name, side: d.side, request: d.request, expect: d.expect };
   let cluster;
@@ -98,9 +97,9 @@ async function tryDefect(d: Defect, values: Parameters<typeof caseClusterOptions
   const undecided: string[] = [];
   for (const name of d.cases) {
     const c = cases.get(name)!;
-    const r = await runCase(c, { runDir: dir, seed: c.seed ?? DEFECT_SEED, iteration: 1, cluster, keep: values.keep ?? false, say: progress });
-    // A case failing exactly as its own known failure shows the stack's known bug, not this defect.
-    if (r.status === 'failed' && !isExpectedFailure(r)) {
+    const r = await runCase(c, { runDir: dir, seed: c.seed ?? DEFECT_SEED, iteration: 1, cluster, keep: values.keep ?? false, fixes: values.fixes ?? false, say: progress });
+    // A case failing as its own known failure (every finding one of its bugs') shows the stack's known bug, not this defect.
+    if (r.outcome === 'failed') {
       const fired = [...new Set(r.verdicts.filter((v) => v.valid === false).map((v) => v.check))];
       return outcomeOf({ ...base, result: 'caught', caughtBy: name, fired, durationMs: Date.now() - t0, dir: r.dir });
     }

@@ -7,12 +7,13 @@ import { filterCases, findCaseFiles, parseShard, repeat, shard, withNodes } from
 import { EXIT, internalErrorText } from '../errors.ts';
 import { runsRoot } from '../paths.ts';
 import { progress } from '../progress.ts';
-import { caseTitle, isExpectedFailure, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
+import { caseTitle, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
 import { medianOverheadMs } from '../record/phases.ts';
 import { writeReport } from '../report/html.ts';
 import { SUMMARY_FILE } from '../report/report-data.ts';
 import { verdictLine } from '../checks/index.ts';
 import { runCase, type CaseResult } from '../runner/run-case.ts';
+import { failsRun } from '../case/outcome.ts';
 import { defaultJobs, inPool } from '../runner/jobs.ts';
 import { MAX_NODES, MIN_NODES } from '../cluster/cluster.ts';
 import { stacksNamed } from '../stacks.ts';
@@ -116,6 +117,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
         iteration: p.iteration,
         cluster: clusters.get(p.stack)!,
         keep: values.keep ?? false,
+        fixes: values.fixes ?? false,
         say: sayFor(titleOf(p)),
       }),
     );
@@ -134,21 +136,37 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
           if (v.valid === true && !v.inconclusive) tt.pass(verdictLine(v));
           else if (v.valid === 'not-applicable' || (v.valid === 'unknown' && !v.inconclusive)) tt.pass(v.check, { skip: verdictLine(v) });
         }
-        const todo = r.knownFailure ? { todo: `known failure: ${r.knownFailure}` } : {};
         // The TAP line says what failed in a sentence; the findings and where to look follow as comments.
         const [head, ...rest] = (r.message ?? '').split('\n');
         if (r.status !== 'passed') for (const line of rest) tt.comment(line);
-        if (r.status === 'failed') tt.fail(head || 'a check failed', todo);
-        else if (r.status === 'inconclusive') tt.fail(head || 'inconclusive');
-        else if (r.status === 'infra') tt.fail(head || 'infrastructure error');
-        else if (r.intermittent) {
-          progress(`${r.name} passed: its intermittent known failure was not hit this time`);
-          tt.pass(`passed in ${(r.durationMs / 1000).toFixed(1)}s; intermittent known failure not hit (${r.knownFailure})`);
-        } else if (r.knownFailure) {
-          tt.comment(`!!! UNEXPECTEDLY PASSED: ${r.name} is marked known-failure (${r.knownFailure}) but every check passed`);
-          progress(`!!! ${r.name} UNEXPECTEDLY PASSED (known-failure: ${r.knownFailure})`);
-          tt.pass('UNEXPECTEDLY PASSED');
-        } else tt.pass(`passed in ${(r.durationMs / 1000).toFixed(1)}s`);
+        const secs = `${(r.durationMs / 1000).toFixed(1)}s`;
+        const known = r.known?.description;
+        switch (r.outcome) {
+          case 'known failure':
+            tt.comment(`every finding (${r.known!.explained.length}) is one of the known bugs': ${known}`);
+            tt.fail(head || 'a check failed', { todo: `known failure: ${known}` });
+            break;
+          case 'failed':
+            tt.fail(head || 'a check failed');
+            break;
+          case 'inconclusive':
+            tt.fail(head || 'inconclusive');
+            break;
+          case 'infra':
+            tt.fail(head || 'infrastructure error');
+            break;
+          case 'known failure not hit':
+            progress(`${r.name} passed: its intermittent known failure was not hit this time`);
+            tt.pass(`passed in ${secs}; intermittent known failure not hit (${known})`);
+            break;
+          case 'unexpectedly passed':
+            tt.comment(`!!! UNEXPECTEDLY PASSED: ${r.name} is marked known-failure (${known}) but every check passed`);
+            progress(`!!! ${r.name} UNEXPECTEDLY PASSED (known failure: ${known})`);
+            tt.pass('UNEXPECTEDLY PASSED');
+            break;
+          case 'passed':
+            tt.pass(`passed in ${secs}`);
+        }
       });
     }
     t.end();
@@ -168,10 +186,10 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     }
     const overhead = medianOverheadMs(results.flatMap((r) => (r.phases ? [r.phases] : [])));
     if (overhead !== undefined) progress(`median overhead per case (wall time minus the cases' own after:s, sleeps and durations): ${(overhead / 1000).toFixed(1)}s`);
-    const counts = tally(results);
+    const counts = tally(results.map((r) => r.outcome));
     process.stdout.write(`${summaryLine(counts)}\n`);
-    if (results.some((r) => (r.status === 'failed' && !isExpectedFailure(r)) || r.status === 'inconclusive')) return EXIT.checkFailed;
-    if (results.some((r) => r.status === 'infra') || reportError !== undefined) return EXIT.infra;
+    if (results.some((r) => failsRun(r.outcome))) return EXIT.checkFailed;
+    if (results.some((r) => r.outcome === 'infra') || reportError !== undefined) return EXIT.infra;
     return EXIT.ok;
   },
 });

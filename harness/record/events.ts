@@ -4,6 +4,7 @@
  * harness host's clock: one timeline for every node) and type.
  */
 import type { Case, CheckName, Fault, MirrorOp, Step } from '../case/schema.ts';
+import type { CaseStatus, Outcome } from '../case/outcome.ts';
 import type { FaultKind } from '../case/fault-kinds.ts';
 import type { ClockReading } from '../cluster/clock.ts';
 import type { History, HistoryEntry } from '../history.ts';
@@ -18,6 +19,18 @@ export interface CaseStartFields {
   runId: number;
   /** The stack of vm-images/stacks.yaml the run named (--stack), if it named one. */
   stack?: string;
+  /** Built with every fix (--fixes): the known failure in force leaves out the bugs the fixes fix. */
+  fixes?: boolean;
+}
+
+/** How the case came out, as the run decided it (runner/result.ts caseOutcome). */
+export interface CaseEndFields {
+  what: 'case end';
+  status: CaseStatus;
+  outcome: Outcome;
+  durationMs: number;
+  /** The known failure in force: its bugs, and how many findings it explains and leaves unexplained. */
+  known?: { bugs: number[]; explained: number; unexplained: number };
 }
 
 /** A step of the case starting or done; `mirror:` steps carry their operation, which the checks read. */
@@ -113,10 +126,12 @@ export interface CheckFields {
 }
 
 export const CASE_START = 'case start';
+export const CASE_END = 'case end';
 
 /** Typed appends, so every writer of an event writes the shape its readers expect. */
 export const events = {
   caseStart: (h: History, f: Omit<CaseStartFields, 'what'>) => h.append('info', { what: CASE_START, ...f }),
+  caseEnd: (h: History, f: Omit<CaseEndFields, 'what'>) => h.append('info', { what: CASE_END, ...f }),
   step: (h: History, f: StepFields) => h.append('step', { ...f }),
   fault: (h: History, f: FaultFields) => h.append('fault', { ...f }),
   hang: (h: History, f: HangFields) => h.append('hang', { ...f }),

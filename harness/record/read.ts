@@ -6,7 +6,8 @@
 import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultSpec, type FaultFlag } from '../case/fault-kinds.ts';
-import { createsMirror, mirrorBlockBytes, type Case, type CheckName, type Workload } from '../case/schema.ts';
+import { knownFailureInForce } from '../case/known-bugs.ts';
+import { createsMirror, mirrorBlockBytes, type Case, type CheckName, type KnownFailure, type Workload } from '../case/schema.ts';
 import { clockSkewNs, UNMEASURED_SKEW_NS, type ClockReading } from '../cluster/clock.ts';
 import { InputError } from '../errors.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
@@ -50,6 +51,7 @@ export class CaseRecord {
   readonly case: Case;
   readonly seed: number;
   readonly runId: number;
+  readonly fixes: boolean;
   readonly mirrors: MirrorLayout[];
   readonly uuids: string[];
   private writerLogs: Map<string, WriterEvent[]> | undefined;
@@ -65,6 +67,7 @@ export class CaseRecord {
     this.case = start.case;
     this.seed = start.seed;
     this.runId = start.runId;
+    this.fixes = start.fixes ?? false;
     this.mirrors = mirrorLayouts(this.case.topology);
     this.uuids = this.mirrors.map((m) => mirrorUuid(this.runId, m.index));
   }
@@ -200,6 +203,17 @@ export class CaseRecord {
   /** The faults started up to `point` whose kind has `flag` in the fault table (the closing heal-all has none). */
   faultsStartedWith(point: Point, flag: FaultFlag): Array<HistoryEntry & FaultFields> {
     return this.faults(point).filter((f) => f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault)[flag]);
+  }
+
+  /** Every node a fault of the case targeted (the closing heal-all targets none). */
+  faultedNodes(): number[] {
+    const nodes = entriesOf<FaultFields>(this.entries, 'fault').flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' ? f.nodes : []));
+    return [...new Set(nodes)].sort((a, b) => a - b);
+  }
+
+  /** The known failure this run expected: the case's, less the bugs the fixes fix when it ran with --fixes. */
+  knownFailureInForce(): KnownFailure | undefined {
+    return knownFailureInForce(this.case.knownFailure, { fixes: this.fixes });
   }
 
   /** Whether any fault that may legitimately leave the log dirty (a node leaving, a failed device) ran before `point`. */

@@ -1,4 +1,5 @@
 /** JUnit XML and the JSON summary of a run (pure), for CI systems that read either. */
+import { failsRun, type Outcome } from '../case/outcome.ts';
 import { caseName, type CaseResult } from '../runner/result.ts';
 
 export function xmlEscape(s: string): string {
@@ -16,15 +17,15 @@ export function caseTitle(r: Pick<CaseResult, 'name' | 'iteration' | 'stack'>): 
 
 /**
  * One testsuite, one testcase per case run. A check failure is <failure>, an infrastructure error
- * <error>, and a known failure whose checks failed is <skipped> with its reason, as JUnit has no
- * "expected failure". A known-failure case that could not be carried out is an <error> like any other:
- * the known bug says nothing about the infrastructure.
+ * <error>, and a known failure is <skipped> naming its bugs, as JUnit has no "expected failure". A
+ * known-failure case that could not be carried out is an <error> like any other: the known bug says
+ * nothing about the infrastructure.
  */
 export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): string {
   const count = (f: (r: CaseResult) => boolean) => results.filter(f).length;
-  const failures = count((r) => (r.status === 'failed' && !isExpectedFailure(r)) || r.status === 'inconclusive');
-  const errors = count((r) => r.status === 'infra');
-  const skipped = count(isExpectedFailure);
+  const failures = count((r) => failsRun(r.outcome));
+  const errors = count((r) => r.outcome === 'infra');
+  const skipped = count((r) => r.outcome === 'known failure');
   const time = (ms: number) => (ms / 1000).toFixed(3);
   const total = results.reduce((a, r) => a + r.durationMs, 0);
   const cases = results.map((r) => {
@@ -32,10 +33,10 @@ export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): st
     const msg = xmlEscape(r.message ?? '');
     const first = xmlEscape((r.message ?? '').split('\n')[0] ?? '');
     let body = '';
-    if (isExpectedFailure(r)) body = `\n    <skipped message="known failure: ${xmlEscape(r.knownFailure!)}">${msg}</skipped>`;
-    else if (r.status === 'failed') body = `\n    <failure message="${first}" type="check-failed">${msg}</failure>`;
-    else if (r.status === 'inconclusive') body = `\n    <failure message="${first}" type="inconclusive">${msg}</failure>`;
-    else if (r.status === 'infra') body = `\n    <error message="${first}" type="infrastructure">${msg}</error>`;
+    if (r.outcome === 'known failure') body = `\n    <skipped message="known failure: ${xmlEscape(r.known!.description)}">${msg}</skipped>`;
+    else if (r.outcome === 'failed') body = `\n    <failure message="${first}" type="check-failed">${msg}</failure>`;
+    else if (r.outcome === 'inconclusive') body = `\n    <failure message="${first}" type="inconclusive">${msg}</failure>`;
+    else if (r.outcome === 'infra') body = `\n    <error message="${first}" type="infrastructure">${msg}</error>`;
     const props = `\n    <system-out>seed ${r.seed}; case dir ${xmlEscape(r.dir)}</system-out>`;
     return `${open}${body}${props}\n  </testcase>`;
   });
@@ -56,23 +57,13 @@ export interface Tally {
   skipped: number;
 }
 
-/** A known-failure case whose checks failed, as it says they will. */
-export function isExpectedFailure(r: Pick<CaseResult, 'status' | 'knownFailure'>): boolean {
-  return r.knownFailure !== undefined && r.status === 'failed';
-}
-
-/** A case marked known-failure that passed, though its bug shows every time. */
-export function unexpectedlyPassed(r: Pick<CaseResult, 'status' | 'knownFailure' | 'intermittent'>): boolean {
-  return r.knownFailure !== undefined && !r.intermittent && r.status === 'passed';
-}
-
-/** Known failures whose checks failed count as skipped (expected); everything else that did not pass is failed. */
-export function tally(results: ReadonlyArray<Pick<CaseResult, 'status' | 'knownFailure'>>): Tally {
+/** A known failure counts as skipped; every outcome that fails the run, and infra, as failed; the rest passed. */
+export function tally(outcomes: readonly Outcome[]): Tally {
   const t = { passed: 0, failed: 0, skipped: 0 };
-  for (const r of results) {
-    if (r.status === 'passed') t.passed++;
-    else if (isExpectedFailure(r)) t.skipped++;
-    else t.failed++;
+  for (const o of outcomes) {
+    if (o === 'known failure') t.skipped++;
+    else if (failsRun(o) || o === 'infra') t.failed++;
+    else t.passed++;
   }
   return t;
 }
@@ -91,7 +82,7 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[], repl
   return `${JSON.stringify(
     {
       runDir,
-      ...tally(results),
+      ...tally(results.map((r) => r.outcome)),
       cases: results.map((r) => ({
         name: r.name,
         ...(r.stack ? { stack: r.stack } : {}),
@@ -101,9 +92,8 @@ export function jsonSummary(runDir: string, results: readonly CaseResult[], repl
         seed: r.seed,
         replay: replayCommand(r.file, r.seed, [...replayArgs, ...(r.stack ? ['--stack', r.stack] : [])]),
         status: r.status,
-        knownFailure: r.knownFailure ?? null,
-        unexpectedlyPassed: unexpectedlyPassed(r),
-        ...(r.intermittent ? { intermittent: true } : {}),
+        outcome: r.outcome,
+        known: r.known ?? null,
         durationMs: r.durationMs,
         ...(r.phases ? { phases: r.phases } : {}),
         dir: r.dir,

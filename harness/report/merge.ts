@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
-import { CASE_STATUSES, type CaseResult } from '../runner/result.ts';
+import { OUTCOMES, type Outcome } from '../case/outcome.ts';
+import type { CaseResult } from '../runner/result.ts';
 import { tally, type Tally } from './junit.ts';
 
 export interface SummaryCase {
@@ -14,12 +15,12 @@ export interface SummaryCase {
   iteration: number;
   seed: number;
   status: CaseResult['status'];
-  knownFailure: string | null;
+  outcome: Outcome;
+  known: CaseResult['known'] | null;
   durationMs: number;
   dir: string;
   message: string | null;
   tags?: string[];
-  intermittent?: boolean;
   replay?: string;
   verdicts?: Array<{ check: string; valid: unknown }>;
   [more: string]: unknown;
@@ -31,7 +32,7 @@ export interface Summary extends Tally {
   cases: SummaryCase[];
 }
 
-const STATUSES: ReadonlySet<string> = new Set(CASE_STATUSES);
+const KNOWN_OUTCOMES: ReadonlySet<string> = new Set(OUTCOMES);
 
 export function parseSummary(text: string, file: string): Summary {
   let data: unknown;
@@ -44,8 +45,8 @@ export function parseSummary(text: string, file: string): Summary {
   if (!Array.isArray(cases)) throw new InputError(`${file}: not a clogtest JSON summary (no "cases" list)`);
   cases.forEach((c, i) => {
     const sc = c as Partial<SummaryCase>;
-    if (typeof sc.name !== 'string' || !STATUSES.has(sc.status as string)) {
-      throw new InputError(`${file}: case ${i + 1} has no name or no status ${CASE_STATUSES.join('/')}`);
+    if (typeof sc.name !== 'string' || !KNOWN_OUTCOMES.has(sc.outcome as string)) {
+      throw new InputError(`${file}: case ${i + 1} has no name or no outcome ${OUTCOMES.join('/')}`);
     }
   });
   return data as Summary;
@@ -55,7 +56,7 @@ export function parseSummary(text: string, file: string): Summary {
 export function mergeSummaries(summaries: readonly Summary[]): Summary {
   const cases = summaries.flatMap((s) => s.cases);
   const runDirs = summaries.flatMap((s) => s.runDirs ?? (s.runDir ? [s.runDir] : []));
-  const counts = tally(cases.map((c) => ({ status: c.status, knownFailure: c.knownFailure ?? undefined })));
+  const counts = tally(cases.map((c) => c.outcome));
   return { ...counts, runDirs, cases };
 }
 
@@ -70,10 +71,11 @@ export function asCaseResults(summary: Summary): CaseResult[] {
     seed: c.seed,
     dir: c.dir,
     status: c.status,
+    outcome: c.outcome,
     verdicts: [],
     durationMs: c.durationMs,
     ...(c.message !== null ? { message: c.message } : {}),
-    ...(c.knownFailure !== null ? { knownFailure: c.knownFailure } : {}),
+    ...(c.known ? { known: c.known } : {}),
   }));
 }
 

@@ -11,19 +11,23 @@ import type { Case } from '../case/schema.ts';
 import { parseHistory, type HistoryEntry } from '../history.ts';
 import { parseDmStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
-import { CASE_START, entriesOf, type CheckFields, type FaultFields, type HangFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
+import { CASE_END, CASE_START, entriesOf, type CaseEndFields, type CheckFields, type FaultFields, type HangFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
 import { CaseRecord, caseDirsIn } from '../record/read.ts';
-import { caseName, unexplainedFailures } from '../runner/result.ts';
+import { caseName } from '../runner/result.ts';
+import type { Outcome } from '../case/outcome.ts';
+import type { FindingRef } from '../runner/known-failure.ts';
+import { describeBug } from '../case/known-bugs.ts';
 import { errorMessage } from '../errors.ts';
-import { replayCommand } from './junit.ts';
+import { replayCommand, tally } from './junit.ts';
 import { loadSummaries, type SummaryCase } from './merge.ts';
 
 /** Written next to report.html at the end of every run: what the index lists for cases no longer on disk. */
 export const SUMMARY_FILE = 'summary.json';
 export const REPORT_FILE = 'report.html';
 
-export type Verdict = 'passed' | 'failed' | 'known failure' | 'known failure not hit' | 'unexpectedly passed' | 'inconclusive' | 'infra' | 'did not finish';
+/** A case's outcome, or 'did not finish' for a kept case whose history has no end. */
+export type Verdict = Outcome | 'did not finish';
 
 export interface IndexRow {
   name: string;
@@ -34,7 +38,11 @@ export interface IndexRow {
   file: string;
   tags: string[];
   failedChecks: string[];
+  /** The known failure in force: its bugs, described. */
   knownFailure: string | null;
+  /** How many findings the known bugs explain, and those they do not. */
+  explained: number;
+  unexplained: FindingRef[];
   /** Relative to the run directory; null when the case passed and its directory was removed. */
   dir: string | null;
   replay: string;
@@ -111,53 +119,46 @@ export interface ReportData {
   cases: CaseView[];
 }
 
-export function verdictOf(c: { status: string; knownFailure: string | null; intermittent?: boolean }): Verdict {
-  // A case directory whose history has no end: the run was stopped, or is still going.
-  if (c.status === 'unfinished') return 'did not finish';
-  if (c.status === 'passed') return c.knownFailure === null ? 'passed' : c.intermittent ? 'known failure not hit' : 'unexpectedly passed';
-  if (c.status === 'failed') return c.knownFailure === null ? 'failed' : 'known failure';
-  return c.status === 'inconclusive' ? 'inconclusive' : 'infra';
-}
 
 function rowFromSummary(runDir: string, c: SummaryCase): IndexRow {
   return {
     name: caseName(c),
     iteration: c.iteration,
-    verdict: verdictOf(c),
+    verdict: c.outcome,
     seed: c.seed,
     durationMs: c.durationMs,
     file: c.file,
     tags: c.tags ?? [],
     failedChecks: [...new Set((c.verdicts ?? []).filter((v) => v.valid === false).map((v) => v.check))],
-    knownFailure: c.knownFailure,
+    knownFailure: c.known?.description ?? null,
+    explained: c.known?.explained.length ?? 0,
+    unexplained: c.known?.unexplained ?? [],
     dir: existsSync(join(c.dir, HISTORY_FILE)) ? relative(runDir, c.dir) : null,
     replay: c.replay ?? replayCommand(c.file, c.seed),
   };
 }
 
-/** For a kept case of a run without summary.json: the row its history says. */
+/** For a kept case of a run without summary.json: the row its history says, the outcome as the run decided it. */
 function rowFromHistory(runDir: string, dir: string, entries: readonly HistoryEntry[]): IndexRow {
   const start = entries.find((e) => e.what === CASE_START);
   const c = start?.case as Case | undefined;
-  const end = entries.find((e) => e.what === 'case end');
-  const checks = entriesOf<CheckFields>(entries, 'check');
-  const failed = checks.filter((e) => e.valid === false).map((e) => e.check);
-  const status = typeof end?.status === 'string' ? end.status : 'unfinished';
-  // As runner/result.ts decides it: a failure is the known one when only the checks it names failed.
-  const explained = status === 'passed' || (status === 'failed' && unexplainedFailures(c?.knownFailure, checks).length === 0);
-  const knownFailure = c?.knownFailure && explained ? c.knownFailure.reason : null;
+  const end = entries.find((e) => e.what === CASE_END) as (HistoryEntry & Partial<CaseEndFields>) | undefined;
+  const failed = entriesOf<CheckFields>(entries, 'check').filter((e) => e.valid === false).map((e) => e.check);
   const seed = typeof start?.seed === 'number' ? start.seed : 0;
   const file = c?.file ?? '?';
   return {
     name: c ? caseName({ name: c.name, ...(typeof start?.stack === 'string' ? { stack: start.stack } : {}) }) : dir,
     iteration: 1,
-    verdict: verdictOf({ status, knownFailure, intermittent: c?.knownFailure?.intermittent ?? false }),
+    // A case directory whose history has no end: the run was stopped, or is still going.
+    verdict: end?.outcome ?? 'did not finish',
     seed,
     durationMs: typeof end?.durationMs === 'number' ? end.durationMs : (entries.at(-1)?.ms ?? 0),
     file,
     tags: c?.tags ?? [],
     failedChecks: [...new Set(failed)],
-    knownFailure,
+    knownFailure: end?.known ? end.known.bugs.map(describeBug).join(', ') : null,
+    explained: end?.known?.explained ?? 0,
+    unexplained: [],
     dir: relative(runDir, dir),
     replay: replayCommand(file, seed),
   };
@@ -426,13 +427,12 @@ export function readReportData(runDir: string, now = new Date()): ReportData {
   const rows = summary
     ? summary.cases.map((c) => rowFromSummary(runDir, c))
     : caseDirsIn(runDir).map((d) => rowFromHistory(runDir, d, parseHistory(readFileSync(join(d, HISTORY_FILE), 'utf8'))));
-  const count = (v: Verdict[]) => rows.filter((r) => v.includes(r.verdict)).length;
   return {
     runDir,
     generated: now.toISOString(),
     totals: summary
       ? { passed: summary.passed, failed: summary.failed, skipped: summary.skipped }
-      : { passed: count(['passed', 'known failure not hit', 'unexpectedly passed']), failed: count(['failed', 'inconclusive', 'infra']), skipped: count(['known failure']) },
+      : tally(rows.map((r) => (r.verdict === 'did not finish' ? 'infra' : r.verdict))),
     rows,
     cases: rows.flatMap((r) => (r.dir === null ? [] : [caseView(runDir, join(runDir, r.dir), r)])),
   };

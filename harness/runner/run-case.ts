@@ -25,8 +25,9 @@ import { Scope } from '../scope.ts';
 import { liveNodes, newCaseContext, targetNodes, type CaseContext } from '../context/case-context.ts';
 import { caseName, caseResult, findingsOf, type CaseResult } from './result.ts';
 import { canHang, describeStep, runStep } from './steps.ts';
+import { knownFailureInForce } from '../case/known-bugs.ts';
 
-export type { CaseResult, CaseStatus } from './result.ts';
+export type { CaseResult } from './result.ts';
 
 export interface RunCaseOptions {
   runDir: string;
@@ -36,6 +37,8 @@ export interface RunCaseOptions {
   iteration: number;
   cluster: Omit<ClusterOptions, 'name' | 'nodes' | 'sharedDisks' | 'keepDisks' | 'say'>;
   keep: boolean;
+  /** The stack carries every fix (--fixes): the bugs they fix are not expected to show. */
+  fixes: boolean;
   say: Progress;
   /** Called once the case's cluster is gone, before its end is judged: the next case may bring up its own. */
   released?: () => void;
@@ -108,6 +111,18 @@ async function judgeAt(rec: Pick<CaseContext, 'dir' | 'history' | 'say'>, point:
   return verdicts;
 }
 
+/** The known failure in force and what its signatures may relate findings to, from the case's record. */
+function knownAndContext(c: Case, dir: string, fixes: boolean) {
+  const knownFailure = knownFailureInForce(c.knownFailure, { fixes });
+  let faultedNodes: number[] = [];
+  try {
+    faultedNodes = CaseRecord.read(dir).faultedNodes();
+  } catch {
+    // A case that never got as far as its first event has no faults to relate a finding to.
+  }
+  return { ...(knownFailure ? { knownFailure } : {}), explainContext: { faultedNodes } };
+}
+
 export async function runCase(original: Case, opts: RunCaseOptions): Promise<CaseResult> {
   const started = Date.now();
   const c = expandSchedule(original, opts.seed);
@@ -116,7 +131,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   mkdirSync(dir, { recursive: true });
   const history = new History(join(dir, HISTORY_FILE));
   const runId = opts.seed;
-  events.caseStart(history, { case: c, seed: opts.seed, runId, ...(opts.stack ? { stack: opts.stack } : {}) });
+  events.caseStart(history, { case: c, seed: opts.seed, runId, ...(opts.stack ? { stack: opts.stack } : {}), ...(opts.fixes ? { fixes: true } : {}) });
   const verdicts: NamedVerdict[] = [];
   const scope = new Scope((l) => opts.say(l));
   let infra: string | undefined;
@@ -220,17 +235,22 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     dir,
     durationMs: Date.now() - started,
     verdicts,
-    ...(c.knownFailure ? { knownFailure: c.knownFailure } : {}),
+    ...knownAndContext(c, dir, opts.fixes),
     ...(infra ? { infra } : {}),
     lastEvents: history.tail(6),
   });
   writeFileSync(join(dir, FINDINGS_FILE), `${JSON.stringify(findingsOf(verdicts), null, 2)}\n`);
-  history.append('info', { what: 'case end', status: r.status, durationMs: r.durationMs });
+  events.caseEnd(history, {
+    status: r.status,
+    outcome: r.outcome,
+    durationMs: r.durationMs,
+    ...(r.known ? { known: { bugs: r.known.bugs, explained: r.known.explained.length, unexplained: r.known.unexplained.length } } : {}),
+  });
   const phases = casePhases(history.entries());
   history.append('info', { what: 'phases', ...phases });
   r.phases = phases;
   opts.say(`${c.name}: ${describePhases(phases)}`);
-  if (r.status === 'passed' && !r.knownFailure && !opts.keep) rmSync(dir, { recursive: true, force: true });
+  if (r.outcome === 'passed' && !opts.keep) rmSync(dir, { recursive: true, force: true });
   return r;
 }
 

@@ -64,9 +64,9 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
     ['3:38: partition groups leave out node 3: every node must be in one group'],
   ],
   [
-    'known-failure not a string',
+    'known-failure not a mapping',
     `${HEAD}known-failure: true\n${STEPS}`,
-    ['2:16: known-failure (the reason the case is expected to fail) must be a string, got boolean true'],
+    ['2:16: known-failure must be a mapping, got boolean true'],
   ],
   ['empty steps', `${HEAD}steps: []\n`, ['2:8: steps must list at least one step']],
   ['crash without on:', `${HEAD}steps:\n  - fault: crash\n`, ['3:5: fault crash needs on: naming its nodes']],
@@ -113,8 +113,8 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
     `${HEAD}steps:\n  - wait: {until: slow leg busy}\n    on: [1]\n  - fault: {kind: slow-leg, leg: 1, delay: 1s}\n    on: [1]\n`,
     ['3:5: wait until "slow leg busy" needs a slow-leg fault in an earlier step'],
   ],
-  ['known failure without a reason', `${HEAD}known-failure: {checks: [no-hang]}\n${STEPS}`, ['2:16: known-failure needs reason: (the bug that makes the case fail)']],
-  ['known failure naming an unknown check', `${HEAD}known-failure: {reason: r, checks: [no-hangs]}\n${STEPS}`, ['2:37: unknown check "no-hangs" (did you mean "no-hang"?)']],
+  ['known failure without bugs', `${HEAD}known-failure: {intermittent: true}\n${STEPS}`, ['2:16: known-failure needs bugs: (numbers of the catalogue in harness/case/known-bugs.ts: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)']],
+  ['known failure naming a bug the catalogue lacks', `${HEAD}known-failure: {bugs: [3, 99]}\n${STEPS}`, ['2:27: known-failure: no bug 99 in the catalogue (harness/case/known-bugs.ts has 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)']],
   ['heal with on:', `${HEAD}steps:\n  - fault: heal\n    on: [1]\n`, ['4:5: fault heal takes no on: (it heals the whole network)']],
   [
     'create-in-sync after the legs were written',
@@ -189,7 +189,7 @@ t.test('a minimal case gets its defaults', async (t) => {
 t.test('steps carry their parameters in runner units', async (t) => {
   const source = `name: full
 seed: 7
-known-failure: cmirrord ignores quorum
+known-failure: {bugs: [6], intermittent: true}
 topology: {nodes: 4, legs: 3, leg-size: 32MiB, region-size: 256KiB, log-size: 2MiB, mirrors: 2, log-retry-timeout: 3s}
 expect-kernel-messages:
   - {pattern: 'raid1: .*failed', reason: leg failed on purpose}
@@ -214,7 +214,7 @@ steps:
   if (!result.ok) return t.fail(result.errors.join('\n'));
   const c = result.case;
   t.equal(c.seed, 7);
-  t.same(c.knownFailure, { reason: 'cmirrord ignores quorum' });
+  t.same(c.knownFailure, { bugs: [6], intermittent: true });
   t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2, logRetryTimeoutMs: 3000 });
   t.same(c.expectKernelMessages, [{ pattern: 'raid1: .*failed', reason: 'leg failed on purpose' }]);
   t.same(c.schedule, {
@@ -247,8 +247,8 @@ steps:
   );
 });
 
-t.test('a known failure may name the checks its bug fails', async (t) => {
-  const r = validateCase(`${HEAD}known-failure:\n  reason: resync stalls\n  checks: [no-hang, nodes-agree]\n${STEPS}`, 'c.yaml');
+t.test('a known failure names bugs of the catalogue, and may name the regions their findings are in', async (t) => {
+  const r = validateCase(`${HEAD}known-failure:\n  bugs: [9, 11]\n  regions: [5]\n${STEPS}`, 'c.yaml');
   t.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
-  if (r.ok) t.same(r.case.knownFailure, { reason: 'resync stalls', checks: ['no-hang', 'nodes-agree'] });
+  if (r.ok) t.same(r.case.knownFailure, { bugs: [9, 11], regions: [5] });
 });

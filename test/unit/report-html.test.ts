@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPOLOGY_DEFAULTS } from '../../harness/case/schema.ts';
 import { renderReport } from '../../harness/report/html.ts';
-import { readReportData, SUMMARY_FILE, verdictOf } from '../../harness/report/report-data.ts';
+import { readReportData, SUMMARY_FILE } from '../../harness/report/report-data.ts';
 import { encodeBlock } from '../../harness/oracle/block-header.ts';
 import { tempDir } from '../temp-dir.ts';
 import { run } from '../../harness/proc.ts';
@@ -24,7 +24,7 @@ function keptCase(runDir: string): string {
   encodeBlock({ node: 3, seq: 1, offset, runId: 7 }, 4096).copy(leg0, offset);
   writeFileSync(join(cluster, 'disks', 'leg0.img'), leg0);
   writeFileSync(join(cluster, 'disks', 'leg1.img'), Buffer.alloc(offset + 4096));
-  const c = { file: 'cases/node-crash-during-writes.yaml', name: 'node-crash-during-writes', description: 'd', tags: ['smoke', 'crash'], topology: TOPOLOGY_DEFAULTS, knownFailure: { reason: 'bug 1', checks: ['legs-converge'] }, steps: [] };
+  const c = { file: 'cases/node-crash-during-writes.yaml', name: 'node-crash-during-writes', description: 'd', tags: ['smoke', 'crash'], topology: TOPOLOGY_DEFAULTS, knownFailure: { bugs: [1] }, steps: [] };
   const history = [
     line(0, 'info', { what: 'case start', case: c, seed: 5, runId: 7 }),
     line(100, 'fault', { fault: 'heal-all', nodes: [], event: 'done' }),
@@ -41,7 +41,7 @@ function keptCase(runDir: string): string {
     line(30_000, 'hang', { what: 'step 4: timed out' }),
     line(31_000, 'evidence', { point: 'end', live: [1, 2, 3], down: [], writerLogBytes: {} }),
     line(32_000, 'check', { check: 'legs-converge', point: 'end', valid: false, detail: 'x', judged: [], findings: 1 }),
-    line(33_000, 'info', { what: 'case end', status: 'failed', durationMs: 33_000 }),
+    line(33_000, 'info', { what: 'case end', status: 'failed', outcome: 'known failure', durationMs: 33_000, known: { bugs: [1], explained: 1, unexplained: 0 } }),
   ];
   writeFileSync(join(dir, 'history.jsonl'), `${history.join('\n')}\n`);
   const ns = (ms: number) => (T0 + ms) * 1e6;
@@ -102,8 +102,16 @@ t.test('summary.json lists the cases whose directories are gone; the page needs 
     failed: 0,
     skipped: 1,
     cases: [
-      { ...row, name: 'healthy-sync', status: 'passed', knownFailure: null, dir: join(runDir, 'healthy-sync'), replay: './clogtest run --seed 9 cases/healthy-sync.yaml' },
-      { ...row, name: 'node-crash-during-writes', status: 'failed', knownFailure: 'bug 1', dir, verdicts: [{ check: 'legs-converge', valid: false }] },
+      { ...row, name: 'healthy-sync', status: 'passed', outcome: 'passed', known: null, dir: join(runDir, 'healthy-sync'), replay: './clogtest run --seed 9 cases/healthy-sync.yaml' },
+      {
+        ...row,
+        name: 'node-crash-during-writes',
+        status: 'failed',
+        outcome: 'known failure',
+        known: { bugs: [1], intermittent: false, description: 'bug 1 (...)', explained: [{ bug: 1, check: 'legs-converge', point: 'end', kind: 'legs-differ', message: 'm' }], unexplained: [] },
+        dir,
+        verdicts: [{ check: 'legs-converge', valid: false }],
+      },
     ],
   };
   writeFileSync(join(runDir, SUMMARY_FILE), JSON.stringify(summary));
@@ -116,11 +124,11 @@ t.test('summary.json lists the cases whose directories are gone; the page needs 
   t.notMatch(html.slice(html.indexOf('id="report-data"'), html.indexOf('</script>', html.indexOf('id="report-data"'))), /<\//, 'the data cannot close its script element');
 });
 
-t.test('verdicts: known failures, intermittent ones, unfinished cases', async (t) => {
-  t.equal(verdictOf({ status: 'passed', knownFailure: 'b' }), 'unexpectedly passed');
-  t.equal(verdictOf({ status: 'passed', knownFailure: 'b', intermittent: true }), 'known failure not hit');
-  t.equal(verdictOf({ status: 'failed', knownFailure: null }), 'failed');
-  t.equal(verdictOf({ status: 'unfinished', knownFailure: null }), 'did not finish');
+t.test('a kept case is listed with the outcome its run recorded; one without an end did not finish', async (t) => {
+  const runDir = tempDir(t, 'clogtest-report-');
+  keptCase(runDir);
+  const [row] = readReportData(runDir).rows;
+  t.match(row, { verdict: 'known failure', knownFailure: /^bug 1 \(/, explained: 1 });
 });
 
 t.test('clogtest report RUN_DIR writes the page from the directory alone; a directory that is no run is an input error', async (t) => {

@@ -7,12 +7,14 @@ import { asCaseResults, mergeSummaries, parseSummary, type Summary, type Summary
 import { repoRoot } from '../../harness/paths.ts';
 import { tempDir } from '../temp-dir.ts';
 
-function kase(name: string, status: SummaryCase['status'], knownFailure: string | null = null): SummaryCase {
-  return { name, file: `cases/${name}.yaml`, iteration: 1, seed: 7, status, knownFailure, durationMs: 1000, dir: `runs/x/${name}`, message: status === 'passed' ? null : `${name} went wrong` };
+function kase(name: string, status: SummaryCase['status'], knownBug?: number): SummaryCase {
+  const known = knownBug === undefined ? null : { bugs: [knownBug], intermittent: false, description: `bug ${knownBug}`, explained: [], unexplained: [] };
+  const outcome = status === 'failed' && known ? 'known failure' : status;
+  return { name, file: `cases/${name}.yaml`, iteration: 1, seed: 7, status, outcome, known, durationMs: 1000, dir: `runs/x/${name}`, message: status === 'passed' ? null : `${name} went wrong` };
 }
 
 const shard1: Summary = { runDir: 'runs/a', passed: 1, failed: 1, skipped: 0, cases: [kase('a', 'passed'), kase('b', 'failed')] };
-const shard2: Summary = { runDir: 'runs/b', passed: 1, failed: 0, skipped: 1, cases: [kase('c', 'passed'), kase('d', 'failed', 'bug 1')] };
+const shard2: Summary = { runDir: 'runs/b', passed: 1, failed: 0, skipped: 1, cases: [kase('c', 'passed'), kase('d', 'failed', 1)] };
 
 t.test('merging recomputes counts and keeps every case in shard order', async (t) => {
   const m = mergeSummaries([shard1, shard2]);
@@ -33,8 +35,11 @@ t.test("shards of several stacks merge side by side, each case's classname its s
 
 t.test('input that is not a summary is refused with the file name', async (t) => {
   t.throws(() => parseSummary('{', 'x.json'), { exitCode: 2, message: /^x\.json: not JSON/ });
-  t.throws(() => parseSummary('{"cases": [{"name": "a", "status": "weird"}]}', 'y.json'), { exitCode: 2, message: 'y.json: case 1 has no name or no status passed/failed/inconclusive/infra' });
-  t.equal(parseSummary('{"cases": [{"name": "a", "status": "inconclusive"}]}', 'z.json').cases[0]!.status, 'inconclusive', 'an inconclusive case is a case of the summary');
+  t.throws(() => parseSummary('{"cases": [{"name": "a", "outcome": "weird"}]}', 'y.json'), {
+    exitCode: 2,
+    message: 'y.json: case 1 has no name or no outcome passed/failed/known failure/known failure not hit/unexpectedly passed/inconclusive/infra',
+  });
+  t.equal(parseSummary('{"cases": [{"name": "a", "outcome": "inconclusive"}]}', 'z.json').cases[0]!.outcome, 'inconclusive', 'an inconclusive case is a case of the summary');
 });
 
 t.test('clogtest merge-results writes JSON and JUnit and ends with the counts', async (t) => {

@@ -4,11 +4,11 @@ import type { CaseResult } from '../../harness/runner/run-case.ts';
 
 const base = { file: 'cases/x.yaml', tags: [], iteration: 1, seed: 1, dir: '/runs/r/x', verdicts: [], durationMs: 1500 };
 const results: CaseResult[] = [
-  { ...base, name: 'ok-case', status: 'passed' },
-  { ...base, name: 'bad', status: 'failed', message: 'legs-converge violated (regions 3): <leg0> & "leg1"' },
-  { ...base, name: 'infra', status: 'infra', message: 'infrastructure: ssh lost' },
-  { ...base, name: 'known', status: 'failed', message: 'x', knownFailure: 'bug 1' },
-  { ...base, name: 'ok-case', iteration: 2, status: 'passed', knownFailure: 'bug 2' },
+  { ...base, name: 'ok-case', status: 'passed', outcome: 'passed' },
+  { ...base, name: 'bad', status: 'failed', outcome: 'failed', message: 'legs-converge violated (regions 3): <leg0> & "leg1"' },
+  { ...base, name: 'infra', status: 'infra', outcome: 'infra', message: 'infrastructure: ssh lost' },
+  { ...base, name: 'known', status: 'failed', outcome: 'known failure', message: 'x', known: { bugs: [1], intermittent: false, description: 'bug 1', explained: [], unexplained: [] } },
+  { ...base, name: 'ok-case', iteration: 2, status: 'passed', outcome: 'unexpectedly passed', known: { bugs: [2], intermittent: false, description: 'bug 2', explained: [], unexplained: [] } },
 ];
 
 t.test('JUnit XML: counts, escaping, one testcase per run', async (t) => {
@@ -27,15 +27,16 @@ t.test('JUnit XML: counts, escaping, one testcase per run', async (t) => {
 });
 
 t.test('tally and the final line', async (t) => {
-  t.equal(summaryLine(tally(results)), '2 passed, 2 failed, 1 skipped');
+  t.equal(summaryLine(tally(results.map((r) => r.outcome))), '2 passed, 2 failed, 1 skipped');
   const json = JSON.parse(jsonSummary('/runs/r', results));
-  t.equal(json.cases[4].unexpectedlyPassed, true);
+  t.equal(json.cases[4].outcome, 'unexpectedly passed');
+  t.same(json.cases[3].known.bugs, [1]);
   t.equal(json.failed, 2);
 });
 
 t.test('a known-failure case that could not be carried out is an error, not an expected failure', async (t) => {
-  const stuck: CaseResult = { ...base, name: 'known-stuck', status: 'infra', message: 'infrastructure: node3: QEMU exited', knownFailure: 'bug 1' };
-  t.equal(summaryLine(tally([stuck])), '0 passed, 1 failed, 0 skipped');
+  const stuck: CaseResult = { ...base, name: 'known-stuck', status: 'infra', outcome: 'infra', message: 'infrastructure: node3: QEMU exited', known: { bugs: [1], intermittent: false, description: 'bug 1', explained: [], unexplained: [] } };
+  t.equal(summaryLine(tally([stuck.outcome])), '0 passed, 1 failed, 0 skipped');
   const xml = junitXml([stuck]);
   t.match(xml, /errors="1" skipped="0"/);
   t.match(xml, /<error message="infrastructure: node3: QEMU exited" type="infrastructure">/);
@@ -43,8 +44,8 @@ t.test('a known-failure case that could not be carried out is an error, not an e
 
 t.test('a case on a named stack: case@stack, a JUnit classname per stack, a replay that names the stack', async (t) => {
   const onStacks: CaseResult[] = [
-    { ...base, name: 'healthy-sync', stack: 'debian-12', status: 'passed' },
-    { ...base, name: 'healthy-sync', stack: 'newest', status: 'passed' },
+    { ...base, name: 'healthy-sync', stack: 'debian-12', status: 'passed', outcome: 'passed' },
+    { ...base, name: 'healthy-sync', stack: 'newest', status: 'passed', outcome: 'passed' },
   ];
   const xml = junitXml(onStacks);
   t.match(xml, /classname="clogtest\.debian-12" name="healthy-sync@debian-12"/);

@@ -42,7 +42,7 @@
         el('td', { text: r.tags.join(', ') }),
         el('td', { class: 'mono', text: r.replay }),
       ]);
-      if (r.knownFailure) tr.title = 'known failure: ' + r.knownFailure;
+      if (r.knownFailure) tr.title = 'known failure: ' + r.knownFailure + '; ' + r.explained + ' findings explained, ' + r.unexplained.length + ' not';
       body.appendChild(tr);
     });
     var head = el('tr', {}, ['case', 'verdict', 'failed checks', 'time', 'tags', 'replay'].map(function (h) { return el('th', { text: h }); }));
@@ -120,7 +120,14 @@
     var sec = el('section', { id: 'case-' + c.key, class: 'case' });
     sec.appendChild(el('h2', { text: r.name + (r.iteration > 1 ? ' #' + r.iteration : '') + ': ' + r.verdict }));
     sec.appendChild(el('p', { text: c.description }));
-    if (r.knownFailure) sec.appendChild(el('p', { text: 'Known failure: ' + r.knownFailure }));
+    if (r.knownFailure) {
+      sec.appendChild(el('p', { text: 'Known failure: ' + r.knownFailure + ': ' + r.explained + ' finding' + (r.explained === 1 ? '' : 's') + ' explained by it' + (r.unexplained.length ? ', ' + r.unexplained.length + ' not the known failure:' : '') }));
+      if (r.unexplained.length) {
+        sec.appendChild(el('ul', { class: 'unexplained' }, r.unexplained.map(function (f) {
+          return el('li', { class: 'mono', text: f.check + (f.point === 'end' ? '' : ' at ' + f.point) + ': ' + f.message });
+        })));
+      }
+    }
     sec.appendChild(el('p', { class: 'mono', text: 'replay: ' + r.replay }));
     if (c.problems.length) sec.appendChild(el('p', { class: 'problems', text: c.problems.join('; ') }));
     var width = Math.max(600, Math.min(1400, window.innerWidth - 80));

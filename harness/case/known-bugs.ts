@@ -1,0 +1,164 @@
+/**
+ * The bugs the suite has found in the stack, each with the findings it produces: a case's `known-failure`
+ * names bugs from here, and a failure is the known one only when every finding of every failed check
+ * matches one of its bugs' signatures. Another defect that fails the same check with findings of another
+ * shape reads as a failure of its own. docs/bugs.md tells each bug in full.
+ */
+import type { CheckName, KnownFailure } from './schema.ts';
+
+/** One kind of finding a bug produces. */
+export interface FindingPattern {
+  check: CheckName;
+  /** Finding kinds (oracle/checks/*.ts `kind:`). */
+  kinds: readonly string[];
+  /** What the finding's message says. */
+  says?: RegExp;
+  /** The finding names a node (a writer, a node whose log differs) that a fault of the case targeted. */
+  onFaultedNode?: boolean;
+  /** The finding's region is one the case names for its known failure (`regions:`), when it names any. */
+  inCaseRegions?: boolean;
+}
+
+export interface KnownBug {
+  id: number;
+  title: string;
+  /** Where the bug is, as file:function. */
+  cause: string;
+  /** The fix patches (file names in vm-images/fixes/ or kernel-patches/fixes/); empty while it has none. */
+  fixes: readonly string[];
+  findings: readonly FindingPattern[];
+}
+
+/** Writes held for good, a resync that never ends, a status that never comes: every hang no-hang records. */
+const ANY_HANG: FindingPattern = { check: 'no-hang', kinds: ['hang'] };
+/** A resync that never completes: a `wait: {sync: complete}` or the end's wait for every node in sync ran out. */
+const RESYNC_STUCK: FindingPattern = { check: 'no-hang', kinds: ['hang'], says: /wait sync\)|report every mirror in sync/ };
+/** Writes held for good: a step waiting for a workload ran out. */
+const WRITES_HELD: FindingPattern = { check: 'no-hang', kinds: ['hang'], says: /wait until workload/ };
+/** A node whose log server is gone reports "userspace 1 COM_FAILURE" while the others do not. */
+const COM_FAILURE: FindingPattern = { check: 'nodes-agree', kinds: ['status-differs', 'failed-without-fault', 'status-contradicts-dump'], says: /COM_FAILURE/ };
+
+const BUGS: readonly KnownBug[] = [
+  {
+    id: 1,
+    title: "a departed node's marked regions are reported in sync without being resynced",
+    cause: 'cmirrord cluster.c:cpg_leave_callback (keeps neither the marks nor the sync bits of a departed member)',
+    fixes: ['0001-cmirrord-resync-regions-a-departed-member-had-marked.patch', '0001-dm-raid1-cluster-mirror-looks-for-resync-work-a-departed-node-left.patch'],
+    findings: [{ check: 'legs-converge', kinds: ['legs-differ'], onFaultedNode: true }],
+  },
+  {
+    id: 2,
+    title: 'resync stalls for good when the node recovering a region departs',
+    cause: 'cmirrord cluster.c:cpg_leave_callback, functions.c:clog_get_resync_work (the recoverer\'s region is never taken back)',
+    fixes: ['0002-cmirrord-take-back-a-departed-recoverer-s-region.patch', '0001-dm-raid1-cluster-mirror-looks-for-resync-work-a-departed-node-left.patch'],
+    findings: [RESYNC_STUCK],
+  },
+  {
+    id: 3,
+    title: 'a member that joins from a checkpoint forgets the other members\' marks and cleans a region still being written',
+    cause: 'cmirrord cluster.c:prepare_checkpoint, import_checkpoint (no mark list), functions.c:clear_region',
+    fixes: ['0007-cmirrord-carry-the-mark-list-in-the-checkpoint.patch'],
+    findings: [
+      { check: 'nodes-agree', kinds: ['bitmap-differs'], says: /clean_bits differ/ },
+      { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], inCaseRegions: true },
+      { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
+    ],
+  },
+  {
+    id: 4,
+    title: 'after cmirrord restarts, a request resent for a log it never constructed fails, and the node holds its writes',
+    cause: 'cmirrord cluster.c:cluster_send (-ENOENT for a log with no CPG), local.c:do_local_work; dm-log-userspace-base.c:userspace_do_request (reconnects only on -ESRCH)',
+    fixes: ['0003-cmirrord-ask-the-kernel-to-construct-a-log-it-does-not-have.patch'],
+    findings: [
+      ANY_HANG,
+      COM_FAILURE,
+      { check: 'clean-implies-equal', kinds: ['legs-differ'], onFaultedNode: true },
+      { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], onFaultedNode: true },
+    ],
+  },
+  {
+    id: 5,
+    title: 'cmirrord spins and never reconnects once corosync goes away, and I/O on the node hangs',
+    cause: 'cmirrord link_mon.c:links_monitor ("FIXME: handle POLLHUP"), cluster.c:do_cluster_work',
+    fixes: ['0004-cmirrord-exit-when-corosync-goes-away.patch'],
+    findings: [
+      ANY_HANG,
+      COM_FAILURE,
+      { check: 'nodes-agree', kinds: ['log-missing', 'mirror-missing'], onFaultedNode: true },
+      { check: 'clean-implies-equal', kinds: ['legs-differ'], onFaultedNode: true },
+    ],
+  },
+  {
+    id: 6,
+    title: 'a cluster send that corosync answers with CS_ERR_TRY_AGAIN fails the request, and the node\'s writes are held for good',
+    cause: 'cmirrord cluster.c:cluster_send (retries only with CMIRROR_HAS_CHECKPOINT), local.c:do_local_work',
+    fixes: ['0005-cmirrord-retry-a-cluster-send-corosync-answers-with-try-again.patch'],
+    findings: [WRITES_HELD],
+  },
+  {
+    id: 7,
+    title: "after cmirrord restarts, the kernel's re-sent CTR has no room for its answer and the node asks for ever",
+    cause: 'dm-log-userspace-base.c:userspace_do_request (re-sends CTR with rdata NULL), dm-log-userspace-transfer.c:fill_pkg; cmirrord functions.c:clog_ctr',
+    fixes: ['0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
+    findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package|Log already exists/ }, ANY_HANG, COM_FAILURE],
+  },
+  {
+    id: 8,
+    title: 'a region set out of sync after the resync search passed it is never resynced',
+    cause: 'cmirrord functions.c:clog_set_region_sync (leaves lc->sync_search past the region), clog_get_resync_work',
+    fixes: ['0006-cmirrord-resync-a-region-set-out-of-sync-after-the-search-passed-it.patch'],
+    findings: [RESYNC_STUCK],
+  },
+  {
+    id: 9,
+    title: 'a member that suspends keeps its stale mark list, and a later mark leaves the region clean',
+    cause: 'cmirrord functions.c:clog_postsuspend (keeps lc->mark_list), functions.c:mark_region',
+    fixes: ['0008-cmirrord-drop-the-mark-list-when-a-member-suspends.patch'],
+    findings: [
+      { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], inCaseRegions: true },
+      { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
+    ],
+  },
+  {
+    id: 10,
+    title: "a node's cached NOSYNC region is written to the default leg alone after another node recovered it",
+    cause: 'dm-region-hash.c:__rh_alloc, dm_rh_dec (keep DM_RH_NOSYNC), dm-raid1.c:do_writes; dm-log-userspace-base.c:userspace_is_remote_recovering (trusts in_sync_hint)',
+    fixes: [],
+    findings: [
+      { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
+      { check: 'legs-converge', kinds: ['legs-differ'], inCaseRegions: true },
+      { check: 'no-lost-writes', kinds: ['stale', 'lost'], inCaseRegions: true },
+    ],
+  },
+  {
+    id: 11,
+    title: 'a FLUSH that races a suspend is left unanswered for the whole retry timeout',
+    cause: 'dm-raid1.c:mirror_presuspend, mirror_postsuspend; cmirrord cluster.c:cpg_leave_callback (answers only the POSTSUSPEND), cpg_message_callback',
+    fixes: ['0003-dm-raid1-let-kmirrord-finish-its-log-flush-before-the-log-postsuspends.patch'],
+    findings: [{ check: 'requests-answered', kinds: ['request-timed-out'], says: /POSTSUSPEND/ }],
+  },
+];
+
+export const KNOWN_BUGS: ReadonlyMap<number, KnownBug> = new Map(BUGS.map((b) => [b.id, b]));
+
+export function knownBug(id: number): KnownBug | undefined {
+  return KNOWN_BUGS.get(id);
+}
+
+/** "bug 11 (a FLUSH that races ...)". */
+export function describeBug(id: number): string {
+  const b = KNOWN_BUGS.get(id);
+  return b ? `bug ${id} (${b.title})` : `bug ${id}`;
+}
+
+/** The checks a bug's findings fail. */
+export function checksOf(bug: KnownBug): CheckName[] {
+  return [...new Set(bug.findings.map((f) => f.check))];
+}
+
+/** The bugs a case expects to see in this run: with --fixes, a bug whose fix is in the series is expected gone. */
+export function knownFailureInForce(kf: KnownFailure | undefined, opts: { fixes: boolean }): KnownFailure | undefined {
+  if (!kf) return undefined;
+  const bugs = opts.fixes ? kf.bugs.filter((id) => (KNOWN_BUGS.get(id)?.fixes.length ?? 0) === 0) : kf.bugs;
+  return bugs.length ? { ...kf, bugs } : undefined;
+}
