@@ -30,8 +30,13 @@ const MAX_SAMPLES = 12;
 const POLL_GAP_MS = 2000;
 const MIN_GAP_MS = 1000;
 const MAX_GAP_MS = 4000;
-/** How long one round of guest-side waiting for a held write lasts before the sampler looks again. */
-const HELD_WAIT_S = 5;
+/**
+ * How long one round of guest-side waiting for a held write lasts before the sampler looks again. A round
+ * returns as soon as a write is held, so only a slowed node that does not write pays for its length; a
+ * short one lets a busy TCG guest's writers start too late for it (many-mirrors: 27 writers and readers
+ * on three guests, two 5 s rounds found nothing and the random sample then held no write in flight).
+ */
+const HELD_WAIT_S = 15;
 /** Rounds of waiting for a held write in vain before a random moment is sampled instead. */
 const MAX_IDLE_WAITS = 2;
 const COMMAND_MS = 10_000;
