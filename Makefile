@@ -26,7 +26,8 @@ image: setup
 typecheck: npm
 	node_modules/.bin/tsc --noEmit
 
-# Unit tests need no VM; integration tests boot real guests (TCG here, KVM where /dev/kvm works).
+# Unit tests need no VM; integration tests boot real guests (under KVM where a test guest runs under
+# it in time, else TCG: `clogtest doctor` says which and why).
 test-unit: npm
 	$(TAP) --reporter=tap --timeout=120 test/unit/*.test.ts | $(TSX) test/summary.ts
 

@@ -25,7 +25,7 @@ export const SYNC_DEADLINE_MS = 300_000;
 /**
  * Once a step has hung, the cluster is unlikely to settle: the wait is this long, not the full deadline.
  * no-hang has failed already; all the wait can still change is whether legs-converge has a synced mirror
- * to judge, and in suite runs A and B (README) no mirror that had not synced by the hang synced in the 30 s after it.
+ * to judge, and in whole-suite runs no mirror that had not synced by the hang synced in the 30 s after it.
  */
 export const SYNC_AFTER_HANG_MS = 15_000;
 /** A node that has just finished a region can be a status read ahead of the others: read this many times. */

@@ -1,4 +1,4 @@
-/** A stopwatch for the parts of a phase (issue 13: find out where the time goes first, then cut). */
+/** A stopwatch for the parts of a phase: where the time goes, measured before anything is cut. */
 export interface Laps {
   /** Ends the part under way as `part`: the time since the last lap (or since the laps began). */
   lap(part: string): void;

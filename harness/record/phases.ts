@@ -29,7 +29,7 @@ export interface CasePhases {
   /**
    * The case's own time, which no speed-up of the harness can cut: its `after:`s (with a random schedule's,
    * which hold its faults), its `wait: {sleep}`s and its longest workload `duration`. The rest of totalMs is
-   * the harness's overhead (issue 13 wants its median <= 25 s).
+   * the harness's overhead.
    */
   ownMs: number;
 }

@@ -168,6 +168,6 @@
   index(root);
   data.cases.forEach(function (c) { caseSection(root, c); });
   document.body.dataset.rendered = 'yes';
-  // From navigation start: what opening the report costs, which the README's figure is.
+  // From navigation start: what opening the report costs (docs/measurements.md has the figure).
   document.body.dataset.renderMs = String(Math.round(performance.now()));
 })();
