@@ -68,7 +68,7 @@ const BUGS: readonly KnownBug[] = [
     id: 4,
     title: 'after cmirrord restarts, a request resent for a log it never constructed fails, and the node holds its writes',
     cause: 'cmirrord cluster.c:cluster_send (-ENOENT for a log with no CPG), local.c:do_local_work; dm-log-userspace-base.c:userspace_do_request (reconnects only on -ESRCH)',
-    fixes: ['0003-cmirrord-ask-the-kernel-to-construct-a-log-it-does-not-have.patch'],
+    fixes: ['0003-cmirrord-ask-the-kernel-to-construct-a-log-it-does-not-have.patch', '0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
     findings: [
       ANY_HANG,
       COM_FAILURE,
