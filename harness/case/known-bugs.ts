@@ -33,10 +33,18 @@ export interface KnownBug {
 const ANY_HANG: FindingPattern = { check: 'no-hang', kinds: ['hang'] };
 /** A resync that never completes: a `wait: {sync: complete}` or the end's wait for every node in sync ran out. */
 const RESYNC_STUCK: FindingPattern = { check: 'no-hang', kinds: ['hang'], says: /wait sync\)|report every mirror in sync/ };
-/** Writes held for good: a step waiting for a workload ran out. */
-const WRITES_HELD: FindingPattern = { check: 'no-hang', kinds: ['hang'], says: /wait until workload/ };
 /** A node whose log server is gone reports "userspace 1 COM_FAILURE" while the others do not. */
 const COM_FAILURE: FindingPattern = { check: 'nodes-agree', kinds: ['status-differs', 'failed-without-fault', 'status-contradicts-dump'], says: /COM_FAILURE/ };
+/**
+ * A node whose restarted cmirrord constructed the log but never resumed it: its dump has an empty log
+ * (clean_bits 0, sync_count pending) and its status a meaningless count (160/128), against every other node.
+ */
+const LOG_NOT_RESUMED: FindingPattern = {
+  check: 'nodes-agree',
+  kinds: ['status-differs', 'dump-differs', 'bitmap-differs'],
+  says: /SYNCED\/REGIONS differs|sync_count differs: .*\(pending\)|clean_bits differ|sync_bits differ/,
+  onFaultedNode: true,
+};
 
 const BUGS: readonly KnownBug[] = [
   {
@@ -72,6 +80,7 @@ const BUGS: readonly KnownBug[] = [
     findings: [
       ANY_HANG,
       COM_FAILURE,
+      LOG_NOT_RESUMED,
       { check: 'clean-implies-equal', kinds: ['legs-differ'], onFaultedNode: true },
       { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], onFaultedNode: true },
     ],
@@ -84,6 +93,7 @@ const BUGS: readonly KnownBug[] = [
     findings: [
       ANY_HANG,
       COM_FAILURE,
+      LOG_NOT_RESUMED,
       { check: 'nodes-agree', kinds: ['log-missing', 'mirror-missing'], onFaultedNode: true },
       { check: 'clean-implies-equal', kinds: ['legs-differ'], onFaultedNode: true },
     ],
@@ -93,14 +103,15 @@ const BUGS: readonly KnownBug[] = [
     title: 'a cluster send that corosync answers with CS_ERR_TRY_AGAIN fails the request, and the node\'s writes are held for good',
     cause: 'cmirrord cluster.c:cluster_send (retries only with CMIRROR_HAS_CHECKPOINT), local.c:do_local_work',
     fixes: ['0005-cmirrord-retry-a-cluster-send-corosync-answers-with-try-again.patch'],
-    findings: [WRITES_HELD],
+    // The held writes keep the mirror from syncing, so the end's wait for sync runs out too.
+    findings: [ANY_HANG],
   },
   {
     id: 7,
     title: "after cmirrord restarts, the kernel's re-sent CTR has no room for its answer and the node asks for ever",
     cause: 'dm-log-userspace-base.c:userspace_do_request (re-sends CTR with rdata NULL), dm-log-userspace-transfer.c:fill_pkg; cmirrord functions.c:clog_ctr',
     fixes: ['0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
-    findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package|Log already exists/ }, ANY_HANG, COM_FAILURE],
+    findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package|Log already exists/ }, ANY_HANG, COM_FAILURE, LOG_NOT_RESUMED],
   },
   {
     id: 8,
