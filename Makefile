@@ -29,7 +29,7 @@ typecheck: npm
 # Unit tests need no VM; integration tests boot real guests (under KVM where a test guest runs under
 # it in time, else TCG: `clogtest doctor` says which and why).
 test-unit: npm
-	$(TAP) --reporter=tap --timeout=120 test/unit/*.test.ts | $(TSX) test/summary.ts
+	$(TAP) --reporter=tap --timeout=120 test/unit/*.test.ts test/unit/*/*.test.ts | $(TSX) test/summary.ts
 
 test-integration: kernel image
 	$(TAP) --reporter=tap --timeout=1800 --jobs=1 test/integration/*.test.ts | $(TSX) test/summary.ts
@@ -37,7 +37,7 @@ test-integration: kernel image
 # Everything, in one TAP stream so the last line counts it all: unit, integration, and the
 # bisection proof (a few cmirrord builds and cluster runs; `make test-bisect` runs it alone).
 test: setup typecheck kernel image
-	$(TAP) --reporter=tap --timeout=3600 --jobs=1 test/unit/*.test.ts test/integration/*.test.ts test/bisect/*.test.ts | $(TSX) test/summary.ts
+	$(TAP) --reporter=tap --timeout=3600 --jobs=1 test/unit/*.test.ts test/unit/*/*.test.ts test/integration/*.test.ts test/bisect/*.test.ts | $(TSX) test/summary.ts
 
 # git bisect run on a planted cmirrord defect: a cmirrord build and a cluster run per step.
 test-bisect: kernel image

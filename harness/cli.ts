@@ -1,7 +1,7 @@
 /** argv -> command -> exit code (0 ok, 1 check failed, 2 bad input, 3 infrastructure). */
-import { ClogError, EXIT, internalErrorText } from './errors.ts';
-import { killAllTracked } from './proc.ts';
-import { Scope } from './scope.ts';
+import { ClogError, EXIT, internalErrorText } from './base/errors.ts';
+import { killAllTracked } from './base/proc.ts';
+import { Scope } from './base/scope.ts';
 import { commands } from './commands/index.ts';
 import { helpText, parseCommandArgs } from './commands/command.ts';
 

@@ -1,9 +1,9 @@
 /**
  * Debian's chromium, headless, on a local file: the page's DOM after its scripts ran, and a screenshot.
- * `clogtest setup` installs it (harness/host/packages.ts). Root needs --no-sandbox.
+ * `clogtest setup` installs it (harness/stack/host/packages.ts). Root needs --no-sandbox.
  */
 import { pathToFileURL } from 'node:url';
-import { run } from '../harness/proc.ts';
+import { run } from '../harness/base/proc.ts';
 
 const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--virtual-time-budget=10000'];
 

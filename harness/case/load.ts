@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { errorMessage, InputError } from '../errors.ts';
+import { errorMessage, InputError } from '../base/errors.ts';
 import {
   CHECKS,
   CLUSTER_FAULTS,

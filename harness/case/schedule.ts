@@ -3,7 +3,7 @@
  * menu: it runs the expanded steps, so a replay with the same seed is the same run script.
  */
 import { randomInt } from 'node:crypto';
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '../base/random.ts';
 import { recoveryOf } from './fault-kinds.ts';
 import { DEFAULT_TIMEOUT_MS, type Case, type Fault, type MenuEntry, type NodeId, type RandomSchedule, type Step, type Topology } from './schema.ts';
 

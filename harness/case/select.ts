@@ -1,7 +1,7 @@
 /** Which case files a command runs: discovery, --tag / --grep filters, --shard i/n and --repeat N. */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../base/errors.ts';
 import type { Case } from './schema.ts';
 
 const CASE_FILE = /\.ya?ml$/;

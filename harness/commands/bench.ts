@@ -1,8 +1,8 @@
-import { Cluster, type Timings } from '../cluster/cluster.ts';
-import { InputError } from '../errors.ts';
-import { median } from '../median.ts';
-import { progress } from '../progress.ts';
-import { Scope } from '../scope.ts';
+import { Cluster, type Timings } from '../guest/cluster/cluster.ts';
+import { InputError } from '../base/errors.ts';
+import { median } from '../base/median.ts';
+import { progress } from '../base/progress.ts';
+import { Scope } from '../base/scope.ts';
 import { defineCommand, intOption } from './command.ts';
 import { clusterOptions, clusterOptionsHelp, clusterStartOptions, keepDisksHelp, keepDisksOption } from './cluster-options.ts';
 

@@ -1,13 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKS } from '../case/schema.ts';
-import { judge, verdictLine, type NamedVerdict } from '../checks/index.ts';
-import { EXIT, InputError } from '../errors.ts';
+import { judge, verdictLine, type NamedVerdict } from '../judge/index.ts';
+import { EXIT, InputError } from '../base/errors.ts';
 import { entriesOf, type CheckFields, type EvidenceFields } from '../record/events.ts';
 import { HISTORY_FILE } from '../record/layout.ts';
 import { CaseRecord, caseDirsIn } from '../record/read.ts';
 import { failsRun } from '../case/outcome.ts';
-import { caseResult, type CaseResult } from '../runner/result.ts';
+import { caseResult, type CaseResult } from '../judge/result.ts';
 import { defineCommand } from './command.ts';
 
 /**

@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
-import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../cluster/cluster.ts';
-import { InputError } from '../errors.ts';
-import { withFixes } from '../fixes.ts';
-import { ensureImage } from '../image/index.ts';
-import { ensureKernel } from '../kernel/index.ts';
+import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../guest/cluster/cluster.ts';
+import { InputError } from '../base/errors.ts';
+import { withFixes } from '../stack/fixes.ts';
+import { ensureImage } from '../stack/image/index.ts';
+import { ensureKernel } from '../stack/kernel/index.ts';
 import { intOption } from './command.ts';
 import { imageOptions, imageOptionsHelp } from './image.ts';
 import { kernelOptions, kernelOptionsFrom, kernelOptionsHelp } from './kernel.ts';

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InputError } from '../errors.ts';
-import type { Scope } from '../scope.ts';
+import { InputError } from '../base/errors.ts';
+import type { Scope } from '../base/scope.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { InputError } from '../errors.ts';
+import { InputError } from '../base/errors.ts';
 import { BITMAP_OFFSET, HEADER_BYTES, LOG_MAGIC, cmirrordLogBytes, inspectDiskLog, ranges } from '../oracle/disk-log.ts';
 import { defineCommand, intOption } from './command.ts';
 

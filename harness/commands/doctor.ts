@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { EXIT } from '../errors.ts';
-import { findTool, run } from '../proc.ts';
-import { progress } from '../progress.ts';
-import { cacheRoot } from '../paths.ts';
-import { hostBootId } from '../vm/accel-probe.ts';
-import { accel } from '../vm/qemu-args.ts';
-import { chooseAccel, QEMU } from '../vm/machine.ts';
+import { EXIT } from '../base/errors.ts';
+import { findTool, run } from '../base/proc.ts';
+import { progress } from '../base/progress.ts';
+import { cacheRoot } from '../base/paths.ts';
+import { hostBootId } from '../guest/vm/accel-probe.ts';
+import { accel } from '../guest/vm/qemu-args.ts';
+import { chooseAccel, QEMU } from '../guest/vm/machine.ts';
 import { defineCommand } from './command.ts';
 
 /** vmx or svm among the host CPU's flags: what nested virtualisation needs, though not all it needs. */

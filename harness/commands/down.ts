@@ -1,8 +1,8 @@
-import { liveRun } from '../cluster/run-info.ts';
-import { poll } from '../poll.ts';
-import { progress } from '../progress.ts';
+import { liveRun } from '../guest/cluster/run-info.ts';
+import { poll } from '../base/poll.ts';
+import { progress } from '../base/progress.ts';
 import { defineCommand } from './command.ts';
-import { isAlive } from '../proc.ts';
+import { isAlive } from '../base/proc.ts';
 
 const DEADLINE_MS = 120_000;
 

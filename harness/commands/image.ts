@@ -1,5 +1,5 @@
-import { ensureImage, planImage } from '../image/index.ts';
-import { withFixes } from '../fixes.ts';
+import { ensureImage, planImage } from '../stack/image/index.ts';
+import { withFixes } from '../stack/fixes.ts';
 import { defineCommand, FIXES_HELP } from './command.ts';
 
 export const imageOptions = {

@@ -1,6 +1,6 @@
 import type { parseArgs } from 'node:util';
-import { ensureKernel, planKernel, type KernelOptions } from '../kernel/index.ts';
-import { withFixes } from '../fixes.ts';
+import { ensureKernel, planKernel, type KernelOptions } from '../stack/kernel/index.ts';
+import { withFixes } from '../stack/fixes.ts';
 import { defineCommand, FIXES_HELP } from './command.ts';
 
 export const kernelOptions = {

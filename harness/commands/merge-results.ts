@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { InputError } from '../errors.ts';
+import { InputError } from '../base/errors.ts';
 import { junitXml, summaryLine } from '../report/junit.ts';
 import { asCaseResults, loadSummaries, mergeSummaries } from '../report/merge.ts';
 import { defineCommand } from './command.ts';

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, InputError } from '../errors.ts';
+import { EXIT, InputError } from '../base/errors.ts';
 import { caseDirsIn } from '../record/read.ts';
 import { writeReport } from '../report/html.ts';
 import { SUMMARY_FILE } from '../report/report-data.ts';
-import { progress } from '../progress.ts';
+import { progress } from '../base/progress.ts';
 import { defineCommand } from './command.ts';
 
 export default defineCommand({

@@ -1,7 +1,7 @@
-import { setupHost } from '../host/setup.ts';
-import { HOST_PACKAGES } from '../host/packages.ts';
-import { progress } from '../progress.ts';
-import { chooseAccel } from '../vm/machine.ts';
+import { setupHost } from '../stack/host/setup.ts';
+import { HOST_PACKAGES } from '../stack/host/packages.ts';
+import { progress } from '../base/progress.ts';
+import { chooseAccel } from '../guest/vm/machine.ts';
 import { defineCommand } from './command.ts';
 
 export default defineCommand({

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { liveRun } from '../cluster/run-info.ts';
-import { InputError } from '../errors.ts';
-import { connectWithRetry } from '../remote/ssh.ts';
+import { liveRun } from '../guest/cluster/run-info.ts';
+import { InputError } from '../base/errors.ts';
+import { connectWithRetry } from '../guest/remote/ssh.ts';
 import { defineCommand } from './command.ts';
 
 export default defineCommand({

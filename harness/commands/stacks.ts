@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { InputError } from '../errors.ts';
-import { newestPackage, newestSource, type Newest } from '../host/debian-archive.ts';
-import { progress } from '../progress.ts';
-import { kernelPackageName, loadStacks, pinsOf, STACKS_FILE, withPins, type Stack } from '../stacks.ts';
+import { InputError } from '../base/errors.ts';
+import { newestPackage, newestSource, type Newest } from '../stack/host/debian-archive.ts';
+import { progress } from '../base/progress.ts';
+import { kernelPackageName, loadStacks, pinsOf, STACKS_FILE, withPins, type Stack } from '../stack/stacks.ts';
 import { defineCommand } from './command.ts';
 
 function describe(s: Stack, isDefault: boolean): string {

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster } from '../cluster/cluster.ts';
-import { UP_PID_FILE } from '../cluster/run-info.ts';
-import { InfraError } from '../errors.ts';
-import { progress } from '../progress.ts';
+import { Cluster } from '../guest/cluster/cluster.ts';
+import { UP_PID_FILE } from '../guest/cluster/run-info.ts';
+import { InfraError } from '../base/errors.ts';
+import { progress } from '../base/progress.ts';
 import { clusterOptions, clusterOptionsHelp, clusterStartOptions, keepDisksHelp, keepDisksOption } from './cluster-options.ts';
 import { defineCommand } from './command.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { validateCase } from '../case/load.ts';
 import { expandSchedule, resolveSeed } from '../case/schedule.ts';
 import { findCaseFiles } from '../case/select.ts';
-import { EXIT, InputError } from '../errors.ts';
+import { EXIT, InputError } from '../base/errors.ts';
 import { intOption, defineCommand } from './command.ts';
 
 export default defineCommand({

@@ -1,5 +1,5 @@
 /** What every oracle check returns, and the wrapper that turns a crashing check into 'unknown'. */
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../base/errors.ts';
 
 /**
  * true: the invariant held over everything judged; false: it did not (see findings); 'unknown': the check

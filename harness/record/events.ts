@@ -6,8 +6,8 @@
 import type { Case, CheckName, Fault, MirrorOp, Step } from '../case/schema.ts';
 import type { CaseStatus, Outcome } from '../case/outcome.ts';
 import type { FaultKind } from '../case/fault-kinds.ts';
-import type { ClockReading } from '../cluster/clock.ts';
-import type { History, HistoryEntry } from '../history.ts';
+import type { ClockReading } from '../guest/cluster/clock.ts';
+import type { History, HistoryEntry } from './history.ts';
 import type { Judged, Validity } from '../oracle/verdict.ts';
 import type { Point } from './layout.ts';
 
@@ -23,7 +23,7 @@ export interface CaseStartFields {
   fixes?: boolean;
 }
 
-/** How the case came out, as the run decided it (runner/result.ts caseOutcome). */
+/** How the case came out, as the run decided it (case/outcome.ts caseOutcome). */
 export interface CaseEndFields {
   what: 'case end';
   status: CaseStatus;
@@ -93,7 +93,7 @@ export interface PollFields {
 export interface SampleFields {
   sample: number;
   mirror: number;
-  /** Each live node's guest clock (CLOCK_REALTIME, ns) at the freeze, estimated (evidence/freeze.ts guestNowNs), by node id. */
+  /** Each live node's guest clock (CLOCK_REALTIME, ns) at the freeze, estimated (run/evidence/freeze.ts guestNowNs), by node id. */
   freezeNs: Record<string, number>;
   log: string | null;
   legs: Array<{ label: string; file: string }>;

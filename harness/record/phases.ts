@@ -2,8 +2,8 @@
  * Where a case's time went, from its history alone (pure): bring-up phase by phase, its steps by kind,
  * and the end (gathering the evidence, judging, tearing down). What to cut is judged by this table.
  */
-import type { HistoryEntry } from '../history.ts';
-import { median } from '../median.ts';
+import type { HistoryEntry } from './history.ts';
+import { median } from '../base/median.ts';
 
 export interface CasePhases {
   /** QEMU start, boot to sshd, corosync quorate, cmirrord running (the cluster's own timings). */

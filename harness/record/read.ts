@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { faultSpec, type FaultFlag } from '../case/fault-kinds.ts';
 import { knownFailureInForce } from '../case/known-bugs.ts';
 import { createsMirror, mirrorBlockBytes, type Case, type CheckName, type KnownFailure, type Workload } from '../case/schema.ts';
-import { clockSkewNs, UNMEASURED_SKEW_NS, type ClockReading } from '../cluster/clock.ts';
-import { InputError } from '../errors.ts';
-import { parseHistory, type HistoryEntry } from '../history.ts';
-import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../mirror/table.ts';
+import { clockSkewNs, UNMEASURED_SKEW_NS, type ClockReading } from '../guest/cluster/clock.ts';
+import { InputError } from '../base/errors.ts';
+import { parseHistory, type HistoryEntry } from './history.ts';
+import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../guest/mirror/table.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
 import {
   CASE_START,

@@ -1,6 +1,6 @@
 /** JUnit XML and the JSON summary of a run (pure), for CI systems that read either. */
 import { failsRun, type Outcome } from '../case/outcome.ts';
-import { caseName, type CaseResult } from '../runner/result.ts';
+import { caseName, type CaseResult } from '../judge/result.ts';
 
 export function xmlEscape(s: string): string {
   return s

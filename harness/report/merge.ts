@@ -3,9 +3,9 @@
  * because it carries every case's status; the merged JUnit is written from it.
  */
 import { readFileSync } from 'node:fs';
-import { InputError } from '../errors.ts';
+import { InputError } from '../base/errors.ts';
 import { OUTCOMES, type Outcome } from '../case/outcome.ts';
-import type { CaseResult } from '../runner/result.ts';
+import type { CaseResult } from '../judge/result.ts';
 import { tally, type Tally } from './junit.ts';
 
 export interface SummaryCase {

@@ -8,17 +8,17 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import { join, relative } from 'node:path';
 import { faultSpec, type FaultKind } from '../case/fault-kinds.ts';
 import type { Case } from '../case/schema.ts';
-import { parseHistory, type HistoryEntry } from '../history.ts';
+import { parseHistory, type HistoryEntry } from '../record/history.ts';
 import { parseDmStatus, type MirrorStatus } from '../oracle/dm-status.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
 import { CASE_END, CASE_START, entriesOf, type CaseEndFields, type CheckFields, type FaultFields, type HangFields, type PollFields, type SampleFields, type StepFields } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, WRITES_DIR, type Point } from '../record/layout.ts';
 import { CaseRecord, caseDirsIn } from '../record/read.ts';
-import { caseName } from '../runner/result.ts';
+import { caseName } from '../judge/result.ts';
 import type { Outcome } from '../case/outcome.ts';
-import type { FindingRef } from '../runner/known-failure.ts';
+import type { FindingRef } from '../judge/known-failure.ts';
 import { describeBug } from '../case/known-bugs.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { replayCommand, tally } from './junit.ts';
 import { loadSummaries, type SummaryCase } from './merge.ts';
 
@@ -166,7 +166,7 @@ function rowFromHistory(runDir: string, dir: string, entries: readonly HistoryEn
 
 const s = (ms: number) => Math.round(ms) / 1000;
 
-/** What faults/index.ts:healAll undoes at a case's start and end: everything but a node or daemon gone. */
+/** What run/faults/index.ts:healAll undoes at a case's start and end: everything but a node or daemon gone. */
 const HEAL_ALL_UNDOES: ReadonlySet<string> = new Set(['heal', 'resume', 'restore-leg', 'restore-log']);
 
 /** Faults that last until another fault undoes them are drawn as spans on their nodes' lanes; the rest as marks. */

@@ -8,11 +8,11 @@ import '../integration/guard.ts';
 import t from 'tap';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureImage } from '../../harness/image/index.ts';
-import { debianLvm2Source } from '../../harness/image/lvm2-source.ts';
-import { repoRoot } from '../../harness/paths.ts';
-import { defaultStack } from '../../harness/stacks.ts';
-import { run } from '../../harness/proc.ts';
+import { ensureImage } from '../../harness/stack/image/index.ts';
+import { debianLvm2Source } from '../../harness/stack/image/lvm2-source.ts';
+import { repoRoot } from '../../harness/base/paths.ts';
+import { defaultStack } from '../../harness/stack/stacks.ts';
+import { run } from '../../harness/base/proc.ts';
 import { $ } from 'zx';
 import { tempDir } from '../temp-dir.ts';
 
@@ -25,7 +25,7 @@ const NEVER_WRITES_ON_FLUSH = 'if (server && (lc->disk_fd >= 0) && !lc->touched)
 
 /**
  * Building the history is a short host-side script: zx's $ reads as the shell it replaces and quotes
- * every argument. (The harness itself spawns through harness/proc.ts, which tracks and kills groups.)
+ * every argument. (The harness itself spawns through harness/base/proc.ts, which tracks and kills groups.)
  */
 async function commit(repo: string, message: string): Promise<string> {
   const git = $({ cwd: repo, quiet: true, timeout: '2m' });

@@ -5,8 +5,8 @@
  */
 import './guard.ts';
 import t from 'tap';
-import { decideAccel, runProbe } from '../../harness/vm/accel-probe.ts';
-import { chooseAccel } from '../../harness/vm/machine.ts';
+import { decideAccel, runProbe } from '../../harness/guest/vm/accel-probe.ts';
+import { chooseAccel } from '../../harness/guest/vm/machine.ts';
 import { tempDir } from '../temp-dir.ts';
 
 t.test('the probe guest runs to its exit', async (t) => {

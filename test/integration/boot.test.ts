@@ -6,11 +6,11 @@ import './guard.ts';
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Node } from '../../harness/cluster/node.ts';
-import { freePorts } from '../../harness/cluster/ports.ts';
-import { ensureImage, planImage } from '../../harness/image/index.ts';
-import { ensureKernel, planKernel } from '../../harness/kernel/index.ts';
-import { chooseAccel, Machine } from '../../harness/vm/machine.ts';
+import { Node } from '../../harness/guest/cluster/node.ts';
+import { freePorts } from '../../harness/guest/cluster/ports.ts';
+import { ensureImage, planImage } from '../../harness/stack/image/index.ts';
+import { ensureKernel, planKernel } from '../../harness/stack/kernel/index.ts';
+import { chooseAccel, Machine } from '../../harness/guest/vm/machine.ts';
 import { tempDir } from '../temp-dir.ts';
 
 const BOOT_DEADLINE_MS = 120_000;

@@ -11,13 +11,13 @@ import './guard.ts';
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, DEFAULT_SHARED_DISKS } from '../../harness/cluster/cluster.ts';
-import { parseQuorumtool } from '../../harness/cluster/quorum.ts';
-import { sharedDiskPath } from '../../harness/guest.ts';
-import { ensureImage } from '../../harness/image/index.ts';
-import { ensureKernel } from '../../harness/kernel/index.ts';
-import { isAlive } from '../../harness/proc.ts';
-import { Scope, withScope } from '../../harness/scope.ts';
+import { Cluster, DEFAULT_SHARED_DISKS } from '../../harness/guest/cluster/cluster.ts';
+import { parseQuorumtool } from '../../harness/guest/cluster/quorum.ts';
+import { sharedDiskPath } from '../../harness/base/guest-contract.ts';
+import { ensureImage } from '../../harness/stack/image/index.ts';
+import { ensureKernel } from '../../harness/stack/kernel/index.ts';
+import { isAlive } from '../../harness/base/proc.ts';
+import { Scope, withScope } from '../../harness/base/scope.ts';
 
 t.setTimeout(30 * 60_000);
 

@@ -3,7 +3,7 @@
  * timeout with SIGTERM, and 'exit' handlers do not run on a signal, so without this
  * a timed-out test would leave its guests running.
  */
-import { killAllTracked } from '../../harness/proc.ts';
+import { killAllTracked } from '../../harness/base/proc.ts';
 
 process.on('exit', () => killAllTracked());
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {

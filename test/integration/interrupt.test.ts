@@ -8,8 +8,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../harness/paths.ts';
-import { isAlive } from '../../harness/proc.ts';
+import { repoRoot } from '../../harness/base/paths.ts';
+import { isAlive } from '../../harness/base/proc.ts';
 
 t.setTimeout(10 * 60_000);
 

@@ -7,13 +7,13 @@ import './guard.ts';
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { run } from '../../harness/proc.ts';
+import { run } from '../../harness/base/proc.ts';
 import { tempDir } from '../temp-dir.ts';
 import { renderedDom, screenshot } from '../browser.ts';
 
 t.setTimeout(30 * 60_000);
 
-/** Through harness/proc.ts, so the guard's kill on a tap timeout takes the CLI's process group with it. */
+/** Through harness/base/proc.ts, so the guard's kill on a tap timeout takes the CLI's process group with it. */
 function clogtest(args: string[]) {
   return run('./clogtest', args, { allowFailure: true, timeoutMs: 25 * 60_000 });
 }

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../harness/paths.ts';
+import { repoRoot } from '../../harness/base/paths.ts';
 
 const DOC = join(repoRoot, 'docs', 'architecture.md');
 const HARNESS = join(repoRoot, 'harness');
@@ -35,8 +35,8 @@ function compare(map: string[], tree: string[]): { missing: string[]; extra: str
 t.test('the module map names every folder and loose .ts file under harness/, and only those', async (t) => {
   const map = mapEntries(readFileSync(DOC, 'utf8'));
   const tree = treeEntries(HARNESS);
-  t.ok(tree.length > 20, `${tree.length} entries under harness/`);
-  t.ok(map.length > 20, `${map.length} entries in docs/architecture.md`);
+  t.ok(tree.length >= 8, `${tree.length} entries under harness/`);
+  t.ok(map.length >= 8, `${map.length} entries in docs/architecture.md`);
   const { missing, extra, twice } = compare(map, tree);
   t.same(missing, [], 'every folder and loose .ts file under harness/ has a line in docs/architecture.md');
   t.same(extra, [], 'every line of the map names something under harness/');

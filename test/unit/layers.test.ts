@@ -6,33 +6,27 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { repoRoot } from '../../harness/paths.ts';
+import { repoRoot } from '../../harness/base/paths.ts';
 
-/** A folder of harness/ ('.' for its top-level files, 'cli' for cli.ts) and the folders it may import. */
-const BASE = ['.'];
+/**
+ * The stages of harness/, lowest first, and what each may import: the tree reads as the pipeline. Inside
+ * run/, the live parts (faults, workloads, evidence) meet only through the case context and never import
+ * one another, as Jepsen keeps workload, fault, check and history apart.
+ */
 const DEPS: Record<string, string[]> = {
-  '.': BASE,
-  case: [...BASE],
-  oracle: [...BASE, 'case'],
-  'oracle/checks': [...BASE, 'case', 'oracle'],
-  vm: [...BASE],
-  net: [...BASE],
-  remote: [...BASE],
-  host: [...BASE],
-  kernel: [...BASE, 'host'],
-  image: [...BASE, 'host', 'kernel'],
-  cluster: [...BASE, 'case', 'vm', 'net', 'remote'],
-  mirror: [...BASE, 'case', 'cluster', 'oracle', 'remote'],
-  record: [...BASE, 'case', 'cluster', 'mirror', 'oracle'],
-  checks: [...BASE, 'case', 'mirror', 'oracle', 'oracle/checks', 'record'],
-  context: [...BASE, 'case', 'cluster', 'mirror'],
-  faults: [...BASE, 'case', 'cluster', 'context', 'mirror', 'oracle', 'record'],
-  workload: [...BASE, 'case', 'cluster', 'context', 'mirror', 'oracle', 'record', 'remote'],
-  evidence: [...BASE, 'case', 'cluster', 'context', 'mirror', 'oracle', 'oracle/checks', 'record', 'remote'],
-  runner: [...BASE, 'case', 'checks', 'cluster', 'context', 'evidence', 'faults', 'mirror', 'oracle', 'record', 'workload'],
-  report: [...BASE, 'case', 'checks', 'oracle', 'record', 'runner'],
-  bisect: [...BASE],
-  mutation: [...BASE, 'case', 'image'],
+  base: [],
+  case: ['base'],
+  oracle: ['base', 'case'],
+  stack: ['base', 'case'],
+  guest: ['base', 'case', 'oracle', 'stack'],
+  record: ['base', 'case', 'oracle', 'guest'],
+  judge: ['base', 'case', 'oracle', 'guest', 'record'],
+  'run/context': ['base', 'case', 'guest', 'record'],
+  'run/faults': ['base', 'case', 'oracle', 'guest', 'record', 'run/context'],
+  'run/workload': ['base', 'case', 'oracle', 'guest', 'record', 'run/context'],
+  'run/evidence': ['base', 'case', 'oracle', 'guest', 'record', 'judge', 'run/context'],
+  run: ['base', 'case', 'oracle', 'stack', 'guest', 'record', 'judge', 'run/context', 'run/faults', 'run/workload', 'run/evidence'],
+  report: ['base', 'case', 'oracle', 'record', 'judge'],
   commands: ['*'],
   cli: ['*'],
 };
@@ -43,11 +37,12 @@ function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
+/** A file's stage: its top folder under harness/, or run/'s part for the live parts of a run. */
 function layerOf(file: string): string {
   const rel = relative(HARNESS, file);
   if (rel === 'cli.ts') return 'cli';
-  const dir = dirname(rel);
-  return dir === '.' ? '.' : dir;
+  const [top, sub] = rel.split('/');
+  return top === 'run' && sub !== undefined && ['context', 'faults', 'workload', 'evidence'].includes(sub) ? `run/${sub}` : top!;
 }
 
 /** Every relative import of every file, as "from-layer -> to-layer (file: import)" when DEPS does not allow it. */
@@ -74,8 +69,10 @@ t.test('no import in harness/ crosses a layer the wrong way', async (t) => {
 });
 
 t.test('a planted wrong import is found: the oracle reaching for the cluster', async (t) => {
-  const planted = [{ file: join(HARNESS, 'oracle', 'checks', 'x.ts'), target: join(HARNESS, 'cluster', 'cluster.ts') }];
-  t.same(violations(planted, DEPS), ['oracle/checks -> cluster (harness/oracle/checks/x.ts imports harness/cluster/cluster.ts)']);
-  const checksToLive = [{ file: join(HARNESS, 'checks', 'x.ts'), target: join(HARNESS, 'evidence', 'gather.ts') }];
-  t.match(violations(checksToLive, DEPS), [/^checks -> evidence/]);
+  const planted = [{ file: join(HARNESS, 'oracle', 'checks', 'x.ts'), target: join(HARNESS, 'guest', 'cluster', 'cluster.ts') }];
+  t.same(violations(planted, DEPS), ['oracle -> guest (harness/oracle/checks/x.ts imports harness/guest/cluster/cluster.ts)']);
+  const judgeToLive = [{ file: join(HARNESS, 'judge', 'x.ts'), target: join(HARNESS, 'run', 'evidence', 'gather.ts') }];
+  t.match(violations(judgeToLive, DEPS), [/^judge -> run\/evidence/]);
+  const faultToWorkload = [{ file: join(HARNESS, 'run', 'faults', 'x.ts'), target: join(HARNESS, 'run', 'workload', 'run.ts') }];
+  t.match(violations(faultToWorkload, DEPS), [/^run\/faults -> run\/workload/]);
 });

@@ -1,0 +1,52 @@
+import t from 'tap';
+import { TOPOLOGY_DEFAULTS, type Topology } from '../../../harness/case/schema.ts';
+import { delayTable, errorTable, layerTable, linearTable, mirrorLayout, mirrorLayouts, mirrorTable, mirrorUuid, sharedDisks } from '../../../harness/guest/mirror/table.ts';
+
+const topo: Topology = { ...TOPOLOGY_DEFAULTS };
+
+t.test('clustered-disk mirror table over the dm-linear layers', async (t) => {
+  const m = mirrorLayout(topo, 0);
+  t.equal(
+    mirrorTable(m, 'clogtest-0000002a-m0'),
+    '0 131072 mirror userspace 4 clogtest-0000002a-m0 clustered-disk /dev/mapper/clog0-log 1024 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors',
+  );
+  t.equal(m.regions, 128);
+  t.equal(
+    mirrorTable(m, 'U', true),
+    '0 131072 mirror userspace 5 U clustered-disk /dev/mapper/clog0-log 1024 nosync 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors',
+    'in sync: the log\'s nosync argument, counted',
+  );
+});
+
+t.test('clustered-core mirror table has no log device', async (t) => {
+  const m = mirrorLayout({ ...topo, logType: 'clustered-core', legs: 3, regionSize: 256 * 1024 }, 0);
+  t.equal(
+    mirrorTable(m, 'U'),
+    '0 131072 mirror userspace 3 U clustered-core 512 3 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 /dev/mapper/clog0-leg2 0 1 handle_errors',
+  );
+  t.equal(m.log, undefined);
+  t.match(mirrorTable(m, 'U', true), /userspace 4 U clustered-core 512 nosync 3 /);
+});
+
+t.test('layer tables', async (t) => {
+  t.equal(layerTable(topo, 'leg', 'leg0'), '0 131072 linear /dev/disk/by-id/virtio-leg0 0');
+  t.equal(layerTable(topo, 'log', 'log'), '0 2048 linear /dev/disk/by-id/virtio-log 0');
+  t.equal(linearTable(8, '/dev/x'), '0 8 linear /dev/x 0');
+  t.equal(errorTable(8), '0 8 error');
+  t.equal(delayTable(8, '/dev/x', 200), '0 8 delay /dev/x 0 200');
+});
+
+t.test('shared disks: a disk per leg, a log disk only for clustered-disk, per mirror', async (t) => {
+  t.same(sharedDisks(topo), [
+    { serial: 'leg0', sizeMb: 64 },
+    { serial: 'leg1', sizeMb: 64 },
+    { serial: 'log', sizeMb: 1 },
+  ]);
+  t.same(sharedDisks({ ...topo, logType: 'clustered-core', mirrors: 2 }).map((d) => d.serial), ['leg0', 'leg1', 'm1leg0', 'm1leg1']);
+  t.same(mirrorLayouts({ ...topo, mirrors: 2 }).map((m) => m.name), ['clog0', 'clog1']);
+});
+
+t.test('uuid is per run and per mirror', async (t) => {
+  t.equal(mirrorUuid(42, 1), 'clogtest-0000002a-m1');
+  t.not(mirrorUuid(42, 0), mirrorUuid(43, 0));
+});
