@@ -143,8 +143,8 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
         const known = r.known?.description;
         switch (r.outcome) {
           case 'known failure':
-            tt.comment(`every finding (${r.known!.explained.length}) is one of the known bugs': ${known}`);
-            tt.fail(head || 'a check failed', { todo: `known failure: ${known}` });
+            tt.comment(`every finding (${r.known!.explained.length}) is one of the known bugs': ${r.known!.hit}`);
+            tt.fail(head || 'a check failed', { todo: `known failure: ${r.known!.hit}` });
             break;
           case 'failed':
             tt.fail(head || 'a check failed');

@@ -34,8 +34,10 @@ export interface CaseResult {
 export interface KnownResult {
   bugs: number[];
   intermittent: boolean;
-  /** "bug 11 (a FLUSH that races a suspend ...)". */
+  /** The bugs in force, described: "bug 11 (a FLUSH that races a suspend ...)". */
   description: string;
+  /** The bugs whose findings this run produced, described; empty when none showed. */
+  hit: string;
   explained: ExplainedFinding[];
   unexplained: FindingRef[];
 }
@@ -107,8 +109,10 @@ export function caseResult(i: ResultInput): CaseResult {
     bugs: kf.bugs,
     intermittent: kf.intermittent ?? false,
     description: kf.bugs.map(describeBug).join(', '),
+    hit: '',
     ...explainFindings(kf, i.verdicts, i.explainContext),
   };
+  if (known) known.hit = [...new Set(known.explained.map((f) => f.bug))].map(describeBug).join(', ');
   const withOutcome = (status: CaseStatus, message?: string): CaseResult => ({
     ...base,
     status,

@@ -33,7 +33,7 @@ export function junitXml(results: readonly CaseResult[], suite = 'clogtest'): st
     const msg = xmlEscape(r.message ?? '');
     const first = xmlEscape((r.message ?? '').split('\n')[0] ?? '');
     let body = '';
-    if (r.outcome === 'known failure') body = `\n    <skipped message="known failure: ${xmlEscape(r.known!.description)}">${msg}</skipped>`;
+    if (r.outcome === 'known failure') body = `\n    <skipped message="known failure: ${xmlEscape(r.known!.hit)}">${msg}</skipped>`;
     else if (r.outcome === 'failed') body = `\n    <failure message="${first}" type="check-failed">${msg}</failure>`;
     else if (r.outcome === 'inconclusive') body = `\n    <failure message="${first}" type="inconclusive">${msg}</failure>`;
     else if (r.outcome === 'infra') body = `\n    <error message="${first}" type="infrastructure">${msg}</error>`;

@@ -4,7 +4,7 @@ import type { NamedVerdict } from '../../../harness/judge/index.ts';
 import type { Finding, Validity } from '../../../harness/oracle/verdict.ts';
 import { caseResult } from '../../../harness/judge/result.ts';
 import { caseOutcome, failsRun } from '../../../harness/case/outcome.ts';
-import { KNOWN_BUGS, knownFailureInForce } from '../../../harness/case/known-bugs.ts';
+import { describeBug, KNOWN_BUGS, knownFailureInForce } from '../../../harness/case/known-bugs.ts';
 import { explainFindings } from '../../../harness/judge/known-failure.ts';
 import { tally } from '../../../harness/report/junit.ts';
 import { FIX_DIRS } from '../../../harness/stack/fixes.ts';
@@ -83,6 +83,8 @@ t.test('a case is failed, infra, inconclusive or passed, in that order of preced
 t.test('a failure is the known one only when its bugs explain every finding; the message names the others', async (t) => {
   const known = caseResult({ ...base, verdicts: [verdict('requests-answered', false, [bug11])], knownFailure: { bugs: [11] } });
   t.match(known, { status: 'failed', outcome: 'known failure', known: { bugs: [11], explained: [{ bug: 11 }], unexplained: [] } });
+  const two = caseResult({ ...base, verdicts: [verdict('requests-answered', false, [bug11])], knownFailure: { bugs: [9, 11] } });
+  t.equal(two.known!.hit, describeBug(11), 'the bugs a run hit, not every bug in force');
   const masked = caseResult({ ...base, verdicts: [verdict('requests-answered', false, [bug11, dropped])], knownFailure: { bugs: [11] } });
   t.equal(masked.outcome, 'failed', 'another defect failing the same check is a failure of its own');
   t.match(masked.message, /^not the known failure \(bug 11 \(a FLUSH that races a suspend/);

@@ -108,7 +108,7 @@ t.test('summary.json lists the cases whose directories are gone; the page needs 
         name: 'node-crash-during-writes',
         status: 'failed',
         outcome: 'known failure',
-        known: { bugs: [1], intermittent: false, description: 'bug 1 (...)', explained: [{ bug: 1, check: 'legs-converge', point: 'end', kind: 'legs-differ', message: 'm' }], unexplained: [] },
+        known: { bugs: [1], intermittent: false, description: 'bug 1 (...)', hit: 'bug 1 (...)', explained: [{ bug: 1, check: 'legs-converge', point: 'end', kind: 'legs-differ', message: 'm' }], unexplained: [] },
         dir,
         verdicts: [{ check: 'legs-converge', valid: false }],
       },

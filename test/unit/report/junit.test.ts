@@ -7,8 +7,8 @@ const results: CaseResult[] = [
   { ...base, name: 'ok-case', status: 'passed', outcome: 'passed' },
   { ...base, name: 'bad', status: 'failed', outcome: 'failed', message: 'legs-converge violated (regions 3): <leg0> & "leg1"' },
   { ...base, name: 'infra', status: 'infra', outcome: 'infra', message: 'infrastructure: ssh lost' },
-  { ...base, name: 'known', status: 'failed', outcome: 'known failure', message: 'x', known: { bugs: [1], intermittent: false, description: 'bug 1', explained: [], unexplained: [] } },
-  { ...base, name: 'ok-case', iteration: 2, status: 'passed', outcome: 'unexpectedly passed', known: { bugs: [2], intermittent: false, description: 'bug 2', explained: [], unexplained: [] } },
+  { ...base, name: 'known', status: 'failed', outcome: 'known failure', message: 'x', known: { bugs: [1], intermittent: false, description: 'bug 1', hit: 'bug 1', explained: [], unexplained: [] } },
+  { ...base, name: 'ok-case', iteration: 2, status: 'passed', outcome: 'unexpectedly passed', known: { bugs: [2], intermittent: false, description: 'bug 2', hit: '', explained: [], unexplained: [] } },
 ];
 
 t.test('JUnit XML: counts, escaping, one testcase per run', async (t) => {
@@ -35,7 +35,7 @@ t.test('tally and the final line', async (t) => {
 });
 
 t.test('a known-failure case that could not be carried out is an error, not an expected failure', async (t) => {
-  const stuck: CaseResult = { ...base, name: 'known-stuck', status: 'infra', outcome: 'infra', message: 'infrastructure: node3: QEMU exited', known: { bugs: [1], intermittent: false, description: 'bug 1', explained: [], unexplained: [] } };
+  const stuck: CaseResult = { ...base, name: 'known-stuck', status: 'infra', outcome: 'infra', message: 'infrastructure: node3: QEMU exited', known: { bugs: [1], intermittent: false, description: 'bug 1', hit: 'bug 1', explained: [], unexplained: [] } };
   t.equal(summaryLine(tally([stuck.outcome])), '0 passed, 1 failed, 0 skipped');
   const xml = junitXml([stuck]);
   t.match(xml, /errors="1" skipped="0"/);

@@ -8,7 +8,7 @@ import { repoRoot } from '../../../harness/base/paths.ts';
 import { tempDir } from '../../temp-dir.ts';
 
 function kase(name: string, status: SummaryCase['status'], knownBug?: number): SummaryCase {
-  const known = knownBug === undefined ? null : { bugs: [knownBug], intermittent: false, description: `bug ${knownBug}`, explained: [], unexplained: [] };
+  const known = knownBug === undefined ? null : { bugs: [knownBug], intermittent: false, description: `bug ${knownBug}`, hit: `bug ${knownBug}`, explained: [], unexplained: [] };
   const outcome = status === 'failed' && known ? 'known failure' : status;
   return { name, file: `cases/${name}.yaml`, iteration: 1, seed: 7, status, outcome, known, durationMs: 1000, dir: `runs/x/${name}`, message: status === 'passed' ? null : `${name} went wrong` };
 }
