@@ -7,9 +7,11 @@ import type { Case, CheckName, Fault, MirrorOp, Step } from '../case/schema.ts';
 import type { CaseStatus, Outcome } from '../case/outcome.ts';
 import type { FaultKind } from '../case/fault-kinds.ts';
 import type { ClockReading } from '../guest/cluster/clock.ts';
+import type { Timings } from '../guest/cluster/cluster.ts';
 import type { History, HistoryEntry } from './history.ts';
 import type { Judged, Validity } from '../oracle/verdict.ts';
 import type { Point } from './layout.ts';
+import type { CasePhases } from './phases.ts';
 
 /** The first event: the case as it runs (schedule expanded), so the record judges without the YAML. */
 export interface CaseStartFields {
@@ -127,11 +129,37 @@ export interface CheckFields {
 
 export const CASE_START = 'case start';
 export const CASE_END = 'case end';
+export const CLUSTER_UP = 'cluster up';
+export const END_CHECKS = 'end checks';
+export const TEARDOWN_DONE = 'tear-down done';
+export const PHASES = 'phases';
+
+/** The cluster is up: its directory, and how long each part of its bring-up took (ms, by part). */
+export interface ClusterUpFields {
+  dir: string;
+  timings: Timings | undefined;
+}
+
+/** The steps are over and the end's evidence is next: how long winding the case down took, by part. */
+export interface EndChecksFields {
+  windDownMs: Record<string, number>;
+}
+
+/** A daemon or a node of a fault's target came back. */
+export interface NodeBackFields {
+  node: number;
+  what: 'node rejoined' | 'corosync started' | 'cmirrord started';
+}
 
 /** Typed appends, so every writer of an event writes the shape its readers expect. */
 export const events = {
   caseStart: (h: History, f: Omit<CaseStartFields, 'what'>) => h.append('info', { what: CASE_START, ...f }),
   caseEnd: (h: History, f: Omit<CaseEndFields, 'what'>) => h.append('info', { what: CASE_END, ...f }),
+  clusterUp: (h: History, f: ClusterUpFields) => h.append('info', { what: CLUSTER_UP, ...f }),
+  endChecks: (h: History, f: EndChecksFields) => h.append('info', { what: END_CHECKS, ...f }),
+  teardownDone: (h: History) => h.append('info', { what: TEARDOWN_DONE }),
+  phases: (h: History, f: CasePhases) => h.append('info', { what: PHASES, ...f }),
+  nodeBack: (h: History, f: NodeBackFields) => h.append('info', { ...f }),
   step: (h: History, f: StepFields) => h.append('step', { ...f }),
   fault: (h: History, f: FaultFields) => h.append('fault', { ...f }),
   hang: (h: History, f: HangFields) => h.append('hang', { ...f }),

@@ -4,6 +4,7 @@
  */
 import type { HistoryEntry } from './history.ts';
 import { median } from '../base/median.ts';
+import { CASE_END, CASE_START, CLUSTER_UP, END_CHECKS, TEARDOWN_DONE } from './events.ts';
 
 export interface CasePhases {
   /** QEMU start, boot to sshd, corosync quorate, cmirrord running (the cluster's own timings). */
@@ -44,7 +45,7 @@ interface RecordedStep {
 }
 
 function ownTime(entries: readonly HistoryEntry[]): number {
-  const start = entries.find((e) => e.what === 'case start');
+  const start = entries.find((e) => e.what === CASE_START);
   const steps = ((start?.case as { steps?: unknown } | undefined)?.steps ?? []) as RecordedStep[];
   if (!Array.isArray(steps)) return 0;
   const afters = steps.reduce((sum, st) => sum + num(st.afterMs), 0);
@@ -59,7 +60,7 @@ export function medianOverheadMs(phases: readonly CasePhases[]): number | undefi
 }
 
 export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
-  const up = entries.find((e) => e.what === 'cluster up');
+  const up = entries.find((e) => e.what === CLUSTER_UP);
   const t = (up?.timings ?? {}) as Record<string, unknown>;
   const steps: Record<string, number> = {};
   const started = new Map<unknown, HistoryEntry>();
@@ -70,13 +71,13 @@ export function casePhases(entries: readonly HistoryEntry[]): CasePhases {
     const start = e.type === 'error' ? started.get(e.step) : undefined;
     if (start && typeof start.kind === 'string') steps[start.kind] = (steps[start.kind] ?? 0) + e.ms - start.ms;
   }
-  const endChecks = entries.find((e) => e.what === 'end checks');
+  const endChecks = entries.find((e) => e.what === END_CHECKS);
   // A step that hung ends in an error event, not a done: the last entry naming a step is where the steps ended.
   const lastStep = [...entries].reverse().find((e) => typeof e.step === 'number');
   const evidence = entries.find((e) => e.type === 'evidence' && e.point === 'end');
   const judged = [...entries].reverse().find((e) => e.type === 'check' && e.point === 'end');
-  const teardown = entries.find((e) => e.what === 'tear-down done');
-  const end = entries.find((e) => e.what === 'case end');
+  const teardown = entries.find((e) => e.what === TEARDOWN_DONE);
+  const end = entries.find((e) => e.what === CASE_END);
   const from = lastStep ?? endChecks;
   return {
     qemuMs: num(t.qemu),

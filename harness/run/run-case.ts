@@ -157,7 +157,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       },
       scope,
     );
-    history.append('info', { what: 'cluster up', dir: cluster.runDir, timings: cluster.timings });
+    events.clusterUp(history, { dir: cluster.runDir, timings: cluster.timings });
     events.clocks(history, { readings: cluster.clocks });
     const ctx = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say });
     // Registered first: whatever fails later, the writers are stopped before the cluster goes.
@@ -204,7 +204,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     // Before the end freeze: a frozen guest cannot close a writer's channel.
     await stopWorkloads(ctx);
     windDown.lap('workloads');
-    history.append('info', { what: 'end checks', windDownMs: { ...(hangDumpMs ? { 'hang dumps': hangDumpMs } : {}), ...windDown.parts } });
+    events.endChecks(history, { windDownMs: { ...(hangDumpMs ? { 'hang dumps': hangDumpMs } : {}), ...windDown.parts } });
     // Frozen for good: nothing changes the disks between this and the tear-down, which leaves them in the case directory.
     await gatherEvidence(ctx, 'end', { stayFrozen: true });
     endRecorded = true;
@@ -213,7 +213,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   } finally {
     const failures = await scope.close();
     for (const f of failures) history.append('error', { what: 'tear-down', error: f });
-    history.append('info', { what: 'tear-down done' });
+    events.teardownDone(history);
   }
   // The end is judged from the case directory alone, after the tear-down: the next case's cluster comes
   // up meanwhile (2-7 s of judging a case here).
@@ -247,7 +247,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     ...(r.known ? { known: { bugs: r.known.bugs, explained: r.known.explained.length, unexplained: r.known.unexplained.length } } : {}),
   });
   const phases = casePhases(history.entries());
-  history.append('info', { what: 'phases', ...phases });
+  events.phases(history, phases);
   r.phases = phases;
   opts.say(`${c.name}: ${describePhases(phases)}`);
   if (r.outcome === 'passed' && !opts.keep) rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 /** kill-daemon, kill-corosync and restart-daemon: the user-space half of the cluster log. */
 import { startCmirrord, startCorosync } from '../../guest/cluster/daemons.ts';
+import { events } from '../../record/events.ts';
 import type { Node } from '../../guest/cluster/node.ts';
 import { liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { FaultImpl } from './types.ts';
@@ -28,14 +29,14 @@ export async function startDaemons(ctx: CaseContext, node: Node, deadlineMs: num
   const opts = { timeoutMs: Math.min(deadlineMs, COMMAND_MS) };
   if ((await node.exec('pidof corosync', opts)).code !== 0) {
     await startCorosync(node, undefined, opts.timeoutMs);
-    ctx.history.append('info', { node: node.id, what: 'corosync started' });
+    events.nodeBack(ctx.history, { node: node.id, what: 'corosync started' });
   }
   const members = liveNodes(ctx).map((n) => n.id);
   if (!members.includes(node.id)) members.push(node.id);
   await ctx.cluster.waitQuorate(node, members.sort((a, b) => a - b), deadlineMs);
   if ((await node.exec('pidof cmirrord', opts)).code === 0) return;
   await startCmirrord(node, deadlineMs, opts.timeoutMs);
-  ctx.history.append('info', { node: node.id, what: 'cmirrord started' });
+  events.nodeBack(ctx.history, { node: node.id, what: 'cmirrord started' });
 }
 
 export const restartDaemon: FaultImpl<'restart-daemon'> = {

@@ -77,7 +77,7 @@ export const restartNode: FaultImpl<'restart-node'> = {
     }
     for (const n of nodes) {
       ctx.down.delete(n.id);
-      ctx.history.append('info', { node: n.id, what: 'node rejoined' });
+      events.nodeBack(ctx.history, { node: n.id, what: 'node rejoined' });
     }
     await readAllClocks(ctx, 'restart');
   },
