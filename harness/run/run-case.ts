@@ -24,7 +24,7 @@ import { CaseRecord } from '../record/read.ts';
 import { Scope } from '../base/scope.ts';
 import { liveNodes, newCaseContext, targetNodes, type CaseContext } from './context/case-context.ts';
 import { caseName, caseResult, findingsOf, type CaseResult } from '../judge/result.ts';
-import { canHang, describeStep, runStep } from './steps.ts';
+import { canHang, describeStep, runStep, waitsForHeldWrite } from './steps.ts';
 import { knownFailureInForce } from '../case/known-bugs.ts';
 
 export type { CaseResult } from '../judge/result.ts';
@@ -166,8 +166,14 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     await healAll(ctx);
     const stopObserving = startObserving(ctx);
     scope.defer('stop observing', stopObserving);
+    // From a wait for a held write until the step after it is done, samples do not freeze the cluster.
+    let releaseFreezesAfter = -1;
     for (const [i, s] of c.steps.entries()) {
       if (s.afterMs > 0) await new Promise((r) => setTimeout(r, s.afterMs));
+      if (waitsForHeldWrite(s)) {
+        ctx.freezesHeld = true;
+        releaseFreezesAfter = i + 1;
+      }
       const what = `step ${i + 1} (line ${s.line}: ${describeStep(s)})`;
       const t0 = Date.now();
       // A check step as the last step is the end point, where every check is judged anyway.
@@ -194,7 +200,9 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
         throw err;
       }
       events.step(history, { step: i + 1, line: s.line, kind: s.kind, what: describeStep(s), event: 'done', durationMs: Date.now() - t0 });
+      if (i === releaseFreezesAfter) ctx.freezesHeld = false;
     }
+    ctx.freezesHeld = false;
     const windDown = startLaps();
     const healFailures = await healAll(ctx);
     if (healFailures.length) throw new InfraError(`could not undo the faults in effect: ${healFailures.join('; ')}`);

@@ -125,6 +125,11 @@ async function faultStep(ctx: CaseContext, s: StepOf<'fault'>, step: number): Pr
   events.fault(ctx.history, { fault: s.fault.kind, nodes, event: 'done', step, line: s.line });
 }
 
+/** A wait for a write held in a slowed layer: the step after it acts on that write, so no freeze may come between. */
+export function waitsForHeldWrite(s: Step): boolean {
+  return s.kind === 'wait' && s.wait.kind === 'until' && (s.wait.condition.kind === 'slow-leg-busy' || s.wait.condition.kind === 'slow-log-busy');
+}
+
 /** Carries out step s (number `step`); `cancelled` says why it should stop once its deadline has passed. */
 export async function runStep(ctx: CaseContext, s: Step, step: number, cancelled: () => string | undefined = () => undefined): Promise<void> {
   switch (s.kind) {

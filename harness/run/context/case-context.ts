@@ -82,6 +82,12 @@ export interface CaseContext {
    * minus what the guest spent frozen since that measurement.
    */
   freezes: Array<{ from: number; to: number }>;
+  /**
+   * Set from the start of a wait for a write held in a slowed layer until the step after it is done: a
+   * freeze in between would let the held write drain before that step acts on it (a crash that should
+   * catch a write between the legs caught none).
+   */
+  freezesHeld: boolean;
   say: Progress;
 }
 
@@ -113,6 +119,7 @@ export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId'
     hangs: [],
     turn: Promise.resolve(),
     freezes: [],
+    freezesHeld: false,
   };
 }
 

@@ -165,10 +165,14 @@ function freezeTimes(ctx: CaseContext, nodes: readonly Node[]): Record<string, n
   return out;
 }
 
-/** One freeze: every mirror a running workload writes is copied out, with each live node's clock at the freeze. */
-async function takeSample(ctx: CaseContext, sample: number, mirrors: number[], trigger: string): Promise<void> {
+/**
+ * One freeze: every mirror a running workload writes is copied out, with each live node's clock at the freeze.
+ * False, and nothing frozen, while a step waits for a held write and the step after it acts on it.
+ */
+async function takeSample(ctx: CaseContext, sample: number, mirrors: number[], trigger: string): Promise<boolean> {
   mkdirSync(join(ctx.dir, SAMPLES_DIR), { recursive: true });
-  await inTurn(ctx, async () => {
+  return inTurn(ctx, async () => {
+    if (ctx.freezesHeld) return false;
     const nodes = liveNodes(ctx);
     const freezeNs = freezeTimes(ctx, nodes);
     await frozenNow(ctx, async () => {
@@ -177,6 +181,7 @@ async function takeSample(ctx: CaseContext, sample: number, mirrors: number[], t
         events.sample(ctx.history, { sample, mirror, freezeNs, ...files, trigger });
       }
     });
+    return true;
   });
 }
 
@@ -298,10 +303,13 @@ export function startObserving(ctx: CaseContext): () => Promise<void> {
       if (stopped) break;
       const mirrors = running();
       if (stopped || mirrors.length === 0) continue;
-      sample = takeSample(ctx, ++taken, mirrors, trigger).catch((err: unknown) => {
-        ctx.history.append('error', { what: 'sample', sample: taken, error: errorMessage(err) });
+      const number = taken + 1;
+      const took = takeSample(ctx, number, mirrors, trigger).catch((err: unknown) => {
+        ctx.history.append('error', { what: 'sample', sample: number, error: errorMessage(err) });
+        return true;
       });
-      await sample;
+      sample = took.then(() => undefined);
+      if (await took) taken = number;
       sample = undefined;
       await sleep(MIN_GAP_MS, sampleWake);
     }
