@@ -301,8 +301,8 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
     const step = readStep(r, item, b, i + 1, workloads);
     if (step?.kind === 'fault' && step.fault.kind === 'slow-leg') slowLeg = true;
     if (step?.kind === 'fault' && step.fault.kind === 'slow-log') slowLog = true;
-    if (step?.kind === 'wait' && step.wait.kind === 'until' && step.wait.condition.kind === 'slow-leg-busy' && !slowLeg)
-      return r.err(item.at, 'wait until "slow leg busy" needs a slow-leg fault in an earlier step');
+    const onSlowLeg = step?.kind === 'wait' && step.wait.kind === 'until' && (step.wait.condition.kind === 'slow-leg-busy' || step.wait.condition.kind === 'slow-leg-takes-write');
+    if (onSlowLeg && !slowLeg) return r.err(item.at, `wait until "${WAIT_CONDITIONS[(step.wait as { condition: WaitCondition }).condition.kind].text}" needs a slow-leg fault in an earlier step`);
     if (step?.kind === 'wait' && step.wait.kind === 'until' && step.wait.condition.kind === 'slow-log-busy' && !slowLog)
       return r.err(item.at, 'wait until "slow log busy" needs a slow-log fault in an earlier step');
     if (step?.kind === 'mirror' && step.op === 'create-in-sync' && (created || diverged))

@@ -153,6 +153,7 @@ export const WAIT_CONDITIONS = {
   degraded: { text: 'degraded', hangs: true },
   'members-agree': { text: 'members agree', hangs: true },
   'slow-leg-busy': { text: 'slow leg busy', hangs: false },
+  'slow-leg-takes-write': { text: 'slow leg takes a write', hangs: false },
   'slow-log-busy': { text: 'slow log busy', hangs: false },
 } as const satisfies Record<WaitCondition['kind'], { text: string; hangs: boolean }>;
 
@@ -170,7 +171,12 @@ export type WaitCondition =
    * is above zero): the moment a crash leaves that write on one leg and not the other.
    */
   | { kind: 'slow-leg-busy' }
-  /** The same for the log device and slow-log. */
+  /**
+   * A data write enters a leg that slow-leg slowed after the wait begins (its held count rises from zero):
+   * the step after it acts early in that write's hold, not at its end, whatever the wait's own latency.
+   */
+  | { kind: 'slow-leg-takes-write' }
+  /** The same as slow-leg-busy for the log device and slow-log. */
   | { kind: 'slow-log-busy' };
 
 export type Wait =

@@ -106,6 +106,8 @@ async function waitStep(ctx: CaseContext, s: StepOf<'wait'>, cancelled: () => st
     }
     case 'slow-leg-busy':
       return waitSlowLayerBusy(ctx, nodes, 'leg', s.timeoutMs);
+    case 'slow-leg-takes-write':
+      return waitSlowLayerBusy(ctx, nodes, 'leg', s.timeoutMs, { newWrite: true });
     case 'slow-log-busy':
       return waitSlowLayerBusy(ctx, nodes, 'log', s.timeoutMs);
   }
@@ -127,7 +129,7 @@ async function faultStep(ctx: CaseContext, s: StepOf<'fault'>, step: number): Pr
 
 /** A wait for a write held in a slowed layer: the step after it acts on that write, so no freeze may come between. */
 export function waitsForHeldWrite(s: Step): boolean {
-  return s.kind === 'wait' && s.wait.kind === 'until' && (s.wait.condition.kind === 'slow-leg-busy' || s.wait.condition.kind === 'slow-log-busy');
+  return s.kind === 'wait' && s.wait.kind === 'until' && ['slow-leg-busy', 'slow-leg-takes-write', 'slow-log-busy'].includes(s.wait.condition.kind);
 }
 
 /** Carries out step s (number `step`); `cancelled` says why it should stop once its deadline has passed. */

@@ -129,9 +129,11 @@ export async function waitMirrors(
  * down when it is sent on): the fifth field. Held flushes do not count: the writers' O_DSYNC flush follows
  * a write whose data has already reached every leg, so a crash while a flush is held leaves the legs alike.
  */
-export function heldWriteWaiter(dms: readonly string[], seconds: number, stopFile?: string): string {
+export function heldWriteWaiter(dms: readonly string[], seconds: number, opts: { stopFile?: string; newWrite?: boolean } = {}): string {
   // Each look forks dmsetup, which costs about half a second in a loaded TCG guest: the rest is builtins.
-  const look = dms.map((dm) => `s=$(${DMSETUP} status ${dm}) || exit 2; set -- $s; [ "$5" -gt 0 ] && exit 0`).join('; ');
-  const stop = stopFile ? `[ -e ${stopFile} ] && exit 5; ` : '';
-  return `end=$((SECONDS + ${Math.max(1, Math.ceil(seconds))})); while :; do ${stop}${look}; [ $SECONDS -ge $end ] && { echo "$s"; exit 1; }; sleep 0.02; done`;
+  const count = dms.map((dm) => `s=$(${DMSETUP} status ${dm}) || exit 2; set -- $s; n=$((n + $5))`).join('; ');
+  // With newWrite, a write already held when the waiter starts does not count: its hold may be nearly over.
+  const ready = opts.newWrite ? '[ "$n" -gt 0 ] && [ "$prev" -eq 0 ] && exit 0; prev=$n' : '[ "$n" -gt 0 ] && exit 0';
+  const stop = opts.stopFile ? `[ -e ${opts.stopFile} ] && exit 5; ` : '';
+  return `prev=-1; end=$((SECONDS + ${Math.max(1, Math.ceil(seconds))})); while :; do ${stop}n=0; ${count}; ${ready}; [ $SECONDS -ge $end ] && { echo "$s"; exit 1; }; sleep 0.02; done`;
 }

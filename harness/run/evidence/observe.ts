@@ -213,7 +213,7 @@ function stopWaiters(round: WaiterRound): Promise<unknown> {
  */
 async function heldWriteOn(waiting: Array<{ n: Node; dms: string[] }>, round: WaiterRound): Promise<string | undefined> {
   const one = (n: Node, dms: string[]) =>
-    n.exec(heldWriteWaiter(dms, HELD_WAIT_S, round.stopFile), { timeoutMs: HELD_WAIT_S * 1000 + COMMAND_MS }).then((r) =>
+    n.exec(heldWriteWaiter(dms, HELD_WAIT_S, { stopFile: round.stopFile }), { timeoutMs: HELD_WAIT_S * 1000 + COMMAND_MS }).then((r) =>
       r.code === 0 ? `${n.name}: write held in ${dms.join(', ')}` : Promise.reject(new Error(`waiter exited ${r.code}`)),
     );
   const found = await Promise.any(waiting.map(({ n, dms }) => one(n, dms))).catch(() => undefined);

@@ -119,15 +119,15 @@ export const restoreLog: FaultImpl<'restore-log'> = {
 };
 
 /** Waits until every node in `nodes` holds a write in a leg (or the log) that a slow-leg (slow-log) slowed on it. */
-export async function waitSlowLayerBusy(ctx: CaseContext, nodes: Node[], layer: SwappedLayer['layer'], timeoutMs: number): Promise<void> {
+export async function waitSlowLayerBusy(ctx: CaseContext, nodes: Node[], layer: SwappedLayer['layer'], timeoutMs: number, opts: { newWrite?: boolean } = {}): Promise<void> {
   await Promise.all(
     nodes.map(async (n) => {
       const slowedHere = slowedLayers(ctx, n.id, layer);
       if (slowedHere.length === 0) throw new InfraError(`wait "slow ${layer} busy": no ${layer} is slowed on ${n.name} (a slow-${layer} fault on it must come first)`);
-      const r = await n.exec(heldWriteWaiter(slowedHere, timeoutMs / 1000), { timeoutMs: timeoutMs + 20_000 });
+      const r = await n.exec(heldWriteWaiter(slowedHere, timeoutMs / 1000, { newWrite: opts.newWrite }), { timeoutMs: timeoutMs + 20_000 });
       if (r.code === 0) return;
       const seen = r.code === 1 ? `dm-delay status: ${r.stdout.trim().replace(/\n/g, ' | ')}` : `the waiter exited ${r.code}: ${r.stderr.trim()}`;
-      throw new DeadlineError(`a write held in ${slowedHere.join(', ')} on ${n.name}`, timeoutMs / 1000, seen);
+      throw new DeadlineError(`a ${opts.newWrite ? 'new write' : 'write'} held in ${slowedHere.join(', ')} on ${n.name}`, timeoutMs / 1000, seen);
     }),
   );
 }

@@ -26,6 +26,21 @@ t.test('held flushes and reads do not count; the waiter gives up with the counts
   t.match(r.stdout, /0 131072 delay 3 0 2/);
 });
 
+t.test('waiting for a new write: one already held does not count, one that enters after the wait began does', async (t) => {
+  const held = withFakeDmsetup(t, '0 131072 delay 0 1 0', heldWriteWaiter(['clog0-leg1'], 1, { newWrite: true }));
+  t.equal(held.status, 1, 'held all along: its hold may be nearly over');
+  // A dmsetup that reports nothing held on its first call and a held write from then on.
+  const bin = join(tempDir(t, 'clogtest-fakedm-'), 'bin');
+  mkdirSync(bin);
+  const calls = join(bin, 'calls');
+  writeFileSync(join(bin, 'dmsetup'), `#!/bin/sh
+if [ -e ${calls} ]; then echo "0 131072 delay 0 1 0"; else touch ${calls}; echo "0 131072 delay 0 0 0"; fi
+`);
+  chmodSync(join(bin, 'dmsetup'), 0o755);
+  const anew = spawnSync('bash', ['-c', heldWriteWaiter(['clog0-leg1'], 5, { newWrite: true })], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8', timeout: 10_000 });
+  t.equal(anew.status, 0, 'a write that enters after the wait began');
+});
+
 t.test('the status loop runs dmsetup status and table until its time is up', async (t) => {
   const r = withFakeDmsetup(t, 'x', statusLoopCommand(1000));
   t.equal(r.status, 0);
