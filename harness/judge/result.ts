@@ -105,14 +105,14 @@ export function caseResult(i: ResultInput): CaseResult {
   const inconclusive = i.verdicts.filter((v) => v.inconclusive);
   const base = { name: i.name, ...(i.stack ? { stack: i.stack } : {}), file: i.file, tags: i.tags, iteration: i.iteration, seed: i.seed, dir: i.dir, verdicts: i.verdicts, durationMs: i.durationMs };
   const kf = i.knownFailure;
-  const known: KnownResult | undefined = kf && {
+  const explanation = kf && explainFindings(kf, i.verdicts, i.explainContext);
+  const known: KnownResult | undefined = kf && explanation && {
     bugs: kf.bugs,
     intermittent: kf.intermittent ?? false,
     description: kf.bugs.map(describeBug).join(', '),
-    hit: '',
-    ...explainFindings(kf, i.verdicts, i.explainContext),
+    hit: [...new Set(explanation.explained.map((f) => f.bug))].map(describeBug).join(', '),
+    ...explanation,
   };
-  if (known) known.hit = [...new Set(known.explained.map((f) => f.bug))].map(describeBug).join(', ');
   const withOutcome = (status: CaseStatus, message?: string): CaseResult => ({
     ...base,
     status,
