@@ -15,7 +15,11 @@ import { defineCommand } from './command.ts';
  * every check at the end. The same judge() the run used, on the same files.
  */
 export async function checkKeptCase(dir: string): Promise<NamedVerdict[]> {
-  const rec = CaseRecord.read(dir);
+  return judgeRecord(CaseRecord.read(dir));
+}
+
+async function judgeRecord(rec: CaseRecord): Promise<NamedVerdict[]> {
+  const dir = rec.dir;
   const points = entriesOf<EvidenceFields>(rec.entries, 'evidence').map((e) => e.point);
   if (points.length === 0) throw new InputError(`check: ${dir} recorded no evidence (the case ended before its checks ran)`);
   const out: NamedVerdict[] = [];
@@ -27,8 +31,7 @@ export async function checkKeptCase(dir: string): Promise<NamedVerdict[]> {
 }
 
 /** The outcome the kept case's verdicts come to, weighed against the known failure the run had in force. */
-export function keptOutcome(dir: string, verdicts: NamedVerdict[]): CaseResult {
-  const rec = CaseRecord.read(dir);
+export function keptOutcome(rec: CaseRecord, verdicts: NamedVerdict[]): CaseResult {
   const kf = rec.knownFailureInForce();
   const infra = rec.entries.find((e) => e.type === 'error' && e.what === 'infrastructure');
   return caseResult({
@@ -37,7 +40,7 @@ export function keptOutcome(dir: string, verdicts: NamedVerdict[]): CaseResult {
     tags: rec.case.tags,
     iteration: 1,
     seed: rec.seed,
-    dir,
+    dir: rec.dir,
     durationMs: 0,
     verdicts,
     ...(kf ? { knownFailure: kf } : {}),
@@ -48,8 +51,7 @@ export function keptOutcome(dir: string, verdicts: NamedVerdict[]): CaseResult {
 }
 
 /** What the run said of each check at each point, to show where `clogtest check` differs (it should not). */
-export function recordedVerdicts(dir: string): Map<string, CheckFields> {
-  const rec = CaseRecord.read(dir);
+export function recordedVerdicts(rec: CaseRecord): Map<string, CheckFields> {
   return new Map(entriesOf<CheckFields>(rec.entries, 'check').map((c) => [`${c.point}/${c.check}`, c]));
 }
 
@@ -87,15 +89,16 @@ Exit 0 when every case passed or failed as known, 1 when one failed otherwise or
     let failed = false;
     for (const dir of keptCaseDirs(positionals[0]!)) {
       process.stdout.write(`${dir}\n`);
-      const before = recordedVerdicts(dir);
-      const verdicts = await checkKeptCase(dir);
+      const rec = CaseRecord.read(dir);
+      const before = recordedVerdicts(rec);
+      const verdicts = await judgeRecord(rec);
       for (const v of verdicts) {
         const said = before.get(`${v.point}/${v.check}`);
         const differs = said && (said.valid !== v.valid || said.findings !== v.findings.length) ? ` (the run said ${String(said.valid)}, ${said.findings} findings)` : '';
         process.stdout.write(`  ${verdictLine(v)}${differs}\n`);
         if (v.valid === false) process.stdout.write(v.detail.split('\n').slice(1).map((l) => `    ${l}\n`).join(''));
       }
-      const r = keptOutcome(dir, verdicts);
+      const r = keptOutcome(rec, verdicts);
       const known = r.known ? ` (${r.known.description}: ${r.known.explained.length} findings explained, ${r.known.unexplained.length} not)` : '';
       process.stdout.write(`  outcome: ${r.outcome}${known}\n`);
       for (const f of r.known?.unexplained ?? []) process.stdout.write(`    not the known failure: ${f.check}${f.point === 'end' ? '' : ` at ${f.point}`}: ${f.message}\n`);

@@ -39,6 +39,12 @@ export interface FaultWindow {
 /** After a disturbing fault is undone, nodes may take this long to settle (membership, resync of a rejoined node). */
 export const SETTLE_MS = 15_000;
 
+/** Every node a fault of the case targeted (the closing heal-all targets none). */
+export function faultedNodes(entries: readonly HistoryEntry[]): number[] {
+  const nodes = entriesOf<FaultFields>(entries, 'fault').flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' ? f.nodes : []));
+  return [...new Set(nodes)].sort((a, b) => a - b);
+}
+
 /** The case directories (each with its history.jsonl) in a run directory, in name order. */
 export function caseDirsIn(runDir: string): string[] {
   return readdirSync(runDir)
@@ -205,10 +211,8 @@ export class CaseRecord {
     return this.faults(point).filter((f) => f.event === 'start' && f.fault !== 'heal-all' && faultSpec(f.fault)[flag]);
   }
 
-  /** Every node a fault of the case targeted (the closing heal-all targets none). */
   faultedNodes(): number[] {
-    const nodes = entriesOf<FaultFields>(this.entries, 'fault').flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' ? f.nodes : []));
-    return [...new Set(nodes)].sort((a, b) => a - b);
+    return faultedNodes(this.entries);
   }
 
   /** The known failure this run expected: the case's, less the bugs the fixes fix when it ran with --fixes. */

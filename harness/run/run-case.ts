@@ -20,7 +20,7 @@ import { events } from '../record/events.ts';
 import { FINDINGS_FILE, HISTORY_FILE, stepPoint, type Point } from '../record/layout.ts';
 import { startLaps } from '../record/laps.ts';
 import { casePhases, describePhases } from '../record/phases.ts';
-import { CaseRecord } from '../record/read.ts';
+import { CaseRecord, faultedNodes } from '../record/read.ts';
 import { Scope } from '../base/scope.ts';
 import { liveNodes, newCaseContext, targetNodes, type CaseContext } from './context/case-context.ts';
 import { caseName, caseResult, findingsOf, type CaseResult } from '../judge/result.ts';
@@ -109,18 +109,6 @@ async function judgeAt(rec: Pick<CaseContext, 'dir' | 'history' | 'say'>, point:
     rec.say(`  ${who ? `${who}: ` : ''}${verdictLine(v)}`);
   }
   return verdicts;
-}
-
-/** The known failure in force and what its signatures may relate findings to, from the case's record. */
-function knownAndContext(c: Case, dir: string, fixes: boolean) {
-  const knownFailure = knownFailureInForce(c.knownFailure, { fixes });
-  let faultedNodes: number[] = [];
-  try {
-    faultedNodes = CaseRecord.read(dir).faultedNodes();
-  } catch {
-    // A case that never got as far as its first event has no faults to relate a finding to.
-  }
-  return { ...(knownFailure ? { knownFailure } : {}), explainContext: { faultedNodes } };
 }
 
 export async function runCase(original: Case, opts: RunCaseOptions): Promise<CaseResult> {
@@ -233,6 +221,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
       failedToRun(err);
     }
   }
+  const knownFailure = knownFailureInForce(c.knownFailure, { fixes: opts.fixes });
   const r: CaseResult = caseResult({
     name: c.name,
     ...(opts.stack ? { stack: opts.stack } : {}),
@@ -243,7 +232,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     dir,
     durationMs: Date.now() - started,
     verdicts,
-    ...knownAndContext(c, dir, opts.fixes),
+    ...(knownFailure ? { knownFailure } : {}),
+    explainContext: { faultedNodes: faultedNodes(history.entries()) },
     ...(infra ? { infra } : {}),
     lastEvents: history.tail(6),
   });
