@@ -17,6 +17,7 @@ import { stackNamed } from '../stacks.ts';
 import { loadPackages, recipeParts } from './recipe.ts';
 import { ensureRootfs, rootfsKey } from './rootfs.ts';
 import { ensureCmirrord, planCmirrord, type CmirrordPlan } from './cmirrord.ts';
+import { keptNotes, type BuildCoverage } from '../coverage.ts';
 import { GUEST_CMIRRORD, GUEST_LIBDEVMAPPER, copyRootfs, customize, makeClientKey, makeExt4, verifyCmirrord } from './assemble.ts';
 
 /** Bump when the assembly procedure changes in a way that changes the image. */
@@ -27,6 +28,8 @@ export interface ImageOptions {
   stack?: string;
   daemonPatches?: string[];
   daemonTree?: string;
+  /** cmirrord compiled with gcov (stack/coverage.ts). */
+  coverage?: boolean;
   force?: boolean;
   say?: Progress;
 }
@@ -34,6 +37,8 @@ export interface ImageOptions {
 export interface Image extends Built {
   rootImage: string;
   sshKey: string;
+  /** The notes of a coverage build of cmirrord. */
+  coverage?: BuildCoverage;
 }
 
 export interface ImageInputs {
@@ -54,8 +59,9 @@ export function imageKey(inputs: ImageInputs): string {
   return cacheKey(parts);
 }
 
-function image(entry: CacheEntry, cached: boolean): Image {
-  return { key: entry.key, dir: entry.dir, rootImage: entry.path('root.img'), sshKey: entry.path('id_ed25519'), cached };
+function image(entry: CacheEntry, plan: CmirrordPlan, cached: boolean): Image {
+  const notes = keptNotes(plan.entry.dir);
+  return { key: entry.key, dir: entry.dir, rootImage: entry.path('root.img'), sshKey: entry.path('id_ed25519'), cached, ...(notes ? { coverage: notes } : {}) };
 }
 
 /** The image's build.log tells the whole story, even when the parts came from the cache. */
@@ -87,7 +93,7 @@ export async function planImage(opts: ImageOptions = {}): Promise<ImagePlan> {
   requireTools(...TOOLS.image);
   const packages = loadPackages();
   const patches = commandLinePatches(opts.daemonPatches ?? [], '--daemon-patch');
-  const plan = await planCmirrord({ lvm2: stackNamed(opts.stack).lvm2, daemonTree: opts.daemonTree, patches, say });
+  const plan = await planCmirrord({ lvm2: stackNamed(opts.stack).lvm2, daemonTree: opts.daemonTree, patches, coverage: opts.coverage, say });
   const key = imageKey({ recipe: recipeParts(), rootfsKey: rootfsKey(packages), cmirrordKey: plan.key, patches: plan.patches });
   return { key, entry: new CacheEntry('images', key), packages, patches, plan };
 }
@@ -98,7 +104,7 @@ export async function ensureImage(opts: ImageOptions = {}): Promise<Image> {
   say(`image ${key}: Debian bookworm + ${packages.length} packages, cmirrord ${plan.key} from ${plan.source.description}, ${patches.length} daemon patch(es)`);
   const hit = (): Image => {
     say(`cache hit: ${entry.dir}`);
-    return image(entry, true);
+    return image(entry, plan, true);
   };
   if (entry.isComplete() && !opts.force) return hit();
   return withBuildLock(`image ${key}`, say, async () => {
@@ -150,5 +156,5 @@ async function buildImage({ key, entry, packages, plan, opts, say }: {
     rmSync(work, { recursive: true, force: true });
   }
   say(`image ready in ${seconds(Date.now() - started)}: ${entry.dir}`);
-  return image(entry, false);
+  return image(entry, plan, false);
 }

@@ -14,6 +14,7 @@ import { stage, type Progress } from '../../base/progress.ts';
 import { applyPatch, type PatchRef } from '../patch.ts';
 import type { SourcePackagePin } from '../stacks.ts';
 import { debianLvm2Source, gitLvm2Source, type Lvm2Source } from './lvm2-source.ts';
+import { COVERAGE_INPUTS, keepNotes, keptNotes, type BuildCoverage } from '../coverage.ts';
 
 /** Bump when the build procedure changes in a way that changes its output. */
 const CMIRRORD_RECIPE = '1';
@@ -39,6 +40,8 @@ export interface CmirrordInputs {
   source: string;
   patches: readonly PatchRef[];
   configureFlags: readonly string[];
+  /** make variables for cmirrord's own directory (a coverage build's). */
+  makeVars: readonly string[];
   toolchain: string;
 }
 
@@ -47,6 +50,8 @@ export interface Cmirrord extends Built {
   library: string;
   log: string;
   description: string;
+  /** A coverage build's notes. */
+  coverage?: BuildCoverage;
 }
 
 export function cmirrordKey(inputs: CmirrordInputs): string {
@@ -56,6 +61,8 @@ export function cmirrordKey(inputs: CmirrordInputs): string {
     ['configure', inputs.configureFlags.join(' ')],
     ['toolchain', inputs.toolchain],
   ];
+  // Only a coverage build has make variables: a plain build keeps the key it always had.
+  if (inputs.makeVars.length) parts.push(['make', inputs.makeVars.join('\n')]);
   inputs.patches.forEach((p, i) => parts.push([`patch ${i} -p${p.strip}`, readFileSync(p.file)]));
   return cacheKey(parts);
 }
@@ -75,16 +82,19 @@ export interface CmirrordPlan {
 }
 
 /** Everything needed to name the build; cheap enough for the cache-hit path. */
-export async function planCmirrord(opts: { lvm2: SourcePackagePin; daemonTree?: string; patches: readonly PatchRef[]; say: Progress }): Promise<CmirrordPlan> {
+export async function planCmirrord(opts: { lvm2: SourcePackagePin; daemonTree?: string; patches: readonly PatchRef[]; coverage?: boolean; say: Progress }): Promise<CmirrordPlan> {
   const source = opts.daemonTree ? await gitLvm2Source(opts.daemonTree) : debianLvm2Source(opts.lvm2, opts.say);
-  const patches = opts.patches.map((p) => ({ ...p, file: resolve(p.file) }));
-  const inputs: CmirrordInputs = { source: source.identity, patches, configureFlags: CONFIGURE_FLAGS, toolchain: await toolchain() };
+  const patches = [...(opts.coverage ? [COVERAGE_INPUTS.daemonPatch] : []), ...opts.patches].map((p) => ({ ...p, file: resolve(p.file) }));
+  const makeVars = opts.coverage ? COVERAGE_INPUTS.daemonMakeVars : [];
+  const inputs: CmirrordInputs = { source: source.identity, patches, configureFlags: CONFIGURE_FLAGS, makeVars, toolchain: await toolchain() };
   const key = cmirrordKey(inputs);
   return { key, entry: new CacheEntry('cmirrord', key), source, patches, inputs };
 }
 
 function result(plan: CmirrordPlan, cached: boolean): Cmirrord {
+  const notes = keptNotes(plan.entry.dir);
   return {
+    ...(notes ? { coverage: notes } : {}),
     key: plan.key,
     dir: plan.entry.dir,
     binary: plan.entry.path('cmirrord'),
@@ -117,7 +127,7 @@ export async function ensureCmirrord(plan: CmirrordPlan, say: Progress, force = 
       const jobs = `-j${cpus().length}`;
       await run('./configure', CONFIGURE_FLAGS, { cwd: src, logFile: log, timeoutMs: 15 * 60_000 });
       await run('make', ['-C', 'libdm', jobs], { cwd: src, logFile: log, timeoutMs: 30 * 60_000 });
-      await run('make', ['-C', 'daemons/cmirrord', jobs], { cwd: src, logFile: log, timeoutMs: 30 * 60_000 });
+      await run('make', ['-C', 'daemons/cmirrord', jobs, ...plan.inputs.makeVars], { cwd: src, logFile: log, timeoutMs: 30 * 60_000 });
     }, say);
     const binary = join(src, 'daemons', 'cmirrord', 'cmirrord');
     const library = join(src, 'libdm', 'ioctl', LIBDEVMAPPER);
@@ -126,12 +136,14 @@ export async function ensureCmirrord(plan: CmirrordPlan, say: Progress, force = 
     }
     copyFileSync(binary, join(staging, 'cmirrord'));
     copyFileSync(library, join(staging, LIBDEVMAPPER));
+    if (plan.inputs.makeVars.length) keepNotes('cmirrord', staging, { buildDir: src, sourceDir: src, objDir: 'daemons/cmirrord' });
     entry.publish(staging, {
       key: plan.key,
       source: plan.inputs.source,
       description: plan.source.description,
       patches: plan.patches.map((p) => ({ file: p.file, origin: p.origin })),
       configureFlags: CONFIGURE_FLAGS,
+      makeVars: plan.inputs.makeVars,
       toolchain: plan.inputs.toolchain,
     }, started);
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The guest-side recipe: every file under vm-images/ (init, sshd drop-in, package list) but the cmirrord
- * patches kept there, which reach an image only when applied (--daemon-patch) and then enter its key
+ * patches kept there (defects, fixes, coverage), which reach an image only when applied (--daemon-patch) and then enter its key
  * through the cmirrord build, and the stacks file, whose lvm2 pin enters it the same way (a kernel pin
  * never reaches an image). The recipe's bytes go into the image key, so editing any of them rebuilds it.
  */
@@ -10,13 +10,14 @@ import type { KeyPart } from '../cache.ts';
 import { InputError } from '../../base/errors.ts';
 import { repoRoot } from '../../base/paths.ts';
 import { FIX_DIRS } from '../fixes.ts';
+import { COVERAGE_DIRS } from '../coverage.ts';
 import { STACKS_FILE } from '../stacks.ts';
 
 export const VM_IMAGES = join(repoRoot, 'vm-images');
 export const PACKAGES_FILE = join(VM_IMAGES, 'packages.txt');
 export const GUEST_DIR = join(VM_IMAGES, 'guest');
-/** cmirrord patches that are not part of the stock image: the defect corpus (first), and the fixes. */
-export const DAEMON_PATCH_DIRS = [join(VM_IMAGES, 'defects'), FIX_DIRS.daemon];
+/** cmirrord patches that are not part of the stock image: the defect corpus (first), the fixes, and the coverage build's. */
+export const DAEMON_PATCH_DIRS = [join(VM_IMAGES, 'defects'), FIX_DIRS.daemon, COVERAGE_DIRS.daemon];
 
 /** Package names, one a line; `#` starts a comment. */
 export function parsePackages(text: string, file: string): string[] {

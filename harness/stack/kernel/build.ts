@@ -19,6 +19,7 @@ import { stackNamed } from '../stacks.ts';
 import { commandLinePatches, loadSeries, withPatchForms } from './series.ts';
 import { describeMismatches, loadFragment, verifyConfig, type Requested } from './config.ts';
 import { debianSource, gitTreeSource, type KernelSource } from './source.ts';
+import { COVERAGE_INPUTS, keepNotes, keptNotes, type BuildCoverage } from '../coverage.ts';
 import { lastBuildSteps, reportBuildProgress } from './build-progress.ts';
 
 /** Bump when the build procedure changes in a way that changes its output. */
@@ -32,12 +33,16 @@ export interface KernelOptions {
   kernelImage?: string;
   kernelPatches?: string[];
   configFragments?: string[];
+  /** Count executions of the mirror log's files with gcov (stack/coverage.ts). */
+  coverage?: boolean;
   force?: boolean;
   say?: Progress;
 }
 
 export interface Kernel extends Built {
   bzImage: string;
+  /** A coverage build's notes. */
+  coverage?: BuildCoverage;
 }
 
 export const SERIES_FILE = join(repoRoot, 'kernel-patches', 'series');
@@ -102,6 +107,7 @@ export interface KernelPlan extends KernelInputs {
   requested: Requested[];
   key: string;
   entry: CacheEntry;
+  coverage: boolean;
 }
 
 /** Everything that names the build, without building: cheap enough for every cache hit and --print-key. */
@@ -109,13 +115,17 @@ export async function planKernel(opts: KernelOptions = {}): Promise<KernelPlan> 
   const say = opts.say ?? progress;
   requireTools(...TOOLS.kernel);
   const stack = stackNamed(opts.stack);
-  const patches = [...withPatchForms(loadSeries(SERIES_FILE), stack.kernelPatchForms, stack.name), ...commandLinePatches(opts.kernelPatches ?? [], '--kernel-patch')];
-  const fragments = [...projectFragments(), ...(opts.configFragments ?? []).map((f) => resolve(f))];
+  const patches = [
+    ...withPatchForms(loadSeries(SERIES_FILE), stack.kernelPatchForms, stack.name),
+    ...(opts.coverage ? [COVERAGE_INPUTS.kernelPatch] : []),
+    ...commandLinePatches(opts.kernelPatches ?? [], '--kernel-patch'),
+  ];
+  const fragments = [...projectFragments(), ...(opts.coverage ? [COVERAGE_INPUTS.kernelFragment] : []), ...(opts.configFragments ?? []).map((f) => resolve(f))];
   const requested: Requested[] = fragments.flatMap((f) => loadFragment(f));
   const source = opts.kernelTree ? await gitTreeSource(opts.kernelTree) : debianSource(stack.kernel, say);
   const compiler = await compilerVersion();
   const key = kernelKey({ source, patches, fragments, compiler });
-  return { source, patches, fragments, requested, compiler, key, entry: new CacheEntry('kernels', key) };
+  return { source, patches, fragments, requested, compiler, key, entry: new CacheEntry('kernels', key), coverage: opts.coverage ?? false };
 }
 
 export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
@@ -131,7 +141,7 @@ export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
   say(`kernel ${key}: ${source.description}, ${patches.length} patch(es), ${fragments.length} fragment(s)`);
   const hit = (): Kernel => {
     say(`cache hit: ${entry.path('bzImage')}`);
-    return { bzImage: entry.path('bzImage'), key, dir: entry.dir, cached: true };
+    return withNotes({ bzImage: entry.path('bzImage'), key, dir: entry.dir, cached: true });
   };
   if (entry.isComplete() && !opts.force) return hit();
   return withBuildLock(`kernel ${key}`, say, async () => {
@@ -140,7 +150,12 @@ export async function ensureKernel(opts: KernelOptions = {}): Promise<Kernel> {
   });
 }
 
-async function buildKernel({ source, patches, fragments, requested, compiler, key, entry, say }: KernelPlan & { say: Progress }): Promise<Kernel> {
+function withNotes(k: Kernel): Kernel {
+  const notes = keptNotes(k.dir);
+  return notes ? { ...k, coverage: notes } : k;
+}
+
+async function buildKernel({ source, patches, fragments, requested, compiler, key, entry, coverage, say }: KernelPlan & { say: Progress }): Promise<Kernel> {
   const work = join(cacheRoot(), WORK_DIR, `kernel-${key}`);
   const src = join(work, 'src');
   const build = join(work, 'build');
@@ -183,6 +198,7 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
     const release = (await run('make', ['-s', ...makeArgs(src, build, 'kernelrelease')])).stdout.trim();
     copyFileSync(join(build, 'arch/x86/boot/bzImage'), join(staging, 'bzImage'));
     copyFileSync(join(build, '.config'), join(staging, '.config'));
+    if (coverage) keepNotes('linux', staging, { buildDir: build, sourceDir: src, objDir: 'drivers/md' });
     entry.publish(staging, {
       key,
       release,
@@ -201,5 +217,5 @@ async function buildKernel({ source, patches, fragments, requested, compiler, ke
     rmSync(work, { recursive: true, force: true });
   }
   say(`kernel ready in ${seconds(Date.now() - started)}: ${entry.path('bzImage')}`);
-  return { bzImage: entry.path('bzImage'), key, dir: entry.dir, cached: false };
+  return withNotes({ bzImage: entry.path('bzImage'), key, dir: entry.dir, cached: false });
 }

@@ -16,7 +16,7 @@ function patchFile(name: string, body: string): PatchRef {
   return { file, origin: '--daemon-patch', strip: 1 };
 }
 
-const base = { source: 'debian:lvm2_2.03.16-2.dsc:SHA256:abc', configureFlags: CONFIGURE_FLAGS, toolchain: 'gcc (Debian 12.2.0-14) 12.2.0' };
+const base = { source: 'debian:lvm2_2.03.16-2.dsc:SHA256:abc', configureFlags: CONFIGURE_FLAGS, makeVars: [], toolchain: 'gcc (Debian 12.2.0-14) 12.2.0' };
 
 t.test('the cmirrord key follows every byte of every patch', async (t) => {
   const a = patchFile('a.patch', '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n');
@@ -31,6 +31,7 @@ t.test('the cmirrord key follows every byte of every patch', async (t) => {
   t.not(cmirrordKey({ ...base, source: 'git:1234:abcd', patches: [a] }), k, 'source identity counts');
   t.not(cmirrordKey({ ...base, toolchain: 'gcc 13', patches: [a] }), k, 'compiler counts');
   t.not(cmirrordKey({ ...base, configureFlags: [...CONFIGURE_FLAGS, '--enable-debug'], patches: [a] }), k, 'configure flags count');
+  t.not(cmirrordKey({ ...base, makeVars: ['EXTRA_EXEC_CFLAGS=--coverage'], patches: [a] }), k, "a coverage build's make variables count");
 });
 
 t.test('the image key follows the recipe files, their mode and the daemon', async (t) => {

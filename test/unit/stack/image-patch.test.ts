@@ -34,7 +34,7 @@ function plan(patchBody: string, name: string): CmirrordPlan {
     entry: new CacheEntry('cmirrord', name),
     source,
     patches,
-    inputs: { source: 'test', patches, configureFlags: CONFIGURE_FLAGS, toolchain: 'none' },
+    inputs: { source: 'test', patches, configureFlags: CONFIGURE_FLAGS, makeVars: [], toolchain: 'none' },
   };
 }
 
