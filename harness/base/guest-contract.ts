@@ -36,6 +36,12 @@ export function sharedDiskPath(serial: string): string {
 export const GUEST_LOG_DIR = '/var/log/clogtest';
 /** cmirrord's stdout and stderr, its SIGUSR1 state dumps included. */
 export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
+/**
+ * A coverage build of cmirrord writes its counters under this prefix (GCOV_PREFIX) followed by its build
+ * directory's path; the kernel's are in debugfs under their build directory's path.
+ */
+export const GUEST_GCOV_DIR = '/var/lib/clogtest/gcov';
+export const GUEST_KERNEL_GCOV_DIR = '/sys/kernel/debug/gcov';
 
 export function kernelCommandLine(node: number, extra: readonly string[] = []): string {
   return [

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import { withNodes } from '../case/select.ts';
 import { MAX_NODES, MIN_NODES } from '../guest/cluster/cluster.ts';
@@ -11,7 +11,8 @@ import { progress } from '../base/progress.ts';
 import { runCase } from '../run/run-case.ts';
 import { BISECT_EXIT, bisectVerdict, type RunOutcome } from '../report/bisect-verdict.ts';
 import { defineCommand, intOption } from './command.ts';
-import { caseClusterOptions, clusterOptions, clusterOptionsHelp } from './cluster-options.ts';
+import { caseClusterOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption } from './cluster-options.ts';
+import { finishRunCoverage } from '../coverage/record.ts';
 
 
 /** Without --kernel-tree or --daemon-tree, the current directory is the tree being bisected. */
@@ -42,6 +43,7 @@ Without --kernel-tree or --daemon-tree, the current directory is taken as a kern
 Options:
   --repeat N               runs per case (default 3): an intermittent bug needs several
   --seed N                 seed for every run (default: the case's, else drawn per run)
+${coverageHelp}
 ${clusterOptionsHelp}
 
 Exit codes (what git bisect run expects):
@@ -56,6 +58,7 @@ Exit codes (what git bisect run expects):
   usageExitCode: BISECT_EXIT.abort,
   options: {
     ...clusterOptions,
+    ...coverageOption,
     repeat: { type: 'string' },
     seed: { type: 'string' },
   },
@@ -97,12 +100,14 @@ Exit codes (what git bisect run expects):
     const runDir = join(runsRoot(), `bisect-${timestamp()}`);
     mkdirSync(runDir, { recursive: true });
     const outcomes: RunOutcome[] = [];
+    const ran: string[] = [];
     for (let i = 1; i <= repeat; i++) {
       for (const c of cases) {
         const { seed } = resolveSeed(c.seed, cliSeed);
         let r;
         try {
-          r = await runCase(c, { runDir, seed, iteration: i, cluster, keep: false, fixes: values.fixes ?? false, say: progress });
+          r = await runCase(c, { runDir, seed, iteration: i, cluster, keep: false, fixes: values.fixes ?? false, ...(cluster.coverage ? { coverage: cluster.coverage } : {}), say: progress });
+          ran.push(basename(r.dir));
         } catch (err) {
           // Exit 3 would read as "bad" to git bisect; a harness crash says nothing about the revision.
           outcomes.push({ case: c.name, status: 'infra', failedChecks: [], why: `harness error: ${firstLine(err)}` });
@@ -116,6 +121,7 @@ Exit codes (what git bisect run expects):
         process.stdout.write(`run ${i}/${repeat} ${c.name} (seed ${seed}): ${verdict}${why && r.status !== 'passed' ? `: ${why}` : ''}\n`);
       }
     }
+    if (cluster.coverage) finishRunCoverage(runDir, ran, cluster.coverage, progress);
     const { exit, summary } = bisectVerdict(outcomes);
     process.stdout.write(`${summary}\n`);
     progress(`runs kept under ${runDir} where they did not pass`);

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../guest/cluster/cluster.ts';
-import { InputError } from '../base/errors.ts';
+import { InfraError, InputError } from '../base/errors.ts';
+import type { BuildCoverage } from '../stack/coverage.ts';
 import { withFixes } from '../stack/fixes.ts';
 import { ensureImage } from '../stack/image/index.ts';
 import { ensureKernel } from '../stack/kernel/index.ts';
@@ -43,6 +44,15 @@ export const keepDisksOption = { 'keep-disks': { type: 'boolean' } } as const;
 
 export const keepDisksHelp = `  --keep-disks             keep the shared disk files in the run directory`;
 
+/** For the commands that run cases (run, mutate, bisect-run): the counters are collected at each case's checks. */
+export const coverageOption = { coverage: { type: 'boolean' } } as const;
+
+export const coverageHelp = `  --coverage               build the kernel's mirror log files and cmirrord with gcov (cached
+                           apart), collect every node's counters at each check point and at
+                           the end, and write line, branch and function coverage per file to
+                           runs/<id>/coverage/ and the report; a node that crashes loses what it
+                           ran since its last collection`;
+
 /** The output options of the commands that run cases and judge them (run, mutate). */
 export const caseOutputOptions = {
   list: { type: 'boolean' },
@@ -52,24 +62,32 @@ export const caseOutputOptions = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof clusterOptions; allowPositionals: true; strict: true }>>['values'];
 
-/** The Cluster options the command line decides for a case's cluster: the case's topology sizes it. */
-export type CaseClusterOptions = Omit<ClusterOptions, 'name' | 'nodes' | 'keepDisks'>;
+/** The Cluster options the command line decides for a case's cluster (the case's topology sizes it), and the coverage builds' notes. */
+export type CaseClusterOptions = Omit<ClusterOptions, 'name' | 'nodes' | 'keepDisks'> & { coverage?: BuildCoverage[] };
 
 /** Builds or finds the kernel and image the options ask for, and the Cluster options around them. */
-export async function caseClusterOptions(values: Values): Promise<CaseClusterOptions> {
+export async function caseClusterOptions(values: Values & { coverage?: boolean }): Promise<CaseClusterOptions> {
   const accel = values.accel;
   if (accel !== undefined && accel !== 'kvm' && accel !== 'tcg') throw new InputError(`--accel must be kvm or tcg, got "${accel}"`);
-  const kernel = await ensureKernel(kernelOptionsFrom(values));
+  const coverage = values.coverage ?? false;
+  if (coverage && (values['kernel-image'] || values['image-dir'])) throw new InputError('--coverage builds the kernel and image itself: it cannot be used with --kernel-image or --image-dir');
+  const kernel = await ensureKernel({ ...kernelOptionsFrom(values), coverage });
   let rootImage: string;
   let sshKey: string;
+  const notes: Array<BuildCoverage | undefined> = [];
   if (values['image-dir']) {
     const dir = resolve(values['image-dir']);
     [rootImage, sshKey] = [join(dir, 'root.img'), join(dir, 'id_ed25519')];
     for (const f of [rootImage, sshKey]) if (!existsSync(f)) throw new InputError(`--image-dir ${values['image-dir']}: no ${f}`);
   } else {
-    const image = await ensureImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'] });
+    const image = await ensureImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], coverage });
     [rootImage, sshKey] = [image.rootImage, image.sshKey];
+    notes.push(image.coverage);
   }
+  notes.push(kernel.coverage);
+  const builds = notes.filter((n): n is BuildCoverage => n !== undefined);
+  // An image found in the cache whose cmirrord build was since removed has no notes to read counters against.
+  if (coverage && builds.length !== 2) throw new InfraError(`--coverage: the notes of the ${kernel.coverage ? 'cmirrord' : 'kernel'} coverage build are gone from the cache; remove ${kernel.coverage ? rootImage.replace(/\/root\.img$/, '') : kernel.dir} to have it built again`);
   return {
     bzImage: kernel.bzImage,
     rootImage,
@@ -78,6 +96,7 @@ export async function caseClusterOptions(values: Values): Promise<CaseClusterOpt
     memoryMb: intOption('memory', values.memory, 768, 256, 16384),
     tokenMs: intOption('token-ms', values['token-ms'], 3000, 100, 600_000),
     coldBoot: values['cold-boot'],
+    ...(coverage ? { coverage: builds } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import type { Case } from '../case/schema.ts';
 import { withNodes } from '../case/select.ts';
@@ -11,7 +11,8 @@ import { runsRoot, timestamp } from '../base/paths.ts';
 import { progress } from '../base/progress.ts';
 import { runCase } from '../run/run-case.ts';
 import { defineCommand, intOption } from './command.ts';
-import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp } from './cluster-options.ts';
+import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
+import { finishRunCoverage } from '../coverage/record.ts';
 
 /** Cases without a seed of their own run with this one, so a corpus run is the same run each time. */
 const DEFECT_SEED = 2009;
@@ -38,6 +39,9 @@ Options:
   --list                   print the corpus (side, request, cases, expected checks) and build nothing
   --json FILE              write every defect's outcome as JSON
   --keep                   keep the case directories of passing cases too
+${coverageHelp}
+                           (each defect's under runs/<time>-mutate/<defect>/coverage/: its
+                           own build, its own line numbers)
 ${clusterOptionsHelp}
   (--nodes overrides every case's topology.nodes)
 
@@ -45,6 +49,7 @@ Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undeci
   options: {
     ...clusterOptions,
     ...caseOutputOptions,
+    ...coverageOption,
     defect: { type: 'string', multiple: true },
   },
   async run(values) {
@@ -87,17 +92,37 @@ Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undeci
 async function tryDefect(d: Defect, values: Parameters<typeof caseClusterOptions>[0] & { keep?: boolean; fixes?: boolean }, cases: Map<string, Case>, dir: string): Promise<DefectOutcome> {
   const t0 = Date.now();
   const base = { defect: d.name, side: d.side, request: d.request, expect: d.expect };
-  let cluster;
+  let cluster: CaseClusterOptions;
   try {
     const patched = d.side === 'kernel' ? { 'kernel-patch': [d.file] } : { 'daemon-patch': [d.file] };
     cluster = await caseClusterOptions({ ...values, ...patched });
   } catch (err) {
     return outcomeOf({ ...base, result: 'undecided', why: `could not build the stack with it: ${errorMessage(err).split('\n')[0]}`, fired: [], durationMs: Date.now() - t0 });
   }
+  const ran: string[] = [];
+  try {
+    return await runDefectCases(d, base, t0, values, cluster, cases, dir, ran);
+  } finally {
+    if (cluster.coverage && ran.length) finishRunCoverage(dir, ran, cluster.coverage, progress);
+  }
+}
+
+/** The defect's cases one after the other, until one catches it; `ran` gets each case directory's name. */
+async function runDefectCases(
+  d: Defect,
+  base: Pick<DefectOutcome, 'defect' | 'side' | 'request' | 'expect'>,
+  t0: number,
+  values: { keep?: boolean; fixes?: boolean },
+  cluster: CaseClusterOptions,
+  cases: Map<string, Case>,
+  dir: string,
+  ran: string[],
+): Promise<DefectOutcome> {
   const undecided: string[] = [];
   for (const name of d.cases) {
     const c = cases.get(name)!;
-    const r = await runCase(c, { runDir: dir, seed: c.seed ?? DEFECT_SEED, iteration: 1, cluster, keep: values.keep ?? false, fixes: values.fixes ?? false, say: progress });
+    const r = await runCase(c, { runDir: dir, seed: c.seed ?? DEFECT_SEED, iteration: 1, cluster, keep: values.keep ?? false, fixes: values.fixes ?? false, ...(cluster.coverage ? { coverage: cluster.coverage } : {}), say: progress });
+    ran.push(basename(r.dir));
     // A case failing as its own known failure (every finding one of its bugs') shows the stack's known bug, not this defect.
     if (r.outcome === 'failed') {
       const fired = [...new Set(r.verdicts.filter((v) => v.valid === false).map((v) => v.check))];

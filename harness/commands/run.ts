@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import { resolveSeed } from '../case/schedule.ts';
 import { filterCases, findCaseFiles, parseShard, repeat, shard, withNodes } from '../case/select.ts';
-import { EXIT, internalErrorText } from '../base/errors.ts';
+import { EXIT, InputError, internalErrorText } from '../base/errors.ts';
 import { runsRoot } from '../base/paths.ts';
 import { progress } from '../base/progress.ts';
 import { caseTitle, jsonSummary, junitXml, summaryLine, tally } from '../report/junit.ts';
@@ -18,7 +18,8 @@ import { defaultJobs, inPool } from '../run/jobs.ts';
 import { MAX_NODES, MIN_NODES } from '../guest/cluster/cluster.ts';
 import { stacksNamed } from '../stack/stacks.ts';
 import { defineCommand, intOption } from './command.ts';
-import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, type CaseClusterOptions } from './cluster-options.ts';
+import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
+import { coverageFigures, finishRunCoverage } from '../coverage/record.ts';
 
 function stamp(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '').replace('T', '-');
@@ -58,6 +59,8 @@ Options:
   --stack A,B | all        run every case on each stack named (or on every stack), side by side:
                            TAP subtests and case directories named case@stack, JUnit classnames
                            clogtest.STACK; every stack is built before the first cluster boots
+${coverageHelp}
+                           (one stack at a time: stacks differ in their sources)
 ${clusterOptionsHelp}
   (--nodes overrides every case's topology.nodes)
 
@@ -67,6 +70,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
   options: {
     ...clusterOptions,
     ...caseOutputOptions,
+    ...coverageOption,
     tag: { type: 'string', multiple: true },
     grep: { type: 'string' },
     seed: { type: 'string' },
@@ -87,6 +91,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
     // With --stack, every case runs on every stack named, side by side (case@stack); without, on the default.
     const stacks = values.stack === undefined ? [undefined] : stacksNamed(values.stack).map((s) => s.name);
+    if (values.coverage && stacks.length > 1) throw new InputError(`--coverage runs one stack at a time (their sources differ); --stack ${values.stack} names ${stacks.length}`);
     const planned = repeat(cases, intOption('repeat', values.repeat, 1, 1, 1000)).flatMap((p) => stacks.map((stack) => ({ ...p, stack })));
     const titleOf = (p: (typeof planned)[number]) => caseTitle({ name: p.case.name, iteration: p.iteration, stack: p.stack });
     const jobs = values.jobs === undefined ? undefined : intOption('jobs', values.jobs, 1, 1, 64);
@@ -118,6 +123,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
         cluster: clusters.get(p.stack)!,
         keep: values.keep ?? false,
         fixes: values.fixes ?? false,
+        ...(cluster.coverage ? { coverage: cluster.coverage } : {}),
         say: sayFor(titleOf(p)),
       }),
     );
@@ -171,8 +177,9 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
     }
     t.end();
     if (values.junit) writeFileSync(values.junit, junitXml(results));
-    const replayArgs = [...(values.fixes ? ['--fixes'] : []), ...(values.nodes !== undefined ? ['--nodes', values.nodes] : [])];
-    const summary = jsonSummary(runDir, results, replayArgs);
+    const replayArgs = [...(values.fixes ? ['--fixes'] : []), ...(values.coverage ? ['--coverage'] : []), ...(values.nodes !== undefined ? ['--nodes', values.nodes] : [])];
+    const coverage = cluster.coverage ? finishRunCoverage(runDir, results.map((r) => basename(r.dir)), cluster.coverage, progress) : undefined;
+    const summary = jsonSummary(runDir, results, replayArgs, coverage ? coverageFigures(coverage.files) : undefined);
     if (values.json) writeFileSync(values.json, summary);
     // Passing cases remove their directories (unless --keep); the summary keeps them in the report.
     writeFileSync(join(runDir, SUMMARY_FILE), summary);

@@ -133,6 +133,14 @@ export const CLUSTER_UP = 'cluster up';
 export const END_CHECKS = 'end checks';
 export const TEARDOWN_DONE = 'tear-down done';
 export const PHASES = 'phases';
+export const COVERAGE_COLLECTED = 'coverage collected';
+
+/** With --coverage: whose counters were collected at a point, and whose were lost and why. */
+export interface CoverageFields {
+  point: Point;
+  nodes: number[];
+  lost: string[];
+}
 
 /** The cluster is up: its directory, and how long each part of its bring-up took (ms, by part). */
 export interface ClusterUpFields {
@@ -159,6 +167,7 @@ export const events = {
   endChecks: (h: History, f: EndChecksFields) => h.append('info', { what: END_CHECKS, ...f }),
   teardownDone: (h: History) => h.append('info', { what: TEARDOWN_DONE }),
   phases: (h: History, f: CasePhases) => h.append('info', { what: PHASES, ...f }),
+  coverage: (h: History, f: CoverageFields) => h.append('info', { what: COVERAGE_COLLECTED, ...f }),
   nodeBack: (h: History, f: NodeBackFields) => h.append('info', { ...f }),
   step: (h: History, f: StepFields) => h.append('step', { ...f }),
   fault: (h: History, f: FaultFields) => h.append('fault', { ...f }),

@@ -10,6 +10,8 @@
  *                             check step in the middle of a case): nodeN-status.txt, nodeN-cmirrord.txt,
  *                             nodeN-kernel.txt, and disks/ (copies; 'end' judges the cluster's own disks)
  *   <cluster dir>/            the cluster's directory (cluster.json, consoles, guest logs, disks/)
+ *   coverage/POINT/nodeN/     with --coverage: the gcov counters node N gave at POINT, by component
+ *                             (linux/, cmirrord/), and coverage.json, the case's coverage from them all
  */
 import { join } from 'node:path';
 
@@ -18,6 +20,8 @@ export const FINDINGS_FILE = 'findings.json';
 export const WRITES_DIR = 'writes';
 export const SAMPLES_DIR = 'samples';
 export const EVIDENCE_DIR = 'evidence';
+export const COVERAGE_DIR = 'coverage';
+export const COVERAGE_FILE = 'coverage.json';
 
 /** Where the checks run: at the end of the case, or at the check step with this (1-based) number. */
 export type Point = 'end' | `step-${number}`;
@@ -28,6 +32,11 @@ export function stepPoint(step: number): Point {
 
 export function evidenceDir(caseDir: string, point: Point): string {
   return join(caseDir, EVIDENCE_DIR, point);
+}
+
+/** The counters node `node` gave at `point` (--coverage). */
+export function coverageDir(caseDir: string, point: Point, node: number): string {
+  return join(caseDir, COVERAGE_DIR, point, `node${node}`);
 }
 
 /** Per-node evidence files at a point. */

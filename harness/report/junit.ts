@@ -78,11 +78,13 @@ export function replayCommand(file: string, seed: number, extraArgs: readonly st
 }
 
 /** replayArgs: the options the cases ran with that a replay needs too (--fixes, --nodes N). */
-export function jsonSummary(runDir: string, results: readonly CaseResult[], replayArgs: readonly string[] = []): string {
+export function jsonSummary(runDir: string, results: readonly CaseResult[], replayArgs: readonly string[] = [], coverage?: Record<string, { lines: number; branches: number; functions: number }>): string {
   return `${JSON.stringify(
     {
       runDir,
       ...tally(results.map((r) => r.outcome)),
+      // With --coverage: percent of lines, branches and functions reached, by file.
+      ...(coverage ? { coverage } : {}),
       cases: results.map((r) => ({
         name: r.name,
         ...(r.stack ? { stack: r.stack } : {}),

@@ -21,6 +21,8 @@ import { describeBug } from '../case/known-bugs.ts';
 import { errorMessage } from '../base/errors.ts';
 import { replayCommand, tally } from './junit.ts';
 import { loadSummaries, type SummaryCase } from './merge.ts';
+import { readRunCoverage, sourcesDir } from '../coverage/record.ts';
+import type { FileSummary } from '../coverage/coverage.ts';
 
 /** Written next to report.html at the end of every run: what the index lists for cases no longer on disk. */
 export const SUMMARY_FILE = 'summary.json';
@@ -111,12 +113,42 @@ export interface CaseView {
   problems: string[];
 }
 
+/** A counted file as the report shows it: its figures, and each line with its count and the first case that reached it. */
+export interface CoverageFileView extends FileSummary {
+  /** The source, one entry a line (empty when the run directory has no copy of it). */
+  source: string[];
+  counts: Record<string, number>;
+  first: Record<string, string>;
+}
+
+/** With --coverage: the run's coverage (runs/<id>/coverage/). */
+export interface CoverageView {
+  cases: string[];
+  lost: string[];
+  files: CoverageFileView[];
+}
+
 export interface ReportData {
   runDir: string;
   generated: string;
   totals: { passed: number; failed: number; skipped: number };
   rows: IndexRow[];
   cases: CaseView[];
+  coverage?: CoverageView;
+}
+
+function coverageView(runDir: string): CoverageView | undefined {
+  const run = readRunCoverage(runDir);
+  if (!run) return undefined;
+  return {
+    cases: run.cases,
+    lost: run.lost,
+    files: run.files.map((f) => {
+      const src = join(sourcesDir(runDir), f.file);
+      const cov = run.coverage.files[f.file]!;
+      return { ...f, source: existsSync(src) ? readFileSync(src, 'utf8').split('\n') : [], counts: cov.lines, first: cov.first ?? {} };
+    }),
+  };
 }
 
 
@@ -424,6 +456,7 @@ export function caseView(runDir: string, caseDir: string, row: IndexRow): CaseVi
 export function readReportData(runDir: string, now = new Date()): ReportData {
   const summaryFile = join(runDir, SUMMARY_FILE);
   const summary = existsSync(summaryFile) ? loadSummaries([summaryFile])[0] : undefined;
+  const coverage = coverageView(runDir);
   const rows = summary
     ? summary.cases.map((c) => rowFromSummary(runDir, c))
     : caseDirsIn(runDir).map((d) => rowFromHistory(runDir, d, parseHistory(readFileSync(join(d, HISTORY_FILE), 'utf8'))));
@@ -435,5 +468,6 @@ export function readReportData(runDir: string, now = new Date()): ReportData {
       : tally(rows.map((r) => (r.verdict === 'did not finish' ? 'infra' : r.verdict))),
     rows,
     cases: rows.flatMap((r) => (r.dir === null ? [] : [caseView(runDir, join(runDir, r.dir), r)])),
+    ...(coverage ? { coverage } : {}),
   };
 }

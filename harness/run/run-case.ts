@@ -4,7 +4,7 @@
  * unless keep). Logs are collected on every exit path.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CHECKS, DM_ULOG_RETRY_TIMEOUT_MS, type Case, type CheckName } from '../case/schema.ts';
 import { expandSchedule } from '../case/schedule.ts';
 import { judge, verdictLine, type NamedVerdict } from '../judge/index.ts';
@@ -16,7 +16,10 @@ import { healAll } from './faults/index.ts';
 import { History } from '../record/history.ts';
 import { sharedDisks } from '../guest/mirror/table.ts';
 import type { Progress } from '../base/progress.ts';
-import { events } from '../record/events.ts';
+import { COVERAGE_COLLECTED, entriesOf, events, type CoverageFields } from '../record/events.ts';
+import { collectedCoverage, saveCaseCoverage } from '../coverage/record.ts';
+import { EMPTY } from '../coverage/coverage.ts';
+import type { BuildCoverage } from '../stack/coverage.ts';
 import { FINDINGS_FILE, HISTORY_FILE, stepPoint, type Point } from '../record/layout.ts';
 import { startLaps } from '../record/laps.ts';
 import { casePhases, describePhases } from '../record/phases.ts';
@@ -39,6 +42,8 @@ export interface RunCaseOptions {
   keep: boolean;
   /** The stack carries every fix (--fixes): the bugs they fix are not expected to show. */
   fixes: boolean;
+  /** Coverage builds of the kernel and cmirrord (--coverage): their counters are collected at each point. */
+  coverage?: readonly BuildCoverage[];
   say: Progress;
   /** Called once the case's cluster is gone, before its end is judged: the next case may bring up its own. */
   released?: () => void;
@@ -111,6 +116,25 @@ async function judgeAt(rec: Pick<CaseContext, 'dir' | 'history' | 'say'>, point:
   return verdicts;
 }
 
+/**
+ * The case's coverage from its collections, kept under the run (the case directory goes when it passes).
+ * Counters that cannot be read are said, and listed as lost with the case: coverage is not a verdict.
+ */
+async function recordCoverage(dir: string, runDir: string, builds: readonly BuildCoverage[], history: History, say: Progress): Promise<void> {
+  const lost = entriesOf<CoverageFields>(history.entries(), 'info')
+    .filter((e) => e.what === COVERAGE_COLLECTED)
+    .flatMap((e) => e.lost.map((l) => `${e.point}: ${l}`));
+  let coverage = EMPTY;
+  try {
+    coverage = await collectedCoverage(dir, builds);
+  } catch (err) {
+    const why = `coverage not read: ${errorMessage(err)}`;
+    say(`${basename(dir)}: ${why}`);
+    lost.push(why);
+  }
+  saveCaseCoverage(dir, runDir, { case: basename(dir), lost, coverage });
+}
+
 export async function runCase(original: Case, opts: RunCaseOptions): Promise<CaseResult> {
   const started = Date.now();
   const c = expandSchedule(original, opts.seed);
@@ -147,7 +171,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     );
     events.clusterUp(history, { dir: cluster.runDir, timings: cluster.timings });
     events.clocks(history, { readings: cluster.clocks });
-    const ctx = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say });
+    const ctx = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say, coverage: opts.coverage ?? [] });
     // Registered first: whatever fails later, the writers are stopped before the cluster goes.
     scope.defer('stop workloads', () => stopWorkloads(ctx));
     // A fresh cluster has no faults; healing anyway makes a reused one start from the same place.
@@ -248,6 +272,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   events.phases(history, phases);
   r.phases = phases;
   opts.say(`${c.name}: ${describePhases(phases)}`);
+  if (opts.coverage?.length) await recordCoverage(dir, opts.runDir, opts.coverage, history, opts.say);
   if (r.outcome === 'passed' && !opts.keep) rmSync(dir, { recursive: true, force: true });
   return r;
 }

@@ -76,7 +76,7 @@ t.test('clean-implies-equal and no-lost-writes catch damage done from the host',
     const history = new History(join(dir, 'history.jsonl'));
     events.caseStart(history, { case: c, seed, runId: seed });
     events.clocks(history, { readings: cluster.clocks });
-    const ctx = newCaseContext({ case: c, seed, runId: seed, cluster, dir, history, say: (l) => t.comment(l) });
+    const ctx = newCaseContext({ case: c, seed, runId: seed, cluster, dir, history, say: (l) => t.comment(l), coverage: [] });
     /** The evidence at a new point, judged from the case directory as a run would. */
     let points = 0;
     const judgeNow = async (names: Parameters<typeof judge>[2]) => {

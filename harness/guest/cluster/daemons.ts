@@ -1,5 +1,5 @@
 /** The guest daemons, corosync and cmirrord: where they log, how they are started and how their start is awaited. */
-import { CMIRRORD_LOG, GUEST_LOG_DIR } from '../../base/guest-contract.ts';
+import { CMIRRORD_LOG, GUEST_GCOV_DIR, GUEST_LOG_DIR } from '../../base/guest-contract.ts';
 import { shellQuote } from '../../base/proc.ts';
 import type { Node } from './node.ts';
 import { GiveUp, poll } from '../../base/poll.ts';
@@ -63,16 +63,16 @@ const readyCount = `grep -c ${shellQuote(CMIRRORD_READY)} ${CMIRRORD_LOG} 2>/dev
  * cmirrord needs no corosync to start (it joins a CPG group per log, when the log is created), so the
  * bring-up starts it with corosync and its start overlaps the membership forming. cmirrord -f logs to stdout,
  * block-buffered into a file: line buffering makes its start-up line, and later its SIGUSR1 state dumps,
- * visible as they happen.
+ * visible as they happen. GCOV_PREFIX matters only to a coverage build.
  */
 export async function launchCmirrord(n: Node, commandMs: number): Promise<number> {
-  const r = await n.execOrThrow(`mkdir -p ${GUEST_LOG_DIR}; ${readyCount}; ${background('stdbuf -oL -eL cmirrord -f', CMIRRORD_LOG)}`, { timeoutMs: commandMs });
+  const r = await n.execOrThrow(`mkdir -p ${GUEST_LOG_DIR}; ${readyCount}; ${background(`env GCOV_PREFIX=${GUEST_GCOV_DIR} stdbuf -oL -eL cmirrord -f`, CMIRRORD_LOG)}`, { timeoutMs: commandMs });
   return Number(r.stdout.trim() || 0);
 }
 
 /** Waits until cmirrord says it is ready: its ready line count must have grown past before, so a restart is not mistaken for the old daemon's start. */
 export async function awaitCmirrord(n: Node, before: number, deadlineMs: number, commandMs: number, gone: () => string | undefined = () => undefined): Promise<void> {
-  // Until setsid, nohup and stdbuf have exec'd into it, pidof does not see a cmirrord that is starting
+  // Until setsid, nohup, env and stdbuf have exec'd into it, pidof does not see a cmirrord that is starting
   // fine: only a daemon missing on several polls in a row has died.
   let missing = 0;
   await poll(`${n.name}: cmirrord started ("${CMIRRORD_READY}" in ${CMIRRORD_LOG})`, deadlineMs, 300, async () => {

@@ -164,8 +164,46 @@
     root.appendChild(sec);
   }
 
+  // With --coverage: a table of files, and per file its functions, the lines never reached and the
+  // source with each line's count and the first case that reached it.
+  function coverageSection(root, cov) {
+    var pct = function (r) { return r.total ? (Math.round(1000 * r.hit / r.total) / 10) + ' % (' + r.hit + '/' + r.total + ')' : '-'; };
+    var sec = el('section', { id: 'coverage', class: 'coverage' });
+    sec.appendChild(el('h2', { text: 'Coverage of ' + cov.cases.length + ' case(s)' }));
+    var head = el('tr', {}, ['file', 'lines', 'branches', 'functions'].map(function (h) { return el('th', { text: h }); }));
+    sec.appendChild(el('table', { class: 'index coverage-files' }, [el('thead', {}, [head]), el('tbody', {}, cov.files.map(function (f) {
+      return el('tr', {}, [el('td', {}, [el('a', { href: '#cov-' + f.file, text: f.file })]), el('td', { text: pct(f.lines) }), el('td', { text: pct(f.branches) }), el('td', { text: pct(f.functions) })]);
+    }))]));
+    if (cov.lost.length) {
+      sec.appendChild(el('details', {}, [el('summary', { text: cov.lost.length + ' collection(s) lost counters' }), el('ul', {}, cov.lost.map(function (l) { return el('li', { class: 'mono', text: l }); }))]));
+    }
+    cov.files.forEach(function (f) {
+      var part = el('div', { id: 'cov-' + f.file, class: 'coverage-file' });
+      part.appendChild(el('h3', { text: f.file + ': lines ' + pct(f.lines) + ', branches ' + pct(f.branches) + ', functions ' + pct(f.functions) }));
+      part.appendChild(el('p', { class: 'mono', text: 'never reached: ' + (f.unreached || 'none') }));
+      var fhead = el('tr', {}, ['function', 'line', 'calls', 'lines'].map(function (h) { return el('th', { text: h }); }));
+      part.appendChild(el('details', {}, [el('summary', { text: f.perFunction.length + ' functions, ' + f.perFunction.filter(function (x) { return !x.count; }).length + ' never called' }),
+        el('table', { class: 'index' }, [el('thead', {}, [fhead]), el('tbody', {}, f.perFunction.map(function (x) {
+          return el('tr', { class: x.count ? '' : 'cov-none' }, [el('td', { class: 'mono', text: x.name }), el('td', { text: String(x.startLine) }), el('td', { text: String(x.count) }), el('td', { text: pct(x.lines) })]);
+        }))])]));
+      if (f.source.length) {
+        var text = f.source.map(function (line, i) {
+          var n = String(i + 1);
+          var count = f.counts[n];
+          var mark = count === undefined ? '        ' : (count ? String(count).padStart(8) : '   #####');
+          var by = f.first[n] ? '  [' + f.first[n] + ']' : '';
+          return n.padStart(5) + ' ' + mark + ' | ' + line + by;
+        }).join('\n');
+        part.appendChild(el('details', {}, [el('summary', { text: 'source: count per line (##### never reached), [first case to reach it]' }), el('pre', { class: 'coverage-source', text: text })]));
+      }
+      sec.appendChild(part);
+    });
+    root.appendChild(sec);
+  }
+
   var root = document.getElementById('report');
   index(root);
+  if (data.coverage) coverageSection(root, data.coverage);
   data.cases.forEach(function (c) { caseSection(root, c); });
   document.body.dataset.rendered = 'yes';
   // From navigation start: what opening the report costs (docs/measurements.md has the figure).

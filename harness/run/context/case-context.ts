@@ -10,6 +10,7 @@ import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../../guest/mirror
 import type { Progress } from '../../base/progress.ts';
 import type { Workload } from '../../case/schema.ts';
 import { InfraError } from '../../base/errors.ts';
+import type { BuildCoverage } from '../../stack/coverage.ts';
 
 /**
  * How long a writer or reader may take from its start to its first operation: starting Python in a guest
@@ -88,6 +89,8 @@ export interface CaseContext {
    * catch a write between the legs caught none).
    */
   freezesHeld: boolean;
+  /** The coverage builds whose counters are collected at each point (--coverage); empty otherwise. */
+  coverage: readonly BuildCoverage[];
   say: Progress;
 }
 
@@ -103,7 +106,7 @@ export function targetNodes(ctx: CaseContext, on: readonly number[] | undefined)
 }
 
 /** The state of a case whose cluster is up and whose mirrors are not loaded yet. */
-export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId' | 'cluster' | 'dir' | 'history' | 'say'>): CaseContext {
+export function newCaseContext(base: Pick<CaseContext, 'case' | 'seed' | 'runId' | 'cluster' | 'dir' | 'history' | 'say' | 'coverage'>): CaseContext {
   const mirrors = mirrorLayouts(base.case.topology);
   return {
     ...base,

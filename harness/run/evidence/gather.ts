@@ -19,6 +19,7 @@ import { EVIDENCE_FILES, evidenceDir, WRITES_DIR, type Point } from '../../recor
 import { diskFile, liveNodes, type CaseContext } from '../context/case-context.ts';
 import type { Node } from '../../guest/cluster/node.ts';
 import { frozenNow, inTurn } from './freeze.ts';
+import { collectCoverage } from './coverage.ts';
 
 /** How long the checks wait for every live node to report every mirror in sync before judging. */
 export const SYNC_DEADLINE_MS = 300_000;
@@ -170,6 +171,8 @@ export async function gatherEvidence(ctx: CaseContext, point: Point, opts: Gathe
   // The guests will not run again after an end freeze: their logs are pulled now, while they answer.
   if (opts.stayFrozen) await ctx.cluster.collectLogs().catch((err: unknown) => ctx.history.append('error', { what: 'guest logs', error: errorMessage(err) }));
   lap('logs');
+  await collectCoverage(ctx, point);
+  lap('coverage');
   const recorded = () => {
     lap('freeze');
     events.evidence(ctx.history, {

@@ -21,7 +21,7 @@ t.test('diverge-legs: leg 0 newer than leg 1 in every block, both logged as ackn
   const disks = ['leg0', 'leg1'].map((serial) => ({ serial, file: join(dir, 'disks', `${serial}.img`) }));
   for (const d of disks) writeFileSync(d.file, Buffer.alloc(64 * 1024));
   const cluster = { disks, nodes: [] } as unknown as Parameters<typeof newCaseContext>[0]['cluster'];
-  const ctx = newCaseContext({ case: v.case, seed: 9, runId: 9, cluster, dir, history: new History(join(dir, 'history.jsonl')), say: () => {} });
+  const ctx = newCaseContext({ case: v.case, seed: 9, runId: 9, cluster, dir, history: new History(join(dir, 'history.jsonl')), say: () => {}, coverage: [] });
   divergeLegs(ctx, v.case.steps[0] as Extract<Step, { kind: 'diverge-legs' }>);
   const [leg0, leg1] = disks.map((d) => readFileSync(d.file));
   // Region 1 is blocks 4..7; the others stay empty.
