@@ -37,14 +37,17 @@ does not rebuild the other. Prints the KEY and the image directory on stdout.
 
 Options:
 ${imageHelp}
+  --coverage               the image \`run --coverage\` uses: cmirrord built with gcov
+                           (vm-images/coverage/), cached under a key of its own
   --force                  rebuild the root filesystem, cmirrord and the image even on a cache hit
   --print-key              print the KEY only, build nothing (for CI cache keys)
 
 Exit 2 when a daemon patch does not apply or an option names a missing file or tree.`,
-  options: { ...imageOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
+  options: { ...imageOptions, coverage: { type: 'boolean' }, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
+    const coverage = values.coverage ?? false;
     if (values['print-key']) {
-      const plan = await planImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], say: () => {} });
+      const plan = await planImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], coverage, say: () => {} });
       process.stdout.write(`${plan.key}\n`);
       return 0;
     }
@@ -52,6 +55,7 @@ Exit 2 when a daemon patch does not apply or an option names a missing file or t
       stack: values.stack,
       daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'),
       daemonTree: values['daemon-tree'],
+      coverage,
       force: values.force,
     });
     process.stdout.write(`${image.key} ${image.dir}\n`);

@@ -48,18 +48,21 @@ patches, fragments and compiler.
 
 Options:
 ${kernelOptionsHelp}
+  --coverage               the build \`run --coverage\` uses: gcov for the mirror log's files
+                           (kernel-patches/coverage/), cached under a key of its own
   --force                  rebuild even on a cache hit
   --print-key              print the KEY only, build nothing (for CI cache keys)
 
 Exit 2 when a patch does not apply or kconfig drops a requested option.`,
-  options: { ...kernelOptions, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
+  options: { ...kernelOptions, coverage: { type: 'boolean' }, force: { type: 'boolean' }, 'print-key': { type: 'boolean' } },
   async run(values) {
+    const coverage = values.coverage ?? false;
     if (values['print-key']) {
-      const plan = await planKernel({ ...kernelOptionsFrom(values), say: () => {} });
+      const plan = await planKernel({ ...kernelOptionsFrom(values), coverage, say: () => {} });
       process.stdout.write(`${plan.key}\n`);
       return 0;
     }
-    const kernel = await ensureKernel({ ...kernelOptionsFrom(values), force: values.force });
+    const kernel = await ensureKernel({ ...kernelOptionsFrom(values), coverage, force: values.force });
     process.stdout.write(`${kernel.bzImage}\n`);
     return 0;
   },
