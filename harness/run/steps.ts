@@ -69,8 +69,9 @@ async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, cancelled: () =
   if (cancelled()) return;
   if (createsMirror(s.op)) ctx.mirrorsLoaded = true;
   if (s.op === 'remove') {
-    ctx.mirrorsLoaded = false;
     for (const n of nodes) ctx.layered.delete(n.id);
+    // Removed on some nodes only, the mirror is still loaded on the others: polls and samples go on.
+    ctx.mirrorsLoaded = ctx.layered.size > 0;
   }
 }
 
