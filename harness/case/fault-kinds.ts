@@ -58,6 +58,11 @@ export const FAULT_SPECS = {
   resume: spec({ target: 'nodes', disturbs: false }),
   /** SIGKILL cmirrord (SIGTERM is refused while logs exist) */
   'kill-daemon': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  /**
+   * SIGTERM cmirrord, as an init script stops it: it exits only when it holds no log and refuses while
+   * logs exist, so nothing the log serves may change (restart-daemon starts it again where it exited)
+   */
+  'stop-daemon': spec({ target: 'nodes', disturbs: false }),
   /** start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself */
   'restart-daemon': spec({ target: 'nodes', delaysAnswers: true }),
   /** SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon */

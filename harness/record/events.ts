@@ -153,6 +153,12 @@ export interface EndChecksFields {
   windDownMs: Record<string, number>;
 }
 
+/** stop-daemon: whether cmirrord exited on SIGTERM or kept running (it refuses while it holds logs). */
+export interface DaemonStopFields {
+  node: number;
+  exited: boolean;
+}
+
 /** A daemon or a node of a fault's target came back. */
 export interface NodeBackFields {
   node: number;
@@ -169,6 +175,7 @@ export const events = {
   phases: (h: History, f: CasePhases) => h.append('info', { what: PHASES, ...f }),
   coverage: (h: History, f: CoverageFields) => h.append('info', { what: COVERAGE_COLLECTED, ...f }),
   nodeBack: (h: History, f: NodeBackFields) => h.append('info', { ...f }),
+  daemonStop: (h: History, f: DaemonStopFields) => h.append('info', { what: f.exited ? 'cmirrord exited on SIGTERM' : 'cmirrord kept running after SIGTERM', ...f }),
   step: (h: History, f: StepFields) => h.append('step', { ...f }),
   fault: (h: History, f: FaultFields) => h.append('fault', { ...f }),
   hang: (h: History, f: HangFields) => h.append('hang', { ...f }),

@@ -1,4 +1,4 @@
-/** kill-daemon, kill-corosync and restart-daemon: the user-space half of the cluster log. */
+/** kill-daemon, stop-daemon, kill-corosync and restart-daemon: the user-space half of the cluster log. */
 import { startCmirrord, startCorosync } from '../../guest/cluster/daemons.ts';
 import { events } from '../../record/events.ts';
 import type { Node } from '../../guest/cluster/node.ts';
@@ -15,6 +15,29 @@ async function kill9(node: Node, daemon: string, timeoutMs: number): Promise<voi
 export const killDaemon: FaultImpl<'kill-daemon'> = {
   async start(_ctx, _f, nodes, step) {
     await Promise.all(nodes.map((n) => kill9(n, 'cmirrord', step.timeoutMs)));
+  },
+};
+
+/** How long cmirrord may take to act on SIGTERM: it handles signals from its main loop. */
+const STOP_WAIT_S = 5;
+
+/**
+ * SIGTERM by PID, then whether cmirrord exited within STOP_WAIT_S or is still running (it refuses while it
+ * holds logs: "Cluster logs exist.  Refusing to exit."); the history says which. Neither is a failure of
+ * the step: the checks judge what the mirror saw.
+ */
+export const stopDaemon: FaultImpl<'stop-daemon'> = {
+  async start(ctx, _f, nodes, step) {
+    await Promise.all(
+      nodes.map(async (n) => {
+        const r = await n.execOrThrow(
+          `pid=$(pidof cmirrord) || { echo "cmirrord is not running" >&2; exit 1; }; kill -TERM $pid; ` +
+            `for i in $(seq ${STOP_WAIT_S * 10}); do [ -d /proc/$pid ] || { echo exited; exit 0; }; sleep 0.1; done; echo running`,
+          { timeoutMs: step.timeoutMs },
+        );
+        events.daemonStop(ctx.history, { node: n.id, exited: r.stdout.trim() === 'exited' });
+      }),
+    );
   },
 };
 

@@ -4,7 +4,7 @@ import { errorMessage } from '../../base/errors.ts';
 import { liveNodes, targetNodes, type CaseContext } from '../context/case-context.ts';
 import { swapTable } from '../../guest/mirror/ops.ts';
 import { events } from '../../record/events.ts';
-import { killCorosync, killDaemon, restartDaemon } from './daemons.ts';
+import { killCorosync, killDaemon, restartDaemon, stopDaemon } from './daemons.ts';
 import { failLeg, failLog, restoreLeg, restoreLog, slowLeg, slowLog } from './devices.ts';
 import { crash, pause, reset, restartNode, resume } from './machines.ts';
 import { heal, isolate, netDelay, netLoss, partition } from './network.ts';
@@ -16,6 +16,7 @@ export const FAULTS: { [K in FaultKind]: FaultImpl<K> } = {
   pause,
   resume,
   'kill-daemon': killDaemon,
+  'stop-daemon': stopDaemon,
   'restart-daemon': restartDaemon,
   'kill-corosync': killCorosync,
   partition,

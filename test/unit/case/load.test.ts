@@ -13,7 +13,7 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
   [
     'unknown fault kind',
     `${HEAD}steps:\n  - fault: explode\n    on: [1]\n`,
-    ['3:12: unknown fault kind "explode"; expected one of crash, reset, pause, resume, kill-daemon, restart-daemon, kill-corosync, partition, isolate, heal, net-loss, net-delay, fail-leg, restore-leg, fail-log, restore-log, slow-leg, slow-log, restart-node'],
+    ['3:12: unknown fault kind "explode"; expected one of crash, reset, pause, resume, kill-daemon, stop-daemon, restart-daemon, kill-corosync, partition, isolate, heal, net-loss, net-delay, fail-leg, restore-leg, fail-log, restore-log, slow-leg, slow-log, restart-node'],
   ],
   [
     'unknown check name',
