@@ -16,7 +16,8 @@ import { liveNodes, type CaseContext } from '../context/case-context.ts';
 
 const COLLECT_MS = 60_000;
 /** How long cmirrord may take to write its counters after SIGUSR2 (it answers from its main loop). */
-const DUMP_WAIT_TENTHS = 50;
+const DUMP_ROUND_MS = 250;
+const DUMP_WAIT_ROUNDS = 20;
 
 /** Where a build's counters are in the guest. */
 function guestDir(b: BuildCoverage): string {
@@ -39,10 +40,14 @@ export function collectScript(builds: readonly BuildCoverage[]): string {
       parts.push(`emit linux ${dir}`, `find ${dir} -name '*.gcda' | while read -r f; do echo 1 > "$f"; done`);
       continue;
     }
+    // libgcov writes one file per object that has functions, one after the other: the dump is done when
+    // some files are fresh and their number has stopped growing.
     parts.push(
       `stamp=$(mktemp)`,
-      `if pid=$(pidof cmirrord); then kill -USR2 $pid; i=0; until [ $(find ${dir} -name '*.gcda' -newer $stamp 2>/dev/null | wc -l) -ge ${b.files.length} ]; do ` +
-        `i=$((i + 1)); [ $i -gt ${DUMP_WAIT_TENTHS} ] && { echo "N cmirrord did not write its counters within ${DUMP_WAIT_TENTHS / 10} s of SIGUSR2: what it ran since the last collection is lost"; break; }; sleep 0.1; done; ` +
+      `if pid=$(pidof cmirrord); then kill -USR2 $pid; i=0; prev=-1; while :; do ` +
+        `n=$(find ${dir} -name '*.gcda' -newer $stamp 2>/dev/null | wc -l); [ $n -gt 0 ] && [ $n = $prev ] && break; ` +
+        `i=$((i + 1)); [ $i -gt ${DUMP_WAIT_ROUNDS} ] && { echo "N cmirrord did not write its counters within ${(DUMP_WAIT_ROUNDS * DUMP_ROUND_MS) / 1000} s of SIGUSR2: what it ran since the last collection is lost"; break; }; ` +
+        `prev=$n; sleep ${DUMP_ROUND_MS / 1000}; done; ` +
         `else echo "N cmirrord was not running: what a daemon killed since the last collection ran is lost"; fi`,
       `rm -f $stamp`,
       `emit cmirrord ${dir}`,
