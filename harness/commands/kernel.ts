@@ -12,9 +12,12 @@ export const kernelOptions = {
   fixes: { type: 'boolean' },
 } as const;
 
-export const kernelOptionsHelp = `  --stack NAME             the stack of vm-images/stacks.yaml to build (default: its first,
+/** Apart, so that a command whose --stack takes more (run: several stacks) can say it once, its own way. */
+export const stackOptionHelp = `  --stack NAME             the stack of vm-images/stacks.yaml to build (default: its first,
                            debian-12): the kernel and lvm2 sources it pins and its forms of
-                           the series' patches (\`clogtest stacks\` lists them)
+                           the series' patches (\`clogtest stacks\` lists them)`;
+
+export const kernelOptionsHelp = `${stackOptionHelp}
   --kernel-tree PATH       build a kernel git tree (HEAD + uncommitted changes) instead of
                            the stack's kernel source; the tree itself is never written to
   --kernel-image PATH      use this bzImage as it is: no build

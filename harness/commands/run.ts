@@ -18,6 +18,7 @@ import { defaultJobs, inPool } from '../run/jobs.ts';
 import { MAX_NODES, MIN_NODES } from '../guest/cluster/cluster.ts';
 import { stacksNamed } from '../stack/stacks.ts';
 import { defineCommand, intOption } from './command.ts';
+import { stackOptionHelp } from './kernel.ts';
 import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
 import { coverageFigures, finishRunCoverage } from '../coverage/record.ts';
 
@@ -59,9 +60,10 @@ Options:
   --stack A,B | all        run every case on each stack named (or on every stack), side by side:
                            TAP subtests and case directories named case@stack, JUnit classnames
                            clogtest.STACK; every stack is built before the first cluster boots
+                           (default: the first stack, debian-12; \`clogtest stacks\` lists them)
 ${coverageHelp}
                            (one stack at a time: stacks differ in their sources)
-${clusterOptionsHelp}
+${clusterOptionsHelp.replace(`${stackOptionHelp}\n`, '')}
   (--nodes overrides every case's topology.nodes)
 
 Exit 0 when every case passed (or failed as known), 1 when a check failed or a case was inconclusive,
