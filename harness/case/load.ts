@@ -76,19 +76,25 @@ const WAIT_CONDITION_LIST = Object.values(WAIT_CONDITIONS).map((c) => `"${c.text
 export type Validation = { ok: true; case: Case } | { ok: false; errors: string[] };
 
 /** Reads and validates a case file; throws InputError listing every problem as `file:line:col: message`. */
-export function loadCase(path: string): Case {
+/** What a command line changes in every case it loads: `--nodes N` sizes each cluster, whatever topology.nodes says. */
+export interface CaseOverrides {
+  nodes?: number;
+}
+
+export function loadCase(path: string, overrides: CaseOverrides = {}): Case {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new InputError(`${path}: cannot read: ${errorMessage(err)}`);
   }
-  const result = validateCase(text, path);
-  if (!result.ok) throw new InputError(result.errors.join('\n'));
+  const result = validateCase(text, path, overrides);
+  if (!result.ok) throw new InputError(result.errors.map((e) => (overrides.nodes === undefined ? e : `${e} (with --nodes ${overrides.nodes})`)).join('\n'));
   return result.case;
 }
 
-export function validateCase(text: string, file: string): Validation {
+/** With overrides, the case is validated as it will run: a step naming a node the smaller cluster lacks is an error. */
+export function validateCase(text: string, file: string, overrides: CaseOverrides = {}): Validation {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const r = new Reader(doc, lineCounter);
@@ -97,7 +103,7 @@ export function validateCase(text: string, file: string): Validation {
     else r.err(e.pos[0], `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   // Past a syntax error the node tree is a guess; duplicate keys leave it intact (the first one wins).
-  const parsed = doc.errors.every((e) => e.code === 'DUPLICATE_KEY') ? readCase(r, file) : undefined;
+  const parsed = doc.errors.every((e) => e.code === 'DUPLICATE_KEY') ? readCase(r, file, overrides) : undefined;
   if (r.problems.length === 0) {
     if (!parsed) throw new Error(`${file}: validation rejected the case without saying why`);
     return { ok: true, case: parsed };
@@ -126,7 +132,7 @@ interface Bounds {
   logType: LogType | undefined;
 }
 
-function readCase(r: Reader, file: string): Case | undefined {
+function readCase(r: Reader, file: string, overrides: CaseOverrides): Case | undefined {
   const root: V = { node: r.doc.contents, at: r.doc.contents?.range[0] ?? 0 };
   if (root.node === null) return r.err(0, 'empty case file: a case needs at least name: and steps:');
   const f = r.map(root, 'the case', CASE_KEYS);
@@ -138,6 +144,10 @@ function readCase(r: Reader, file: string): Case | undefined {
   const description = f.has('description') ? r.str(f.get('description')!.value, 'description') : '';
   const tags = f.has('tags') ? readTags(r, f.get('tags')!.value) : [];
   const topo = f.has('topology') ? readTopology(r, f.get('topology')!.value) : { topology: { ...TOPOLOGY_DEFAULTS }, bounds: boundsOf(TOPOLOGY_DEFAULTS) };
+  if (overrides.nodes !== undefined) {
+    topo.bounds.nodes = overrides.nodes;
+    if (topo.topology) topo.topology = { ...topo.topology, nodes: overrides.nodes };
+  }
   const seed = f.has('seed') ? r.int(f.get('seed')!.value, 'seed', 0, 2 ** 32 - 1) : undefined;
   const knownFailure = f.has('known-failure') ? readKnownFailure(r, f.get('known-failure')!.value) : undefined;
   const notApplicable = f.has('not-applicable') ? readNotApplicable(r, f.get('not-applicable')!.value) : {};

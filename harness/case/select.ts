@@ -92,8 +92,3 @@ export function repeat<C>(cases: readonly C[], times: number): Array<Planned<C>>
   if (!Number.isInteger(times) || times < 1) throw new InputError(`--repeat must be a whole number of at least 1, got ${times}`);
   return cases.flatMap((c) => Array.from({ length: times }, (_, i) => ({ case: c, iteration: i + 1 })));
 }
-
-/** The cases with `--nodes N` in place of their own topology.nodes. */
-export function withNodes<C extends Pick<Case, 'topology'>>(cases: readonly C[], nodes: number): C[] {
-  return cases.map((c) => ({ ...c, topology: { ...c.topology, nodes } }));
-}

@@ -1,8 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadCase } from '../case/load.ts';
-import { withNodes } from '../case/select.ts';
-import { MAX_NODES, MIN_NODES } from '../guest/cluster/cluster.ts';
 import { resolveSeed } from '../case/schedule.ts';
 import type { Case } from '../case/schema.ts';
 import { ClogError, errorMessage, InputError, MissingToolError } from '../base/errors.ts';
@@ -11,7 +9,7 @@ import { progress } from '../base/progress.ts';
 import { runCase } from '../run/run-case.ts';
 import { BISECT_EXIT, bisectVerdict, type RunOutcome } from '../report/bisect-verdict.ts';
 import { defineCommand, intOption } from './command.ts';
-import { caseClusterOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption } from './cluster-options.ts';
+import { caseClusterOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, nodesOverride } from './cluster-options.ts';
 import { finishRunCoverage } from '../coverage/record.ts';
 
 
@@ -68,7 +66,8 @@ Exit codes (what git bisect run expects):
     let cliSeed: number | undefined;
     try {
       if (!positionals.length) throw new InputError('bisect-run: name at least one CASE.yaml');
-      cases = positionals.map((f) => loadCase(f));
+      const nodes = nodesOverride(values.nodes);
+      cases = positionals.map((f) => loadCase(f, { nodes }));
       repeat = intOption('repeat', values.repeat, 3, 1, 100);
       cliSeed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
       if (!values['kernel-tree'] && !values['daemon-tree'] && !values['kernel-image']) Object.assign(values, treeFromCwd(process.cwd()));
@@ -76,7 +75,6 @@ Exit codes (what git bisect run expects):
         const v = values[opt];
         if (v !== undefined) values[opt] = resolve(v);
       }
-      if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
     } catch (err) {
       process.stderr.write(`clogtest bisect-run: ${firstLine(err)}\n`);
       return BISECT_EXIT.abort;

@@ -100,6 +100,11 @@ export async function caseClusterOptions(values: Values & { coverage?: boolean }
   };
 }
 
+/** --nodes for the commands that run cases: every case is loaded (and validated) at this size. */
+export function nodesOverride(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : intOption('nodes', value, 3, MIN_NODES, MAX_NODES);
+}
+
 /** The options of a command that boots one cluster itself (up, bench), --nodes and --keep-disks included. */
 export async function clusterStartOptions(values: Values & { 'keep-disks'?: boolean }, name: string): Promise<ClusterOptions> {
   const cluster = await caseClusterOptions(values);

@@ -2,16 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import type { Case } from '../case/schema.ts';
-import { withNodes } from '../case/select.ts';
-import { MAX_NODES, MIN_NODES } from '../guest/cluster/cluster.ts';
 import { EXIT, errorMessage, InputError } from '../base/errors.ts';
 import { caseFile, loadCorpus, type Defect } from '../stack/mutation/corpus.ts';
 import { scoreLine, type DefectOutcome } from '../stack/mutation/score.ts';
 import { runsRoot, timestamp } from '../base/paths.ts';
 import { progress } from '../base/progress.ts';
 import { runCase } from '../run/run-case.ts';
-import { defineCommand, intOption } from './command.ts';
-import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
+import { defineCommand } from './command.ts';
+import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, nodesOverride, type CaseClusterOptions } from './cluster-options.ts';
 import { finishRunCoverage } from '../coverage/record.ts';
 
 /** Cases without a seed of their own run with this one, so a corpus run is the same run each time. */
@@ -61,8 +59,8 @@ Exit 0 when every defect was caught, 1 when one was missed, 3 when one is undeci
     }
     // Every case is loaded before anything builds: a typo costs seconds, not a kernel build.
     const names = [...new Set(corpus.flatMap((d) => d.cases))];
-    let loaded = names.map((name) => loadCase(caseFile(name)));
-    if (values.nodes !== undefined) loaded = withNodes(loaded, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
+    const nodes = nodesOverride(values.nodes);
+    const loaded = names.map((name) => loadCase(caseFile(name), { nodes }));
     const cases = new Map(names.map((name, i) => [name, loaded[i]!]));
     if (values.list) {
       for (const d of corpus) process.stdout.write(`${d.side.padEnd(6)} ${d.request.padEnd(22)} ${d.name.padEnd(36)} cases: ${d.cases.join(', ')}; expect: ${d.expect.join(', ')}\n`);

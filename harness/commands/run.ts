@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadCase } from '../case/load.ts';
 import { resolveSeed } from '../case/schedule.ts';
-import { filterCases, findCaseFiles, parseShard, repeat, shard, withNodes } from '../case/select.ts';
+import { filterCases, findCaseFiles, parseShard, repeat, shard } from '../case/select.ts';
 import { EXIT, InputError, internalErrorText } from '../base/errors.ts';
 import { runsRoot } from '../base/paths.ts';
 import { progress } from '../base/progress.ts';
@@ -15,11 +15,10 @@ import { verdictLine } from '../judge/index.ts';
 import { runCase, type CaseResult } from '../run/run-case.ts';
 import { failsRun } from '../case/outcome.ts';
 import { defaultJobs, inPool } from '../run/jobs.ts';
-import { MAX_NODES, MIN_NODES } from '../guest/cluster/cluster.ts';
 import { stacksNamed } from '../stack/stacks.ts';
 import { defineCommand, intOption } from './command.ts';
 import { stackOptionHelp } from './kernel.ts';
-import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
+import { caseClusterOptions, caseOutputOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, nodesOverride, type CaseClusterOptions } from './cluster-options.ts';
 import { coverageFigures, finishRunCoverage } from '../coverage/record.ts';
 
 function stamp(d = new Date()): string {
@@ -83,14 +82,14 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
   },
   async run(values, positionals) {
     // Every case is validated before anything boots, so a typo costs seconds, not a cluster.
-    let cases = findCaseFiles(positionals.length ? positionals : ['cases']).map((f) => loadCase(f));
+    const nodes = nodesOverride(values.nodes);
+    let cases = findCaseFiles(positionals.length ? positionals : ['cases']).map((f) => loadCase(f, { nodes }));
     cases = filterCases(cases, { tags: values.tag, grep: values.grep });
     if (values.shard) {
       const { index, count } = parseShard(values.shard);
       cases = shard(cases, index, count);
     }
     const cliSeed = values.seed === undefined ? undefined : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
-    if (values.nodes !== undefined) cases = withNodes(cases, intOption('nodes', values.nodes, 3, MIN_NODES, MAX_NODES));
     // With --stack, every case runs on every stack named, side by side (case@stack); without, on the default.
     const stacks = values.stack === undefined ? [undefined] : stacksNamed(values.stack).map((s) => s.name);
     if (values.coverage && stacks.length > 1) throw new InputError(`--coverage runs one stack at a time (their sources differ); --stack ${values.stack} names ${stacks.length}`);

@@ -252,3 +252,13 @@ t.test('a known failure names bugs of the catalogue, and may name the regions th
   t.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
   if (r.ok) t.same(r.case.knownFailure, { bugs: [9, 11], regions: [5] });
 });
+
+t.test('--nodes sizes every case as it loads: a step naming a node the smaller cluster lacks is an error', async (t) => {
+  const source = 'name: c\nsteps:\n  - mirror: create\n  - fault: crash\n    on: [3]\n  - check: no-hang\n';
+  const smaller = validateCase(source, 'c.yaml', { nodes: 2 });
+  t.same(smaller.ok ? [] : smaller.errors, ['c.yaml:5:10: node 3 does not exist: topology has nodes 1..2']);
+  const larger = validateCase(source, 'c.yaml', { nodes: 5 });
+  t.equal(larger.ok && larger.case.topology.nodes, 5);
+  const plain = validateCase(source, 'c.yaml');
+  t.equal(plain.ok && plain.case.topology.nodes, 3);
+});
