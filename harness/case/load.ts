@@ -62,7 +62,7 @@ const CASE_KEYS = [
   'steps',
 ] as const;
 const KNOWN_FAILURE_KEYS = ['bugs', 'intermittent', 'regions'] as const;
-const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout'] as const;
+const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout', 'integrated-flush'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
 const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
 const SCHEDULE_KEYS = ['kind', 'duration', 'interval', 'hold', 'faults'] as const;
@@ -243,7 +243,8 @@ function readTopology(r: Reader, v: V): { topology: Topology | undefined; bounds
     regionSize,
     logType,
   };
-  const all = [nodes, legs, mirrors, logType, legSize, regionSize, logSize, logRetryTimeoutMs];
+  const integratedFlush = get('integrated-flush', d.integratedFlush, (x) => r.bool(x, 'topology.integrated-flush'));
+  const all = [nodes, legs, mirrors, logType, legSize, regionSize, logSize, logRetryTimeoutMs, integratedFlush];
   if (all.some((x) => x === undefined)) return { topology: undefined, bounds };
   return {
     topology: {
@@ -255,6 +256,7 @@ function readTopology(r: Reader, v: V): { topology: Topology | undefined; bounds
       logType: logType!,
       mirrors: mirrors!,
       logRetryTimeoutMs: logRetryTimeoutMs!,
+      integratedFlush: integratedFlush!,
     },
     bounds,
   };

@@ -31,6 +31,7 @@ export const TOPOLOGY_DEFAULTS = {
   logType: 'clustered-disk',
   mirrors: 1,
   logRetryTimeoutMs: DM_ULOG_RETRY_TIMEOUT_MS,
+  integratedFlush: false,
 } as const satisfies Topology;
 
 export interface Topology {
@@ -50,6 +51,11 @@ export interface Topology {
    * needs the resend to come sooner.
    */
   logRetryTimeoutMs: number;
+  /**
+   * dm-log-userspace's `integrated_flush` table argument: the kernel sends a flush's marks as the FLUSH
+   * request's payload instead of MARK_REGION requests before it.
+   */
+  integratedFlush: boolean;
 }
 
 /** Regions per mirror: dm-raid1 counts a trailing partial region as a whole one. */

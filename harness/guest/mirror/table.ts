@@ -25,6 +25,7 @@ export interface MirrorLayout {
   regionSectors: number;
   regions: number;
   logType: Topology['logType'];
+  integratedFlush: boolean;
 }
 
 /** Mirror 0 keeps the plain serials (leg0, leg1, log) the rest of the harness and its docs use. */
@@ -44,6 +45,7 @@ export function mirrorLayout(t: Topology, index: number): MirrorLayout {
     regionSectors: t.regionSize / SECTOR,
     regions: regionCount(t),
     logType: t.logType,
+    integratedFlush: t.integratedFlush,
   };
 }
 
@@ -93,9 +95,16 @@ export function layerTable(t: Topology, what: 'leg' | 'log', serial: string): st
  * `userspace 3 UUID clustered-core REGION` for the core log. The UUID names cmirrord's CPG group,
  * so it must be the same on every node. `inSync` adds the log's `nosync` argument (cmirrord's
  * clog_ctr): a log with no valid bitmap on disk starts with every region clean and in sync.
+ * `integrated_flush` comes right after the UUID, where dm-log-userspace looks for it.
  */
 export function mirrorTable(m: MirrorLayout, uuid: string, inSync = false): string {
-  const args = [uuid, ...(m.log ? ['clustered-disk', mapperPath(m.log.dm)] : ['clustered-core']), String(m.regionSectors), ...(inSync ? ['nosync'] : [])];
+  const args = [
+    uuid,
+    ...(m.integratedFlush ? ['integrated_flush'] : []),
+    ...(m.log ? ['clustered-disk', mapperPath(m.log.dm)] : ['clustered-core']),
+    String(m.regionSectors),
+    ...(inSync ? ['nosync'] : []),
+  ];
   const log = `userspace ${args.length} ${args.join(' ')}`;
   const legs = m.legs.map((l) => `${mapperPath(l.dm)} 0`).join(' ');
   return `0 ${m.sectors} mirror ${log} ${m.legs.length} ${legs} 1 handle_errors`;

@@ -183,6 +183,7 @@ t.test('a minimal case gets its defaults', async (t) => {
     logType: 'clustered-disk',
     mirrors: 1,
     logRetryTimeoutMs: 15_000,
+    integratedFlush: false,
   });
 });
 
@@ -215,7 +216,7 @@ steps:
   const c = result.case;
   t.equal(c.seed, 7);
   t.same(c.knownFailure, { bugs: [6], intermittent: true });
-  t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2, logRetryTimeoutMs: 3000 });
+  t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2, logRetryTimeoutMs: 3000, integratedFlush: false });
   t.same(c.expectKernelMessages, [{ pattern: 'raid1: .*failed', reason: 'leg failed on purpose' }]);
   t.same(c.schedule, {
     kind: 'random',

@@ -18,6 +18,14 @@ t.test('clustered-disk mirror table over the dm-linear layers', async (t) => {
   );
 });
 
+t.test('integrated_flush goes right after the UUID, counted', async (t) => {
+  const m = mirrorLayout({ ...topo, integratedFlush: true }, 0);
+  t.equal(
+    mirrorTable(m, 'U', true),
+    '0 131072 mirror userspace 6 U integrated_flush clustered-disk /dev/mapper/clog0-log 1024 nosync 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors',
+  );
+});
+
 t.test('clustered-core mirror table has no log device', async (t) => {
   const m = mirrorLayout({ ...topo, logType: 'clustered-core', legs: 3, regionSize: 256 * 1024 }, 0);
   t.equal(
