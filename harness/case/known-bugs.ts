@@ -148,6 +148,14 @@ const BUGS: readonly KnownBug[] = [
     fixes: ['0003-dm-raid1-let-kmirrord-finish-its-log-flush-before-the-log-postsuspends.patch'],
     findings: [{ check: 'requests-answered', kinds: ['request-timed-out'], says: /POSTSUSPEND/ }],
   },
+  {
+    id: 12,
+    title: 'with integrated_flush, cmirrord ignores the marks a FLUSH carries and sends them back, so the flush fails and the node holds its writes',
+    cause: 'cmirrord functions.c:clog_flush (ignores the payload and leaves it in the answer); dm-log-userspace-transfer.c:dm_consult_userspace (-ENOSPC)',
+    fixes: ['0009-cmirrord-mark-the-regions-an-integrated-flush-carries.patch'],
+    // The held writes never reach a leg, so the end's wait for the writers and for sync runs out.
+    findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package \[9\]/ }, ANY_HANG],
+  },
 ];
 
 export const KNOWN_BUGS: ReadonlyMap<number, KnownBug> = new Map(BUGS.map((b) => [b.id, b]));
