@@ -104,7 +104,7 @@ Exit codes (what git bisect run expects):
         const { seed } = resolveSeed(c.seed, cliSeed);
         let r;
         try {
-          r = await runCase(c, { runDir, seed, iteration: i, cluster, keep: false, fixes: values.fixes ?? false, ...(cluster.coverage ? { coverage: cluster.coverage } : {}), say: progress });
+          r = await runCase(c, { runDir, seed, iteration: i, cluster, keep: false, fixes: values.fixes ?? false, say: progress });
           ran.push(basename(r.dir));
         } catch (err) {
           // Exit 3 would read as "bad" to git bisect; a harness crash says nothing about the revision.

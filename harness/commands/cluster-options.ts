@@ -74,7 +74,7 @@ export async function caseClusterOptions(values: Values & { coverage?: boolean }
   const kernel = await ensureKernel({ ...kernelOptionsFrom(values), coverage });
   let rootImage: string;
   let sshKey: string;
-  const notes: Array<BuildCoverage | undefined> = [];
+  let daemonNotes: BuildCoverage | undefined;
   if (values['image-dir']) {
     const dir = resolve(values['image-dir']);
     [rootImage, sshKey] = [join(dir, 'root.img'), join(dir, 'id_ed25519')];
@@ -82,12 +82,11 @@ export async function caseClusterOptions(values: Values & { coverage?: boolean }
   } else {
     const image = await ensureImage({ stack: values.stack, daemonPatches: withFixes(values['daemon-patch'], values.fixes, 'daemon'), daemonTree: values['daemon-tree'], coverage });
     [rootImage, sshKey] = [image.rootImage, image.sshKey];
-    notes.push(image.coverage);
+    daemonNotes = image.coverage;
+    // An image found in the cache whose cmirrord build was since removed has no notes to read counters against.
+    if (coverage && !daemonNotes) throw new InfraError(`--coverage: the notes of the cmirrord coverage build are gone from the cache; remove ${image.dir} to have it built again`);
   }
-  notes.push(kernel.coverage);
-  const builds = notes.filter((n): n is BuildCoverage => n !== undefined);
-  // An image found in the cache whose cmirrord build was since removed has no notes to read counters against.
-  if (coverage && builds.length !== 2) throw new InfraError(`--coverage: the notes of the ${kernel.coverage ? 'cmirrord' : 'kernel'} coverage build are gone from the cache; remove ${kernel.coverage ? rootImage.replace(/\/root\.img$/, '') : kernel.dir} to have it built again`);
+  if (coverage && !kernel.coverage) throw new InfraError(`--coverage: the notes of the kernel coverage build are gone from the cache; remove ${kernel.dir} to have it built again`);
   return {
     bzImage: kernel.bzImage,
     rootImage,
@@ -96,7 +95,7 @@ export async function caseClusterOptions(values: Values & { coverage?: boolean }
     memoryMb: intOption('memory', values.memory, 768, 256, 16384),
     tokenMs: intOption('token-ms', values['token-ms'], 3000, 100, 600_000),
     coldBoot: values['cold-boot'],
-    ...(coverage ? { coverage: builds } : {}),
+    ...(coverage ? { coverage: [daemonNotes!, kernel.coverage!] } : {}),
   };
 }
 

@@ -119,7 +119,7 @@ async function runDefectCases(
   const undecided: string[] = [];
   for (const name of d.cases) {
     const c = cases.get(name)!;
-    const r = await runCase(c, { runDir: dir, seed: c.seed ?? DEFECT_SEED, iteration: 1, cluster, keep: values.keep ?? false, fixes: values.fixes ?? false, ...(cluster.coverage ? { coverage: cluster.coverage } : {}), say: progress });
+    const r = await runCase(c, { runDir: dir, seed: c.seed ?? DEFECT_SEED, iteration: 1, cluster, keep: values.keep ?? false, fixes: values.fixes ?? false, say: progress });
     ran.push(basename(r.dir));
     // A case failing as its own known failure (every finding one of its bugs') shows the stack's known bug, not this defect.
     if (r.outcome === 'failed') {

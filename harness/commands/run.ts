@@ -124,7 +124,7 @@ Exit 0 when every case passed (or failed as known), 1 when a check failed or a c
         cluster: clusters.get(p.stack)!,
         keep: values.keep ?? false,
         fixes: values.fixes ?? false,
-        ...(cluster.coverage ? { coverage: cluster.coverage } : {}),
+       
         say: sayFor(titleOf(p)),
       }),
     );

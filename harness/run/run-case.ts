@@ -13,7 +13,7 @@ import { DeadlineError, errorMessage, InfraError } from '../base/errors.ts';
 import { gatherEvidence } from './evidence/gather.ts';
 import { startObserving } from './evidence/observe.ts';
 import { healAll } from './faults/index.ts';
-import { History } from '../record/history.ts';
+import { History, type HistoryEntry } from '../record/history.ts';
 import { sharedDisks } from '../guest/mirror/table.ts';
 import type { Progress } from '../base/progress.ts';
 import { COVERAGE_COLLECTED, entriesOf, events, type CoverageFields } from '../record/events.ts';
@@ -38,12 +38,11 @@ export interface RunCaseOptions {
   stack?: string;
   seed: number;
   iteration: number;
-  cluster: Omit<ClusterOptions, 'name' | 'nodes' | 'sharedDisks' | 'keepDisks' | 'say'>;
+  /** With the notes of the coverage builds (--coverage), whose counters are collected at each point. */
+  cluster: Omit<ClusterOptions, 'name' | 'nodes' | 'sharedDisks' | 'keepDisks' | 'say'> & { coverage?: readonly BuildCoverage[] };
   keep: boolean;
   /** The stack carries every fix (--fixes): the bugs they fix are not expected to show. */
   fixes: boolean;
-  /** Coverage builds of the kernel and cmirrord (--coverage): their counters are collected at each point. */
-  coverage?: readonly BuildCoverage[];
   say: Progress;
   /** Called once the case's cluster is gone, before its end is judged: the next case may bring up its own. */
   released?: () => void;
@@ -120,8 +119,8 @@ async function judgeAt(rec: Pick<CaseContext, 'dir' | 'history' | 'say'>, point:
  * The case's coverage from its collections, kept under the run (the case directory goes when it passes).
  * Counters that cannot be read are said, and listed as lost with the case: coverage is not a verdict.
  */
-async function recordCoverage(dir: string, runDir: string, builds: readonly BuildCoverage[], history: History, say: Progress): Promise<void> {
-  const lost = entriesOf<CoverageFields>(history.entries(), 'info')
+async function recordCoverage(dir: string, runDir: string, builds: readonly BuildCoverage[], entries: readonly HistoryEntry[], say: Progress): Promise<void> {
+  const lost = entriesOf<CoverageFields>(entries, 'info')
     .filter((e) => e.what === COVERAGE_COLLECTED)
     .flatMap((e) => e.lost.map((l) => `${e.point}: ${l}`));
   let coverage = EMPTY;
@@ -154,10 +153,11 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
   };
   let hangDumpMs = 0;
   let endRecorded = false;
+  const { coverage = [], ...clusterOptions } = opts.cluster;
   try {
     const cluster = await Cluster.start(
       {
-        ...opts.cluster,
+        ...clusterOptions,
         name: CLUSTER_NAME,
         nodes: c.topology.nodes,
         sharedDisks: sharedDisks(c.topology),
@@ -171,7 +171,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     );
     events.clusterUp(history, { dir: cluster.runDir, timings: cluster.timings });
     events.clocks(history, { readings: cluster.clocks });
-    const ctx = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say, coverage: opts.coverage ?? [] });
+    const ctx = newCaseContext({ case: c, seed: opts.seed, runId, cluster, dir, history, say: opts.say, coverage });
     // Registered first: whatever fails later, the writers are stopped before the cluster goes.
     scope.defer('stop workloads', () => stopWorkloads(ctx));
     // A fresh cluster has no faults; healing anyway makes a reused one start from the same place.
@@ -268,11 +268,12 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     durationMs: r.durationMs,
     ...(r.known ? { known: { bugs: r.known.bugs, explained: r.known.explained.length, unexplained: r.known.unexplained.length } } : {}),
   });
-  const phases = casePhases(history.entries());
+  const entries = history.entries();
+  const phases = casePhases(entries);
   events.phases(history, phases);
   r.phases = phases;
   opts.say(`${c.name}: ${describePhases(phases)}`);
-  if (opts.coverage?.length) await recordCoverage(dir, opts.runDir, opts.coverage, history, opts.say);
+  if (coverage.length) await recordCoverage(dir, opts.runDir, coverage, entries, opts.say);
   if (r.outcome === 'passed' && !opts.keep) rmSync(dir, { recursive: true, force: true });
   return r;
 }
