@@ -13,6 +13,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   FAULT_KINDS,
   LIMITS,
+  LOG_DEVICE_FORMS,
   LOG_TYPES,
   MIRROR_OPS,
   createsMirror,
@@ -28,6 +29,7 @@ import {
   type ExpectedKernelMessage,
   type Fault,
   type FaultKind,
+  type LogDeviceForm,
   type KnownFailure,
   type LogType,
   type MenuEntry,
@@ -62,7 +64,7 @@ const CASE_KEYS = [
   'steps',
 ] as const;
 const KNOWN_FAILURE_KEYS = ['bugs', 'intermittent', 'regions'] as const;
-const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout', 'integrated-flush'] as const;
+const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout', 'integrated-flush', 'log-device', 'block-on-error'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
 const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
 const SCHEDULE_KEYS = ['kind', 'duration', 'interval', 'hold', 'faults'] as const;
@@ -244,7 +246,11 @@ function readTopology(r: Reader, v: V): { topology: Topology | undefined; bounds
     logType,
   };
   const integratedFlush = get('integrated-flush', d.integratedFlush, (x) => r.bool(x, 'topology.integrated-flush'));
-  const all = [nodes, legs, mirrors, logType, legSize, regionSize, logSize, logRetryTimeoutMs, integratedFlush];
+  const logDevice = get<LogDeviceForm>('log-device', d.logDevice, (x) => r.oneOf(x, 'topology.log-device', LOG_DEVICE_FORMS));
+  if (f.has('log-device') && logType === 'clustered-core')
+    r.err(f.get('log-device')!.keyAt, 'topology.log-device applies only to log-type clustered-disk (clustered-core has no log device)');
+  const blockOnError = get('block-on-error', d.blockOnError, (x) => r.bool(x, 'topology.block-on-error'));
+  const all = [nodes, legs, mirrors, logType, legSize, regionSize, logSize, logRetryTimeoutMs, integratedFlush, logDevice, blockOnError];
   if (all.some((x) => x === undefined)) return { topology: undefined, bounds };
   return {
     topology: {
@@ -257,6 +263,8 @@ function readTopology(r: Reader, v: V): { topology: Topology | undefined; bounds
       mirrors: mirrors!,
       logRetryTimeoutMs: logRetryTimeoutMs!,
       integratedFlush: integratedFlush!,
+      logDevice: logDevice!,
+      blockOnError: blockOnError!,
     },
     bounds,
   };

@@ -10,6 +10,10 @@ export type NodeId = number;
 export const LOG_TYPES = ['clustered-disk', 'clustered-core'] as const;
 export type LogType = (typeof LOG_TYPES)[number];
 
+/** How a clustered-disk table names its log device: /dev/mapper path, or major:minor (cmirrord then looks it up). */
+export const LOG_DEVICE_FORMS = ['path', 'devnum'] as const;
+export type LogDeviceForm = (typeof LOG_DEVICE_FORMS)[number];
+
 export const LIMITS = {
   nodes: { min: 2, max: 8 },
   legs: { min: 2, max: 4 },
@@ -32,6 +36,8 @@ export const TOPOLOGY_DEFAULTS = {
   mirrors: 1,
   logRetryTimeoutMs: DM_ULOG_RETRY_TIMEOUT_MS,
   integratedFlush: false,
+  logDevice: 'path',
+  blockOnError: false,
 } as const satisfies Topology;
 
 export interface Topology {
@@ -56,6 +62,10 @@ export interface Topology {
    * request's payload instead of MARK_REGION requests before it.
    */
   integratedFlush: boolean;
+  /** How the table names the log device (clustered-disk only): cmirrord's find_disk_path takes either. */
+  logDevice: LogDeviceForm;
+  /** The log's `block_on_error` argument, which cmirrord's clog_ctr accepts and keeps for the table it reports. */
+  blockOnError: boolean;
 }
 
 /** Regions per mirror: dm-raid1 counts a trailing partial region as a whole one. */

@@ -37,9 +37,16 @@ export async function createLayers(node: Node, t: Topology, m: MirrorLayout, tab
   await node.execOrThrow(layers.map((a) => `${DMSETUP} ${a}`).join(' && '), { timeoutMs: DMSETUP_TIMEOUT_MS });
 }
 
+/** The log layer's major:minor on `node`, for a table that names the log device by number. */
+async function logDevnum(node: Node, m: MirrorLayout): Promise<string | undefined> {
+  if (!m.log || m.logDevice !== 'devnum') return undefined;
+  return (await dmsetup(node, `info -c --noheadings --separator : -o major,minor ${m.log.dm}`)).trim();
+}
+
 /** The mirror over its layers, with its /dev/mapper node: the one command that waits on cmirrord. */
 export async function loadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number, inSync = false): Promise<void> {
-  await node.execOrThrow(`${DMSETUP} ${tableArgs('create', m.name, mirrorTable(m, uuid, inSync))} && ${DMSETUP} mknodes ${m.name}`, { timeoutMs });
+  const table = mirrorTable(m, uuid, inSync, await logDevnum(node, m));
+  await node.execOrThrow(`${DMSETUP} ${tableArgs('create', m.name, table)} && ${DMSETUP} mknodes ${m.name}`, { timeoutMs });
 }
 
 /** The layers, then the mirror on top (see createLayers and loadMirror). */
@@ -79,7 +86,7 @@ export async function swapTable(node: Node, dm: string, table: string, timeoutMs
 }
 
 export async function reloadMirror(node: Node, m: MirrorLayout, uuid: string, timeoutMs: number): Promise<void> {
-  await swapTable(node, m.name, mirrorTable(m, uuid), timeoutMs);
+  await swapTable(node, m.name, mirrorTable(m, uuid, false, await logDevnum(node, m)), timeoutMs);
 }
 
 export async function mirrorStatus(node: Node, m: MirrorLayout, timeoutMs = DMSETUP_TIMEOUT_MS): Promise<MirrorStatus> {

@@ -26,6 +26,8 @@ export interface MirrorLayout {
   regions: number;
   logType: Topology['logType'];
   integratedFlush: boolean;
+  logDevice: Topology['logDevice'];
+  blockOnError: boolean;
 }
 
 /** Mirror 0 keeps the plain serials (leg0, leg1, log) the rest of the harness and its docs use. */
@@ -46,6 +48,8 @@ export function mirrorLayout(t: Topology, index: number): MirrorLayout {
     regions: regionCount(t),
     logType: t.logType,
     integratedFlush: t.integratedFlush,
+    logDevice: t.logDevice,
+    blockOnError: t.blockOnError,
   };
 }
 
@@ -95,19 +99,28 @@ export function layerTable(t: Topology, what: 'leg' | 'log', serial: string): st
  * `userspace 3 UUID clustered-core REGION` for the core log. The UUID names cmirrord's CPG group,
  * so it must be the same on every node. `inSync` adds the log's `nosync` argument (cmirrord's
  * clog_ctr): a log with no valid bitmap on disk starts with every region clean and in sync.
- * `integrated_flush` comes right after the UUID, where dm-log-userspace looks for it.
+ * `integrated_flush` comes right after the UUID, where dm-log-userspace looks for it. LOGDEV is the
+ * log layer's /dev/mapper path, or `logDevnum` (its major:minor on the node that loads the table, which
+ * only that node knows) when the topology names the log device by number.
  */
-export function mirrorTable(m: MirrorLayout, uuid: string, inSync = false): string {
+export function mirrorTable(m: MirrorLayout, uuid: string, inSync = false, logDevnum?: string): string {
   const args = [
     uuid,
     ...(m.integratedFlush ? ['integrated_flush'] : []),
-    ...(m.log ? ['clustered-disk', mapperPath(m.log.dm)] : ['clustered-core']),
+    ...(m.log ? ['clustered-disk', logDeviceArg(m.log.dm, m.logDevice, logDevnum)] : ['clustered-core']),
     String(m.regionSectors),
     ...(inSync ? ['nosync'] : []),
+    ...(m.blockOnError ? ['block_on_error'] : []),
   ];
   const log = `userspace ${args.length} ${args.join(' ')}`;
   const legs = m.legs.map((l) => `${mapperPath(l.dm)} 0`).join(' ');
   return `0 ${m.sectors} mirror ${log} ${m.legs.length} ${legs} 1 handle_errors`;
+}
+
+function logDeviceArg(dm: string, form: MirrorLayout['logDevice'], devnum: string | undefined): string {
+  if (form === 'path') return mapperPath(dm);
+  if (!devnum || !/^\d+:\d+$/.test(devnum)) throw new Error(`the table names log device ${dm} by number, but its major:minor is "${devnum ?? ''}"`);
+  return devnum;
 }
 
 /** A per-run, per-mirror UUID: the run id makes a kept disk from an earlier run a different log. */

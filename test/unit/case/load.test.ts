@@ -184,6 +184,8 @@ t.test('a minimal case gets its defaults', async (t) => {
     mirrors: 1,
     logRetryTimeoutMs: 15_000,
     integratedFlush: false,
+    logDevice: 'path',
+    blockOnError: false,
   });
 });
 
@@ -216,7 +218,7 @@ steps:
   const c = result.case;
   t.equal(c.seed, 7);
   t.same(c.knownFailure, { bugs: [6], intermittent: true });
-  t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2, logRetryTimeoutMs: 3000, integratedFlush: false });
+  t.same(c.topology, { nodes: 4, legs: 3, legSize: 32 * 2 ** 20, logSize: 2 * 2 ** 20, regionSize: 256 * 2 ** 10, logType: 'clustered-disk', mirrors: 2, logRetryTimeoutMs: 3000, integratedFlush: false, logDevice: 'path', blockOnError: false });
   t.same(c.expectKernelMessages, [{ pattern: 'raid1: .*failed', reason: 'leg failed on purpose' }]);
   t.same(c.schedule, {
     kind: 'random',
@@ -262,4 +264,17 @@ t.test('--nodes sizes every case as it loads: a step naming a node the smaller c
   t.equal(larger.ok && larger.case.topology.nodes, 5);
   const plain = validateCase(source, 'c.yaml');
   t.equal(plain.ok && plain.case.topology.nodes, 3);
+});
+
+t.test('topology names the log device by number and adds block_on_error', async (t) => {
+  const ok = validateCase('name: x\ntopology: {log-device: devnum, block-on-error: true}\nsteps:\n  - mirror: create\n', 'x.yaml');
+  if (!ok.ok) return t.fail(ok.errors.join('\n'));
+  t.equal(ok.case.topology.logDevice, 'devnum');
+  t.equal(ok.case.topology.blockOnError, true);
+  const core = validateCase('name: x\ntopology: {log-type: clustered-core, log-device: devnum}\nsteps:\n  - mirror: create\n', 'x.yaml');
+  t.notOk(core.ok);
+  if (!core.ok) t.match(core.errors.join('\n'), /x\.yaml:2:.*log-device applies only to log-type clustered-disk/);
+  const bad = validateCase('name: x\ntopology: {log-device: uuid}\nsteps:\n  - mirror: create\n', 'x.yaml');
+  t.notOk(bad.ok);
+  if (!bad.ok) t.match(bad.errors.join('\n'), /topology\.log-device/);
 });

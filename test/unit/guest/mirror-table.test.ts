@@ -26,6 +26,15 @@ t.test('integrated_flush goes right after the UUID, counted', async (t) => {
   );
 });
 
+t.test('the log device by major:minor, and block_on_error, counted', async (t) => {
+  const m = mirrorLayout({ ...topo, logDevice: 'devnum', blockOnError: true }, 0);
+  t.equal(
+    mirrorTable(m, 'U', true, '254:2'),
+    '0 131072 mirror userspace 6 U clustered-disk 254:2 1024 nosync block_on_error 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors',
+  );
+  t.throws(() => mirrorTable(m, 'U'), /clog0-log by number/, 'no number, no table');
+});
+
 t.test('clustered-core mirror table has no log device', async (t) => {
   const m = mirrorLayout({ ...topo, logType: 'clustered-core', legs: 3, regionSize: 256 * 1024 }, 0);
   t.equal(
