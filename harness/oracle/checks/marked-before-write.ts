@@ -88,9 +88,18 @@ function judgeNode(node: number, lines: TraceLine[], mirrors: Record<string, str
   let writes = 0;
   let requests = 0;
   let unknownLog = 0;
+  // MARK_REGION requests since each log's last FLUSH: flush_by_group sends at most 32 regions a request,
+  // so more than one before a flush shows a kmirrord pass that marked more regions than one request holds.
+  const marksSinceFlush = new Map<string, number>();
+  let mostMarkRequests = 0;
   for (const l of lines) {
     if (l.source === 'ulog') {
       requests++;
+      if (l.type === 'MARK_REGION') marksSinceFlush.set(l.luid, (marksSinceFlush.get(l.luid) ?? 0) + 1);
+      if (l.type === 'FLUSH') {
+        mostMarkRequests = Math.max(mostMarkRequests, marksSinceFlush.get(l.luid) ?? 0);
+        marksSinceFlush.set(l.luid, 0);
+      }
       let log = logs.get(l.luid);
       if (l.type === 'CTR' || !log) {
         // A new log instance: the kernel may reuse a freed instance's address, and so its luid.
@@ -141,7 +150,7 @@ function judgeNode(node: number, lines: TraceLine[], mirrors: Record<string, str
       message: `node${node}: ${mirror} region ${l.region}: data write sent to the legs (dmesg line ${l.line}, dm-raid1 trace n=${l.n}) but ${why}`,
     });
   }
-  return { writes, requests, unknownLog };
+  return { writes, requests, unknownLog, mostMarkRequests };
 }
 
 export function markedBeforeWrite(input: MarkedBeforeWriteInput): Verdict {
@@ -151,6 +160,7 @@ export function markedBeforeWrite(input: MarkedBeforeWriteInput): Verdict {
   let requests = 0;
   let judgedNodes = 0;
   let traced = 0;
+  let mostMarkRequests = 0;
   for (const { node, dmesg } of input.logs) {
     const lines = parseTrace(dmesg);
     if (lines.length === 0) {
@@ -167,6 +177,7 @@ export function markedBeforeWrite(input: MarkedBeforeWriteInput): Verdict {
     judgedNodes++;
     writes += got.writes;
     requests += got.requests;
+    mostMarkRequests = Math.max(mostMarkRequests, got.mostMarkRequests);
     if (got.unknownLog) notes.push(`node${node}: ${got.unknownLog} writes to a log with no request in the trace, not judged`);
   }
   if (traced === 0) {
@@ -181,7 +192,7 @@ export function markedBeforeWrite(input: MarkedBeforeWriteInput): Verdict {
   const v = verdictFrom(
     INVARIANT,
     findings,
-    `${writes} leg writes on ${judgedNodes} nodes each came after an acknowledged mark and flush of its region${notes.length ? `; ${notes.join('; ')}` : ''}`,
+    `${writes} leg writes on ${judgedNodes} nodes each came after an acknowledged mark and flush of its region; at most ${mostMarkRequests} MARK_REGION requests before one FLUSH${notes.length ? `; ${notes.join('; ')}` : ''}`,
     `of ${writes} leg writes traced on ${judgedNodes} nodes`,
     [{ n: writes, what: 'traced leg writes' }, { n: requests, what: 'log requests' }, { n: judgedNodes, what: 'nodes' }],
   );

@@ -54,6 +54,15 @@ t.test('failed requests promise nothing: a failed flush does not cover the mark,
   t.equal(failedClear.valid, true, failedClear.detail);
 });
 
+t.test('the summary says how many MARK_REGION requests came before one FLUSH at most', async (t) => {
+  const v = await checkMarkedBeforeWrite({
+    logs: [{ node: 1, dmesg: dmesg([...ctr, 'MARK_REGION 0 1', 'FLUSH 0', 'MARK_REGION 0 2', 'MARK_REGION 0 3', 'FLUSH 0', 'write 2', 'write 3']) }],
+    mirrors,
+  });
+  t.equal(v.valid, true, v.detail);
+  t.match(v.detail, /at most 2 MARK_REGION requests before one FLUSH/);
+});
+
 t.test('an integrated flush carries its marks', async (t) => {
   const v = await checkMarkedBeforeWrite({ logs: [{ node: 1, dmesg: dmesg([...ctr, 'FLUSH 0 5,6', 'write 6']) }], mirrors });
   t.equal(v.valid, true, v.detail);
