@@ -66,13 +66,15 @@ const CASE_KEYS = [
 const KNOWN_FAILURE_KEYS = ['bugs', 'intermittent', 'regions'] as const;
 const TOPOLOGY_KEYS = ['nodes', 'legs', 'leg-size', 'log-size', 'region-size', 'log-type', 'mirrors', 'log-retry-timeout', 'integrated-flush', 'log-device', 'block-on-error'] as const;
 const STEP_COMMON_KEYS = ['on', 'after', 'timeout'] as const;
-const WORKLOAD_KEYS = ['name', 'writers', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
+const WORKLOAD_KEYS = ['name', 'writers', 'depth', 'block-size', 'regions', 'duration', 'count', 'readers', 'status-loop', 'mirror'] as const;
 const SCHEDULE_KEYS = ['kind', 'duration', 'interval', 'hold', 'faults'] as const;
 const WAIT_KEYS = ['sync', 'seconds', 'until'] as const;
 
 /** Larger network or leg delays only stall everything; a bare number here is seconds, so this also catches `delay: 200`. */
 const MAX_DELAY_MS = 10_000;
 const MAX_WRITERS = 16;
+/** Writes one writer keeps in flight, a guest thread each: 128 covers four of flush_by_group's 32-region groups. */
+const MAX_DEPTH = 128;
 const WAIT_CONDITION_LIST = Object.values(WAIT_CONDITIONS).map((c) => `"${c.text}"`).join(', ');
 
 export type Validation = { ok: true; case: Case } | { ok: false; errors: string[] };
@@ -476,6 +478,7 @@ function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<
     name = r.err(f.get('name')?.value.at ?? v.at, `workload name "${name}" is already used on line ${workloads.get(name)}`);
   if (name !== undefined) workloads.set(name, line);
   const writers = get('writers', 1, (x) => r.int(x, 'writers (per node)', 1, MAX_WRITERS));
+  const depth = get('depth', 1, (x) => r.int(x, 'depth (writes in flight per writer)', 1, MAX_DEPTH));
   let blockSize = get('block-size', 4096, (x) => r.size(x, 'block-size'));
   if (blockSize !== undefined) {
     const at = f.get('block-size')?.value.at ?? v.at;
@@ -495,11 +498,12 @@ function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<
   const statusLoop = get('status-loop', false, (x) => r.bool(x, 'status-loop'));
   if (statusLoop && hasCount) r.err(f.get('status-loop')!.keyAt, 'status-loop needs a duration: it runs for the workload\'s duration');
   const mirror = get('mirror', 0, (x) => readIndex(r, x, 'mirror', b.mirrors));
-  if (name === undefined || writers === undefined || blockSize === undefined || !regions || readers === undefined || statusLoop === undefined || mirror === undefined) return undefined;
+  if (name === undefined || writers === undefined || depth === undefined || blockSize === undefined || !regions || readers === undefined || statusLoop === undefined || mirror === undefined) return undefined;
   if ((hasDuration && !durationMs) || (hasCount && count === undefined) || (hasDuration && hasCount)) return undefined;
   return {
     name,
     writers,
+    depth,
     blockSize,
     regions,
     ...(durationMs !== undefined && { durationMs }),

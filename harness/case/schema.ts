@@ -140,6 +140,11 @@ export interface Workload {
   name: string;
   /** Writer processes per node in `on:`. */
   writers: number;
+  /**
+   * Writes each writer keeps in flight at once (clogwrite.py's --depth: a thread each, on blocks of its own),
+   * so a node's marks and clears for many regions meet in one kmirrord pass.
+   */
+  depth: number;
   /** Bytes per write; a multiple of 512 that divides the region size, so no block spans two regions. */
   blockSize: number;
   regions: RegionTarget;

@@ -17,6 +17,7 @@ import os
 import random
 import struct
 import sys
+import threading
 import time
 
 BLOCK_MAGIC = b"CLOGBLK1"
@@ -119,6 +120,8 @@ def main(argv):
     p.add_argument("--seq-start", type=int, default=1, help="first sequence number; must not repeat within a run")
     p.add_argument("--random", action="store_true", help="pick blocks at random (seeded by run id, node and slot)")
     p.add_argument("--slot", default="0/1", help="K/S: only blocks whose index mod S is K (default 0/1: all)")
+    p.add_argument("--depth", type=int, default=1,
+                   help="writes in flight at once: D threads, each with its own share of the slot's blocks")
     p.add_argument("--read", action="store_true", help="read blocks instead of writing them")
     p.add_argument("--log", required=True, help='JSON-lines log, "-" for stdout')
     p.add_argument("--no-direct", action="store_true", help="no O_DIRECT (for files on tmpfs in tests)")
@@ -143,60 +146,91 @@ def main(argv):
         p.error("--slot must be K/S, e.g. 1/4")
     if not 0 <= slot < slots:
         p.error("--slot K/S needs 0 <= K < S")
+    if a.depth < 1:
+        p.error("--depth must be at least 1")
+    if a.read and a.depth != 1:
+        p.error("--depth is for writers")
     flags = (os.O_RDONLY if a.read else os.O_RDWR | os.O_DSYNC) | (0 if a.no_direct else os.O_DIRECT)
     fd = os.open(a.dev, flags)
     # A mirror whose length is not a whole number of regions ends inside its last region: the blocks
     # of that region past the end do not exist (reading one would return nothing, writing it fail).
     end = os.lseek(fd, 0, os.SEEK_END)
     blocks = [b for b in blocks if b % slots == slot and (b + 1) * size <= end]
-    if not blocks:
-        p.error("no blocks to operate on")
+    if len(blocks) < a.depth:
+        p.error("no blocks to operate on" if not blocks else "--depth %d needs as many blocks, got %d" % (a.depth, len(blocks)))
     count = len(blocks) if a.count is None else a.count
-    rng = random.Random((a.run_id * 65536 + a.node) * 1024 + slot)
 
-    buf = aligned_buffer(fd, size, not a.no_direct)
     log = sys.stdout if a.log == "-" else open(a.log, "a", buffering=1)
+    log_lock = threading.Lock()
 
     def emit(fields):
-        log.write(json_line(fields) + "\n")
-        log.flush()
+        line = json_line(fields) + "\n"
+        with log_lock:
+            log.write(line)
+            log.flush()
 
     # The duration runs from the first operation, not from the start of the process: starting Python
     # in a guest under TCG takes seconds, which would otherwise come out of the workload.
-    until = None
-    for k in range(count):
-        if a.duration is not None:
-            if until is None:
-                until = time.monotonic() + a.duration
-            elif time.monotonic() >= until:
-                break
-        block = rng.choice(blocks) if a.random else blocks[k % len(blocks)]
-        offset = block * size
-        if a.read:
+    clock = {"until": None}
+    failures = []
+
+    def worker(lane):
+        """Lane j of D writes blocks j, j+D, ... of the slot's list and sequence numbers seq-start + j,
+        + j + D, ...: no two lanes share a block (their writes could land in either order on each leg)
+        or a sequence number."""
+        mine = blocks[lane::a.depth]
+        seed = (a.run_id * 65536 + a.node) * 1024 + slot
+        rng = random.Random(seed if a.depth == 1 else seed * 64 + lane)
+        buf = aligned_buffer(fd, size, not a.no_direct)
+        for k in range(lane, count, a.depth):
+            if a.duration is not None:
+                with log_lock:
+                    if clock["until"] is None:
+                        clock["until"] = time.monotonic() + a.duration
+                    until = clock["until"]
+                if time.monotonic() >= until:
+                    break
+            block = rng.choice(mine) if a.random else mine[(k // a.depth) % len(mine)]
+            offset = block * size
+            if a.read:
+                start = time.time_ns()
+                got = os.preadv(fd, [buf], offset)
+                t = time.time_ns()
+                if got != size:
+                    failures.append("short read of block %d at offset %d: %d of %d bytes" % (block, offset, got, size))
+                    return
+                kind, found, why = decode_block(bytes(buf), offset)
+                emit({"op": "read", "t": t, "start": start, "run": a.run_id, "node": a.node, "block": block,
+                      "offset": offset, "kind": kind,
+                      "found": None if found is None else {"node": found[0], "seq": found[1], "run": found[2]},
+                      "why": why})
+                continue
+            seq = a.seq_start + k
+            buf[:] = encode_block(a.node, seq, offset, a.run_id, size)
+            ident = {"run": a.run_id, "node": a.node, "seq": seq, "block": block, "offset": offset}
             start = time.time_ns()
-            got = os.preadv(fd, [buf], offset)
+            emit(dict({"op": "write-start", "t": start}, **ident))
+            try:
+                got = os.pwrite(fd, buf, offset)
+            except OSError as e:
+                failures.append("write of block %d seq %d at offset %d failed: %s" % (block, seq, offset, e))
+                return
             t = time.time_ns()
             if got != size:
-                sys.exit("clogwrite: short read of block %d at offset %d: %d of %d bytes" % (block, offset, got, size))
-            kind, found, why = decode_block(bytes(buf), offset)
-            emit({"op": "read", "t": t, "start": start, "run": a.run_id, "node": a.node, "block": block,
-                  "offset": offset, "kind": kind,
-                  "found": None if found is None else {"node": found[0], "seq": found[1], "run": found[2]},
-                  "why": why})
-            continue
-        seq = a.seq_start + k
-        buf[:] = encode_block(a.node, seq, offset, a.run_id, size)
-        ident = {"run": a.run_id, "node": a.node, "seq": seq, "block": block, "offset": offset}
-        start = time.time_ns()
-        emit(dict({"op": "write-start", "t": start}, **ident))
-        try:
-            got = os.pwrite(fd, buf, offset)
-        except OSError as e:
-            sys.exit("clogwrite: write of block %d seq %d at offset %d failed: %s" % (block, seq, offset, e))
-        t = time.time_ns()
-        if got != size:
-            sys.exit("clogwrite: short write of block %d seq %d at offset %d: %d of %d bytes" % (block, seq, offset, got, size))
-        emit(dict({"op": "write", "t": t, "start": start}, **ident))
+                failures.append("short write of block %d seq %d at offset %d: %d of %d bytes" % (block, seq, offset, got, size))
+                return
+            emit(dict({"op": "write", "t": t, "start": start}, **ident))
+
+    if a.depth == 1:
+        worker(0)
+    else:
+        lanes = [threading.Thread(target=worker, args=(j,)) for j in range(a.depth)]
+        for th in lanes:
+            th.start()
+        for th in lanes:
+            th.join()
+    if failures:
+        sys.exit("clogwrite: " + failures[0])
     os.close(fd)
     return 0
 

@@ -45,6 +45,8 @@ export function clogwriteCommand(o: {
   read: boolean;
   /** A writer's share of the blocks: those whose index mod `of` is `index` (readers read any). */
   slot?: { index: number; of: number };
+  /** Writes in flight at once (writers only). */
+  depth?: number;
   count?: number;
   durationMs?: number;
   errLog: string;
@@ -52,7 +54,7 @@ export function clogwriteCommand(o: {
   const args = [
     'python3', GUEST_CLOGWRITE, '--dev', o.dev, '--node', `${o.node}`, '--run-id', `${o.runId}`,
     '--block-size', `${o.blockSize}`, '--regions', ranges(o.regions), '--region-size', `${o.regionSize}`,
-    '--random', ...(o.slot ? ['--slot', `${o.slot.index}/${o.slot.of}`] : []), '--count', `${o.count ?? UNBOUNDED}`,
+    '--random', ...(o.slot ? ['--slot', `${o.slot.index}/${o.slot.of}`] : []), ...(o.depth && o.depth > 1 ? ['--depth', `${o.depth}`] : []), '--count', `${o.count ?? UNBOUNDED}`,
     ...(o.durationMs === undefined ? [] : ['--duration', (o.durationMs / 1000).toFixed(3)]),
     ...(o.read ? ['--read'] : ['--seq-start', `${o.seqStart}`]), '--log', '-',
   ];
@@ -117,6 +119,7 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
           seqStart: job.seqStart,
           read: job.read,
           ...(job.slot ? { slot: job.slot } : {}),
+          ...(job.read ? {} : { depth: w.depth }),
           count: w.count,
           durationMs: w.durationMs,
           errLog,

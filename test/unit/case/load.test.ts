@@ -167,7 +167,7 @@ t.test('a minimal case gets its defaults', async (t) => {
         line: 4,
         afterMs: 0,
         timeoutMs: 60_000,
-        workload: { name: 'w2', writers: 1, blockSize: 4096, regions: { kind: 'own' }, durationMs: 10_000, readers: false, statusLoop: false, mirror: 0 },
+        workload: { name: 'w2', writers: 1, depth: 1, blockSize: 4096, regions: { kind: 'own' }, durationMs: 10_000, readers: false, statusLoop: false, mirror: 0 },
       },
       { kind: 'wait', line: 5, afterMs: 0, timeoutMs: 300_000, wait: { kind: 'until', condition: { kind: 'workloads-done' } } },
       { kind: 'check', line: 6, afterMs: 0, timeoutMs: 300_000, checks: ['no-hang'] },
@@ -207,7 +207,7 @@ steps:
   - fault: {kind: slow-leg, leg: 2, delay: 200ms, mirror: 1}
   - fault: {kind: net-loss, percent: 12.5}
     on: 4
-  - workload: {name: hot, writers: 2, block-size: 8KiB, regions: [0, 5, 127], count: 100, readers: true, mirror: 1}
+  - workload: {name: hot, writers: 2, depth: 8, block-size: 8KiB, regions: [0, 5, 127], count: 100, readers: true, mirror: 1}
   - wait: {seconds: 2.5}
   - wait: {sync: complete}
     on: [1, 2]
@@ -237,7 +237,7 @@ steps:
         kind: 'workload',
         afterMs: 0,
         timeoutMs: 60_000,
-        workload: { name: 'hot', writers: 2, blockSize: 8192, regions: { kind: 'list', regions: [0, 5, 127] }, count: 100, readers: true, statusLoop: false, mirror: 1 },
+        workload: { name: 'hot', writers: 2, depth: 8, blockSize: 8192, regions: { kind: 'list', regions: [0, 5, 127] }, count: 100, readers: true, statusLoop: false, mirror: 1 },
       },
       { kind: 'wait', afterMs: 0, timeoutMs: 300_000, wait: { kind: 'sleep', ms: 2500 } },
       { kind: 'wait', on: [1, 2], afterMs: 0, timeoutMs: 300_000, wait: { kind: 'sync' } },

@@ -115,6 +115,15 @@ t.test('clogwrite.py writes exactly what encodeBlock does, and reads it back', a
   const none = await run('python3', [...py, '--blocks', '16-19', '--log', '-', '--no-direct'], { timeoutMs: 30_000, allowFailure: true });
   t.match(none.stderr, /no blocks to operate on/);
 
+  const deep = join(dir, 'deep.jsonl');
+  await run('python3', [...py, '--blocks', '0-11', '--slot', '0/2', '--depth', '3', '--random', '--count', '30', '--seq-start', '100', '--log', deep, '--no-direct'], { timeoutMs: 30_000 });
+  const deepAcks = parseWriterLog(await readFile(deep, 'utf8'), deep).filter((e): e is WriteEvent => e.op === 'write');
+  t.same(deepAcks.map((e) => e.seq).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => 100 + i), '--depth 3: 30 writes, each sequence number once');
+  const laneBlocks = [[0, 6], [2, 8], [4, 10]];
+  t.ok(deepAcks.every((e) => laneBlocks[(e.seq - 100) % 3]!.includes(e.block)), 'lane j writes sequence numbers j, j+3, ... to blocks of its own');
+  const shallow = await run('python3', [...py, '--blocks', '0-3', '--depth', '8', '--log', '-', '--no-direct'], { timeoutMs: 30_000, allowFailure: true });
+  t.match(shallow.stderr, /--depth 8 needs as many blocks, got 4/);
+
   const torn = Buffer.concat([encodeBlock({ node: 1, seq: 1, offset: 6 * size, runId: 4242 }, size).subarray(0, 1024), Buffer.alloc(1024, 1)]);
   torn.copy(img, 6 * size);
   await writeFile(dev, img);

@@ -34,6 +34,11 @@ t.test('clogwrite command line', async (t) => {
     clogwriteCommand({ ...base, read: false, slot: { index: 4, of: 6 }, durationMs: 15000 }),
     'timeout 45.000 python3 /run/clogtest/clogwrite.py --dev /dev/mapper/clog0 --node 2 --run-id 7 --block-size 4096 --regions 1-3 --region-size 524288 --random --slot 4/6 --count 1000000000 --duration 15.000 --seq-start 1 --log - 2>>/var/log/clogtest/w.err',
   );
+  t.match(
+    clogwriteCommand({ ...base, read: false, slot: { index: 0, of: 3 }, depth: 64, count: 10 }),
+    /--slot 0\/3 --depth 64 --count 10 /,
+    'a deep writer keeps --depth writes in flight',
+  );
   t.equal(
     clogwriteCommand({ ...base, read: true, count: 50 }),
     'python3 /run/clogtest/clogwrite.py --dev /dev/mapper/clog0 --node 2 --run-id 7 --block-size 4096 --regions 1-3 --region-size 524288 --random --count 50 --read --log - 2>>/var/log/clogtest/w.err',
@@ -41,7 +46,7 @@ t.test('clogwrite command line', async (t) => {
 });
 
 t.test('timeout ending a duration workload is normal', async (t) => {
-  const w = { name: 'w', writers: 1, blockSize: 4096, regions: { kind: 'own' as const }, readers: false, statusLoop: false, mirror: 0 };
+  const w = { name: 'w', writers: 1, depth: 1, blockSize: 4096, regions: { kind: 'own' as const }, readers: false, statusLoop: false, mirror: 0 };
   t.equal(normalExit(124, { ...w, durationMs: 1000 }), true);
   t.equal(normalExit(124, { ...w, count: 10 }), false);
   t.equal(normalExit(0, { ...w, count: 10 }), true);

@@ -10,7 +10,7 @@ const workload = (line: number, writers: number, mirror: number, on?: number[]):
   afterMs: 0,
   timeoutMs: 60_000,
   ...(on ? { on } : {}),
-  workload: { name: `w${line}`, writers, blockSize: 4096, regions: { kind: 'list', regions: [5] }, count: 1, readers: false, statusLoop: false, mirror },
+  workload: { name: `w${line}`, writers, depth: 1, blockSize: 4096, regions: { kind: 'list', regions: [5] }, count: 1, readers: false, statusLoop: false, mirror },
 });
 
 t.test('every writer of every workload owns its own slot of its mirror, and its own writer number', async (t) => {
