@@ -1,7 +1,8 @@
 /**
  * Invariant 5: when quiescent, every node reports the same sync count, region count, leg health and log state in
- * `dmsetup status`, cmirrord's SIGUSR1 dumps show the same sync and clean bitmaps on every node, and each node's
- * dump agrees with its own status (the kernel's sync count is what cmirrord answered). Device numbers (legs, log
+ * `dmsetup status`, cmirrord's SIGUSR1 dumps show the same sync and clean bitmaps on every node, each dump's
+ * sync_count is the number of regions set in its own sync_bits, and each node's dump agrees with its own status
+ * (the kernel's sync count is what cmirrord answered). Device numbers (legs, log
  * device) are per guest and are not compared.
  *
  * During I/O the same status comparison is made on rounds of `dmsetup status` polled from every node, outside
@@ -73,6 +74,12 @@ function differing(a: Uint8Array, b: Uint8Array, count: number): number[] {
   return out;
 }
 
+function countSet(bits: Uint8Array, count: number): number {
+  let n = 0;
+  for (let i = 0; i < count; i++) if (bitSet(bits, i)) n++;
+  return n;
+}
+
 function describeRegions(regions: number[]): string {
   const shown = ranges(regions.slice(0, SHOWN_REGIONS));
   return regions.length > SHOWN_REGIONS ? `${shown},... (${regions.length} regions)` : shown;
@@ -91,6 +98,17 @@ function dumpFindings(dumps: NonNullable<NodesAgreeInput['dumps']>): Finding[] {
     }
     const ref = present[0]!;
     const regions = (l: CmirrordLogState) => l.regionCount ?? Math.max(l.syncBits.length, l.cleanBits.length) * 8;
+    for (const { node, log } of present) {
+      // clog_get_sync_count answers the kernel with sync_count, kept by hand beside sync_bits: the two must agree.
+      if (log.pending || log.syncCount === undefined || log.regionCount === undefined) continue;
+      const set = countSet(log.syncBits, log.regionCount);
+      if (set === log.syncCount) continue;
+      findings.push({
+        kind: 'dump-inconsistent',
+        nodes: [`node${node}`],
+        message: `log ${short} on node${node}: sync_count ${log.syncCount}, but ${set} of its ${log.regionCount} regions are set in sync_bits`,
+      });
+    }
     for (const other of present.slice(1)) {
       const count = Math.min(regions(ref.log), regions(other.log));
       const pair = [`node${ref.node}`, `node${other.node}`];

@@ -32,6 +32,20 @@ t.test('fails when the dumps\' clean bitmaps differ, naming the regions as range
   t.match(v.detail, 'log 00000001: clean_bits differ between node1 and node2 in regions 17-19,64 (region 17: node1 1, node2 0)');
 });
 
+t.test('a dump whose sync_count is not the number of regions set in its sync_bits is a finding on that node', async (t) => {
+  const synced = (r: number) => r >= 3;
+  const v = await checkNodesAgree({
+    statuses: [{ node: 1, text: status(128) }, { node: 2, text: status(128) }],
+    dumps: [
+      { node: 1, text: dumpText([{ uuid: UUID, regions: 128, sync: synced, clean: synced, syncCount: 128 }]) },
+      { node: 2, text: dumpText([{ uuid: UUID, regions: 128, sync: synced, clean: synced, syncCount: 128 }]) },
+    ],
+  });
+  t.equal(v.valid, false);
+  t.match(v.findings, [{ kind: 'dump-inconsistent', nodes: ['node1'] }, { kind: 'dump-inconsistent', nodes: ['node2'] }]);
+  t.match(v.detail, 'log 00000001 on node1: sync_count 128, but 125 of its 128 regions are set in sync_bits');
+});
+
 t.test('a log missing from one node\'s dump is named', async (t) => {
   const v = await checkNodesAgree({
     statuses: [{ node: 1, text: status(128) }, { node: 2, text: status(128) }],
