@@ -40,6 +40,7 @@ export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict
     ...(dumps.length ? { dumps } : {}),
     uuids: Object.fromEntries(rec.mirrors.map((m, i) => [m.name, rec.uuids[i]!])),
     rounds: statusRounds(rec, point),
+    windows: rec.disturbedWindows(point),
     devicesHealthy: rec.faultsStartedWith(point, 'failsDevice').length === 0,
   });
 }

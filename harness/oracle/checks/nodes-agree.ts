@@ -27,6 +27,12 @@ export interface NodesAgreeInput {
   /** `dmsetup status` of every live node polled during I/O, oldest first, outside fault windows. */
   rounds?: Array<{ ms: number; statuses: Array<{ node: number; text: string }> }>;
   /**
+   * The windows the rounds leave out (mirror operations, disturbing faults, each with its settling time): a
+   * node's sync count may go down inside one (a reload constructs the log again, a failed leg or a departed
+   * node's marks take regions out of sync), so two rounds on either side of one are not compared.
+   */
+  windows?: Array<{ fromMs: number; toMs: number }>;
+  /**
    * No fault made a leg or the log device fail: a node that reports one failed ('D' or another error
    * state) is wrong about the mirror, even if every node says the same.
    */
@@ -214,15 +220,47 @@ function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, devicesHe
   return { judged, findings };
 }
 
+/**
+ * A node's sync count going down between two rounds with no window between them: outside a reload, a failed
+ * device or a membership change, regions only come into sync (resync, recovery) and leave it on nothing.
+ */
+function regressionFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, windows: NonNullable<NodesAgreeInput['windows']>): { compared: number; findings: Finding[] } {
+  const last = new Map<string, { ms: number; synced: number; regions: number }>();
+  const findings: Finding[] = [];
+  let compared = 0;
+  for (const round of rounds) {
+    for (const s of round.statuses) {
+      for (const m of parseDmStatus(s.text)) {
+        const key = `${s.node}/${m.name}`;
+        const before = last.get(key);
+        last.set(key, { ms: round.ms, synced: m.synced, regions: m.regions });
+        if (!before || before.regions !== m.regions) continue;
+        if (windows.some((w) => w.fromMs <= round.ms && w.toMs >= before.ms)) continue;
+        compared++;
+        if (m.synced >= before.synced) continue;
+        findings.push({
+          kind: 'resync-went-back',
+          nodes: [`node${s.node}`],
+          mirror: m.name,
+          message: `mirror ${m.name || '(unnamed)'} on node${s.node}: in sync ${before.synced}/${m.regions} at +${(before.ms / 1000).toFixed(1)}s, then ${m.synced}/${m.regions} at +${(round.ms / 1000).toFixed(1)}s, with no reload, fault or membership change between`,
+        });
+      }
+    }
+  }
+  return { compared, findings };
+}
+
 export function nodesAgree(input: NodesAgreeInput): Verdict {
   if (input.statuses.length < 2) throw new Error(`need the status of at least two nodes, got ${input.statuses.length}`);
   const during = roundFindings(input.rounds ?? [], input.devicesHealthy ?? false);
+  const progress = regressionFindings(input.rounds ?? [], input.windows ?? []);
   const findings = [
     ...statusFindings(input.statuses),
     ...(input.devicesHealthy ? healthFindings(input.statuses, '') : []),
     ...(input.dumps ? dumpFindings(input.dumps) : []),
     ...(input.dumps && input.uuids ? ownDumpFindings(input.statuses, input.dumps, input.uuids) : []),
     ...during.findings,
+    ...progress.findings,
   ];
   const nodes = input.statuses.map((s) => `node${s.node}`).join(', ');
   const what = `${input.dumps ? 'dmsetup status and cmirrord dumps' : 'dmsetup status'}${input.rounds ? `, and ${during.judged} status rounds during I/O` : ''}`;
