@@ -86,7 +86,11 @@ export function minLogBytes(t: Pick<Topology, 'legSize' | 'regionSize'>): number
  * reload (a restarted node, a whole cluster loading again) uses the plain table, which resyncs what
  * the log does not call clean.
  */
-export const MIRROR_OPS = ['create', 'create-in-sync', 'remove', 'suspend', 'resume', 'reload'] as const;
+/**
+ * `load-invalid` tries malformed tables (guest/mirror/table.ts invalidMirrorTables) beside the mirror on each
+ * node, each under a log UUID of its own: the kernel or cmirrord must refuse every one, and keep nothing of it.
+ */
+export const MIRROR_OPS = ['create', 'create-in-sync', 'remove', 'suspend', 'resume', 'reload', 'load-invalid'] as const;
 export type MirrorOp = (typeof MIRROR_OPS)[number];
 
 export function createsMirror(op: MirrorOp | undefined): boolean {
@@ -105,6 +109,7 @@ export const CHECKS = [
   'single-writer',
   'marked-before-write',
   'requests-answered',
+  'invalid-tables-refused',
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 

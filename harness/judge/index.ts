@@ -8,7 +8,7 @@ import { describeJudged, judgedNothing, safeCheck, type Verdict } from '../oracl
 import type { Point } from '../record/layout.ts';
 import type { CaseRecord } from '../record/read.ts';
 import { cleanImpliesEqual, legsConverge } from './disks.ts';
-import { kernelClean, markedBeforeWrite, nodesAgree, noHang, requestsAnswered, singleWriter } from './nodes.ts';
+import { invalidTablesRefused, kernelClean, markedBeforeWrite, nodesAgree, noHang, requestsAnswered, singleWriter } from './nodes.ts';
 import { dirtyBeforeWrite, noLostWrites, noStaleReads } from './writes.ts';
 
 export type RecordCheck = (rec: CaseRecord, point: Point) => Promise<Verdict>;
@@ -25,6 +25,7 @@ export const CHECK_REGISTRY: Record<CheckName, RecordCheck> = {
   'single-writer': singleWriter,
   'marked-before-write': markedBeforeWrite,
   'requests-answered': requestsAnswered,
+  'invalid-tables-refused': invalidTablesRefused,
 };
 
 export interface NamedVerdict extends Verdict {

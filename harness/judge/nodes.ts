@@ -3,6 +3,7 @@
  * (statuses, dumps, kernel logs and their traces), and the deadlines.
  */
 import { DM_ULOG_RETRY_TIMEOUT_MS } from '../case/schema.ts';
+import { checkInvalidTablesRefused } from '../oracle/checks/invalid-tables-refused.ts';
 import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
 import { checkMarkedBeforeWrite } from '../oracle/checks/marked-before-write.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
@@ -43,6 +44,15 @@ export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict
     windows: rec.disturbedWindows(point),
     devicesHealthy: rec.faultsStartedWith(point, 'failsDevice').length === 0,
   });
+}
+
+/** The malformed tables the case tried, and the dumps of the nodes live at the point. */
+export async function invalidTablesRefused(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const dumps = rec.evidence(point).live.flatMap((node) => {
+    const text = rec.nodeFile(point, 'dump', node);
+    return text === undefined ? [] : [{ node, text }];
+  });
+  return checkInvalidTablesRefused({ loads: rec.invalidTables(point), dumps });
 }
 
 export async function kernelClean(rec: CaseRecord, point: Point): Promise<Verdict> {

@@ -127,6 +127,23 @@ export interface CheckFields {
   findings: number;
 }
 
+/** A malformed table a `mirror: load-invalid` step tried on a node, and what became of it. */
+export interface InvalidTableFields {
+  node: number;
+  mirror: number;
+  variant: string;
+  /** The log UUID the table asked for. */
+  uuid: string;
+  table: string;
+  /** Who should refuse it (guest/mirror/table.ts). */
+  refusedBy: string;
+  refused: boolean;
+  /** dmsetup's error output, first 400 bytes. */
+  error: string;
+  leftDevice: boolean;
+  step?: number;
+}
+
 export const CASE_START = 'case start';
 export const CASE_END = 'case end';
 export const CLUSTER_UP = 'cluster up';
@@ -185,6 +202,7 @@ export const events = {
   evidence: (h: History, f: EvidenceFields) => h.append('evidence', { ...f }),
   clocks: (h: History, f: ClocksFields) => h.append('clocks', { ...f }),
   check: (h: History, f: CheckFields) => h.append('check', { ...f }),
+  invalidTable: (h: History, f: InvalidTableFields) => h.append('table', { ...f }),
 };
 
 /** The entries of one type, as the fields that type was written with. */

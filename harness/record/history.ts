@@ -4,7 +4,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 
-export type HistoryType = 'step' | 'fault' | 'workload' | 'check' | 'info' | 'error' | 'hang' | 'poll' | 'sample' | 'evidence' | 'clocks';
+export type HistoryType = 'step' | 'fault' | 'workload' | 'check' | 'info' | 'error' | 'hang' | 'poll' | 'sample' | 'evidence' | 'clocks' | 'table';
 
 export interface HistoryEntry {
   /** ISO time. */

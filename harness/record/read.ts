@@ -24,6 +24,7 @@ import {
   type HangFields,
   type PollFields,
   type SampleFields,
+  type InvalidTableFields,
   type WorkloadStartFields,
 } from './events.ts';
 import { EVIDENCE_FILES, evidenceDir, HISTORY_FILE, type Point } from './layout.ts';
@@ -125,6 +126,11 @@ export class CaseRecord {
       .find((x) => existsSync(join(x, 'cluster.json')));
     if (!d) throw new Error(`no cluster directory (*/cluster.json) in ${this.dir}`);
     return d;
+  }
+
+  /** The malformed tables `mirror: load-invalid` steps tried up to `point`, and what became of them. */
+  invalidTables(point: Point): Array<HistoryEntry & InvalidTableFields> {
+    return entriesOf<InvalidTableFields>(this.until(point), 'table');
   }
 
   /** Every workload process started up to `point`, with its mirror and log. */

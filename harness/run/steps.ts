@@ -5,7 +5,8 @@ import { inTurn } from './evidence/freeze.ts';
 import { InfraError } from '../base/errors.ts';
 import { armedTables, waitSlowLayerBusy } from './faults/devices.ts';
 import { startFault } from './faults/index.ts';
-import { createLayers, loadMirror, reloadMirror, removeMirror, resumeMirror, suspendMirror, waitMirrors } from '../guest/mirror/ops.ts';
+import { createLayers, loadInvalidTables, loadMirror, reloadMirror, removeMirror, resumeMirror, suspendMirror, waitMirrors } from '../guest/mirror/ops.ts';
+import { invalidMirrorTables } from '../guest/mirror/table.ts';
 import { inSync, isDegraded } from '../oracle/dm-status.ts';
 import { events } from '../record/events.ts';
 import { divergeLegs } from './workload/diverge.ts';
@@ -43,7 +44,7 @@ export function canHang(s: Step): boolean {
   return !(s.kind === 'wait' && s.wait.kind === 'until' && !WAIT_CONDITIONS[s.wait.condition.kind].hangs);
 }
 
-async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, cancelled: () => string | undefined): Promise<void> {
+async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, step: number, cancelled: () => string | undefined): Promise<void> {
   const nodes = targetNodes(ctx, s.on);
   const t = ctx.case.topology;
   if (createsMirror(s.op)) {
@@ -63,7 +64,13 @@ async function mirrorStep(ctx: CaseContext, s: StepOf<'mirror'>, cancelled: () =
       else if (s.op === 'remove') await removeMirror(n, m, s.timeoutMs);
       else if (s.op === 'suspend') await suspendMirror(n, m, s.timeoutMs);
       else if (s.op === 'resume') await resumeMirror(n, m, s.timeoutMs);
-      else await reloadMirror(n, m, uuid, s.timeoutMs);
+      else if (s.op === 'load-invalid') {
+        const tables = invalidMirrorTables(m, uuid);
+        const loads = await loadInvalidTables(n, `${m.name}-invalid`, tables, s.timeoutMs);
+        for (const [k, t] of tables.entries()) {
+          events.invalidTable(ctx.history, { node: n.id, mirror: i, uuid: t.uuid, table: t.table, refusedBy: t.refusedBy, ...loads[k]!, step });
+        }
+      } else await reloadMirror(n, m, uuid, s.timeoutMs);
     }
   }
   if (cancelled()) return;
@@ -137,7 +144,7 @@ export function waitsForHeldWrite(s: Step): boolean {
 export async function runStep(ctx: CaseContext, s: Step, step: number, cancelled: () => string | undefined = () => undefined): Promise<void> {
   switch (s.kind) {
     case 'mirror':
-      return mirrorStep(ctx, s, cancelled);
+      return mirrorStep(ctx, s, step, cancelled);
     case 'wait':
       return waitStep(ctx, s, cancelled);
     case 'workload':

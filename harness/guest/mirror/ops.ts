@@ -8,7 +8,7 @@ import { errorMessage } from '../../base/errors.ts';
 import { poll } from '../../base/poll.ts';
 import { parseMirrorStatus, type MirrorStatus } from '../../oracle/dm-status.ts';
 import { shellQuote } from '../../base/proc.ts';
-import { layerTable, mirrorTable, type MirrorLayout } from './table.ts';
+import { layerTable, mirrorTable, type InvalidTable, type MirrorLayout } from './table.ts';
 
 export const DMSETUP = 'dmsetup --noudevsync';
 /** `dmsetup status` blocks while cmirrord is down; a call this long is itself news. */
@@ -62,6 +62,40 @@ export async function removeMirror(node: Node, m: MirrorLayout, timeoutMs: numbe
     const r = await node.exec(`${DMSETUP} info ${dm} >/dev/null 2>&1`, { timeoutMs: DMSETUP_TIMEOUT_MS });
     if (r.code === 0) await dmsetup(node, `remove ${dm}`, timeoutMs);
   }
+}
+
+/** What became of one malformed table: dmsetup's exit code, its first words, and whether a device stayed. */
+export interface InvalidTableLoad {
+  variant: string;
+  refused: boolean;
+  error: string;
+  /** A device of that name existed after dmsetup returned (removed then, so the next load starts clean). */
+  leftDevice: boolean;
+}
+
+/**
+ * Tries each malformed table as device `dm` on `node`, in one guest command (each is a shell start under
+ * TCG): a table the kernel accepts anyway is removed at once, so the mirror's own table is never touched.
+ */
+export async function loadInvalidTables(node: Node, dm: string, tables: readonly InvalidTable[], timeoutMs: number): Promise<InvalidTableLoad[]> {
+  const err = '/run/clogtest/invalid-table.err';
+  const script = [
+    'mkdir -p /run/clogtest',
+    ...tables.map(
+      (t) =>
+        `${DMSETUP} create ${dm} --table ${shellQuote(t.table)} >/dev/null 2>${err}; rc=$?; left=0; ${DMSETUP} info ${dm} >/dev/null 2>&1 && left=1; ` +
+        `echo "@@ ${t.variant} $rc $left $(head -c 400 ${err} | tr '\n' ' ')"; [ $left = 0 ] || ${DMSETUP} remove ${dm} >/dev/null 2>&1; true`,
+    ),
+  ].join('\n');
+  const out = await node.execOrThrow(script, { timeoutMs });
+  const loads = new Map<string, InvalidTableLoad>();
+  for (const line of out.stdout.split('\n')) {
+    const m = /^@@ (\S+) (\d+) ([01]) ?(.*)$/.exec(line);
+    if (m) loads.set(m[1]!, { variant: m[1]!, refused: m[2] !== '0', leftDevice: m[3] === '1', error: m[4]!.trim() });
+  }
+  const missing = tables.filter((t) => !loads.has(t.variant)).map((t) => t.variant);
+  if (missing.length) throw new Error(`${node.name}: no outcome for the malformed table(s) ${missing.join(', ')} in: ${out.stdout.slice(-400)}`);
+  return tables.map((t) => loads.get(t.variant)!);
 }
 
 export async function suspendMirror(node: Node, m: MirrorLayout, timeoutMs: number): Promise<void> {

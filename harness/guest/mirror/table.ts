@@ -127,3 +127,43 @@ function logDeviceArg(dm: string, form: MirrorLayout['logDevice'], devnum: strin
 export function mirrorUuid(runId: number, mirror: number): string {
   return `clogtest-${runId.toString(16).padStart(8, '0')}-m${mirror}`;
 }
+
+/** A mirror table the kernel or cmirrord must refuse, with what makes it wrong. */
+export interface InvalidTable {
+  /** Names the malformation in history and findings. */
+  variant: string;
+  /** The log UUID it asks for: its own, so a log it leaves behind in cmirrord is told apart. */
+  uuid: string;
+  table: string;
+  /** Who refuses it, and where. */
+  refusedBy: string;
+}
+
+/**
+ * Malformed tables for mirror m, each with a UUID of its own derived from `uuid`: the constructor's
+ * argument checks in dm-log-userspace (userspace_ctr) and cmirrord (clog_ctr, _clog_ctr, find_disk_path),
+ * and a log that constructs but whose mirror then fails (dm-raid1 mirror_ctr destroys it again).
+ */
+export function invalidMirrorTables(m: MirrorLayout, uuid: string): InvalidTable[] {
+  const legs = (first = mapperPath(m.legs[0]!.dm)) =>
+    `${m.legs.length} ${[first, ...m.legs.slice(1).map((l) => mapperPath(l.dm))].map((d) => `${d} 0`).join(' ')} 1 handle_errors`;
+  const mirror = (log: string[], legList = legs()) => `0 ${m.sectors} mirror userspace ${log.length} ${log.join(' ')} ${legList}`;
+  const region = String(m.regionSectors);
+  const own = (variant: string) => `${uuid}-${variant}`;
+  const tables: InvalidTable[] = [
+    { variant: 'unknown-log-type', uuid: own('unknown-log-type'), table: mirror([own('unknown-log-type'), 'clustered-bogus', region]), refusedBy: 'cmirrord clog_ctr' },
+    { variant: 'too-few-log-args', uuid: own('too-few-log-args'), table: mirror([own('too-few-log-args')]), refusedBy: 'dm-log-userspace userspace_ctr' },
+    { variant: 'uuid-too-long', uuid: `${uuid}-${'x'.repeat(128)}`, table: mirror([`${uuid}-${'x'.repeat(128)}`, 'clustered-core', region]), refusedBy: 'dm-log-userspace userspace_ctr' },
+    { variant: 'missing-leg', uuid: own('missing-leg'), table: mirror([own('missing-leg'), 'clustered-core', region], legs('/dev/mapper/clogtest-no-such-leg')), refusedBy: 'dm-raid1 mirror_ctr, after cmirrord constructed the log' },
+  ];
+  if (m.log) {
+    const log = mapperPath(m.log.dm);
+    tables.push(
+      { variant: 'missing-log-device', uuid: own('missing-log-device'), table: mirror([own('missing-log-device'), 'clustered-disk', '/dev/mapper/clogtest-no-such-log', region]), refusedBy: 'cmirrord find_disk_path' },
+      { variant: 'unknown-log-devnum', uuid: own('unknown-log-devnum'), table: mirror([own('unknown-log-devnum'), 'clustered-disk', '250:250', region]), refusedBy: 'cmirrord find_disk_path' },
+      { variant: 'bad-region-size', uuid: own('bad-region-size'), table: mirror([own('bad-region-size'), 'clustered-disk', log, `${region}x`]), refusedBy: 'cmirrord _clog_ctr' },
+      { variant: 'too-many-log-args', uuid: own('too-many-log-args'), table: mirror([own('too-many-log-args'), 'clustered-disk', log, region, 'nosync', 'block_on_error', 'extra']), refusedBy: 'cmirrord _clog_ctr' },
+    );
+  }
+  return tables;
+}

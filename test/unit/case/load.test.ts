@@ -144,7 +144,7 @@ t.test('all problems in a file are reported, in file order', async (t) => {
     'c.yaml:1:1: unknown key "nmae" in the case (did you mean "name"?)',
     'c.yaml:1:1: missing required key "name"',
     'c.yaml:4:9: topology.legs must be from 2 to 4, got 5',
-    'c.yaml:6:13: unknown mirror operation "destroy"; expected one of create, create-in-sync, remove, suspend, resume, reload',
+    'c.yaml:6:13: unknown mirror operation "destroy"; expected one of create, create-in-sync, remove, suspend, resume, reload, load-invalid',
     'c.yaml:8:10: node 3 does not exist: topology has nodes 1..2',
   ]);
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { TOPOLOGY_DEFAULTS, type Topology } from '../../../harness/case/schema.ts';
-import { delayTable, errorTable, layerTable, linearTable, mirrorLayout, mirrorLayouts, mirrorTable, mirrorUuid, sharedDisks } from '../../../harness/guest/mirror/table.ts';
+import { delayTable, errorTable, invalidMirrorTables, layerTable, linearTable, mirrorLayout, mirrorLayouts, mirrorTable, mirrorUuid, sharedDisks } from '../../../harness/guest/mirror/table.ts';
 
 const topo: Topology = { ...TOPOLOGY_DEFAULTS };
 
@@ -66,4 +66,17 @@ t.test('shared disks: a disk per leg, a log disk only for clustered-disk, per mi
 t.test('uuid is per run and per mirror', async (t) => {
   t.equal(mirrorUuid(42, 1), 'clogtest-0000002a-m1');
   t.not(mirrorUuid(42, 0), mirrorUuid(43, 0));
+});
+
+t.test('malformed tables: each with a log UUID of its own, the disk ones only for a disk log', async (t) => {
+  const disk = invalidMirrorTables(mirrorLayout(topo, 0), 'U');
+  t.same(disk.map((x) => x.variant), ['unknown-log-type', 'too-few-log-args', 'uuid-too-long', 'missing-leg', 'missing-log-device', 'unknown-log-devnum', 'bad-region-size', 'too-many-log-args']);
+  t.equal(new Set(disk.map((x) => x.uuid)).size, disk.length);
+  t.equal(disk[0]!.table, '0 131072 mirror userspace 3 U-unknown-log-type clustered-bogus 1024 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors');
+  t.equal(disk[1]!.table, '0 131072 mirror userspace 1 U-too-few-log-args 2 /dev/mapper/clog0-leg0 0 /dev/mapper/clog0-leg1 0 1 handle_errors');
+  t.ok(disk[2]!.uuid.length > 128, 'longer than DM_UUID_LEN allows');
+  t.match(disk[3]!.table, /clustered-core 1024 2 \/dev\/mapper\/clogtest-no-such-leg 0 \/dev\/mapper\/clog0-leg1 0 /);
+  t.match(disk[7]!.table, /userspace 7 U-too-many-log-args clustered-disk \/dev\/mapper\/clog0-log 1024 nosync block_on_error extra 2 /);
+  const core = invalidMirrorTables(mirrorLayout({ ...topo, logType: 'clustered-core' }, 0), 'U');
+  t.same(core.map((x) => x.variant), ['unknown-log-type', 'too-few-log-args', 'uuid-too-long', 'missing-leg']);
 });
