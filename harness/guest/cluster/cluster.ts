@@ -52,6 +52,15 @@ export interface Deadlines {
 
 export const DEFAULT_DEADLINES: Deadlines = { qemu: 15_000, ssh: 90_000, quorum: 60_000, daemon: 20_000, command: 20_000 };
 
+/**
+ * The quorum deadline for a cluster of `nodes`: the default up to three, and 20 s more for each node beyond.
+ * Under TCG every guest shares the host's cores, so a larger membership forms more slowly: eight guests
+ * with the coverage kernel were seen to need more than 60 s.
+ */
+export function quorumDeadlineMs(nodes: number): number {
+  return DEFAULT_DEADLINES.quorum + 20_000 * Math.max(0, nodes - 3);
+}
+
 export interface ClusterOptions {
   /** Names the run directory and the corosync cluster. */
   name: string;
@@ -136,7 +145,7 @@ export class Cluster {
     readonly runDir: string,
     readonly accel: Accel,
   ) {
-    this.deadlines = { ...DEFAULT_DEADLINES, ...opts.deadlines };
+    this.deadlines = { ...DEFAULT_DEADLINES, quorum: quorumDeadlineMs(opts.nodes ?? 3), ...opts.deadlines };
     this.say = opts.say ?? progress;
   }
 
