@@ -15,6 +15,7 @@ import { startObserving } from './evidence/observe.ts';
 import { healAll } from './faults/index.ts';
 import { History, type HistoryEntry } from '../record/history.ts';
 import { sharedDisks } from '../guest/mirror/table.ts';
+import { DMSETUP } from '../guest/mirror/ops.ts';
 import type { Progress } from '../base/progress.ts';
 import { COVERAGE_COLLECTED, entriesOf, events, type CoverageFields } from '../record/events.ts';
 import { collectedCoverage, saveCaseCoverage } from '../coverage/record.ts';
@@ -94,9 +95,12 @@ async function stopWorkloads(ctx: CaseContext): Promise<void> {
 
 /** Kernel task dumps of every live node into the case directory, for a step that hung. */
 async function captureHang(ctx: CaseContext): Promise<void> {
+  // Every device's status first: a dm-delay layer's counts say whether the stuck writes sit in the slowed
+  // layer under the mirror or above it. A status that waits on a stuck cmirrord is cut short.
+  const devices = `echo '# dmsetup status'; timeout 10 ${DMSETUP} status; echo '# dmsetup table'; timeout 10 ${DMSETUP} table; echo '# kernel log, with sysrq w and t'`;
   await Promise.allSettled(
     liveNodes(ctx).map(async (n) => {
-      const r = await n.exec('echo w > /proc/sysrq-trigger; echo t > /proc/sysrq-trigger; dmesg', { timeoutMs: 30_000 });
+      const r = await n.exec(`${devices}; echo w > /proc/sysrq-trigger; echo t > /proc/sysrq-trigger; dmesg`, { timeoutMs: 30_000 });
       writeFileSync(join(ctx.dir, `${n.name}-sysrq.txt`), r.stdout);
     }),
   );
