@@ -52,7 +52,13 @@ const BUGS: readonly KnownBug[] = [
     title: "a departed node's marked regions are reported in sync without being resynced",
     cause: 'cmirrord cluster.c:cpg_leave_callback (keeps neither the marks nor the sync bits of a departed member)',
     fixes: ['0001-cmirrord-resync-regions-a-departed-member-had-marked.patch', '0001-dm-raid1-cluster-mirror-looks-for-resync-work-a-departed-node-left.patch'],
-    findings: [{ check: 'legs-converge', kinds: ['legs-differ'], onFaultedNode: true }],
+    findings: [
+      { check: 'legs-converge', kinds: ['legs-differ'], onFaultedNode: true },
+      // Once the survivors clear the region, it is clean with the departed node's half-done write on one leg;
+      // that write, never acknowledged, stays in flight in the writer's log for every later sample.
+      { check: 'clean-implies-equal', kinds: ['legs-differ'], onFaultedNode: true },
+      { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], onFaultedNode: true },
+    ],
   },
   {
     id: 2,
