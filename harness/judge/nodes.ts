@@ -13,9 +13,8 @@ import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
 import type { Point } from '../record/layout.ts';
 import type { CaseRecord } from '../record/read.ts';
 
-/** Rounds of status polled during I/O on every live node, outside the windows where nodes may disagree. */
-function statusRounds(rec: CaseRecord, point: Point) {
-  const windows = rec.disturbedWindows(point);
+/** Rounds of status polled during I/O on every live node, outside `windows`. */
+function statusRounds(rec: CaseRecord, point: Point, windows: ReturnType<CaseRecord['disturbedWindows']>) {
   const byRound = new Map<number, { ms: number; statuses: Array<{ node: number; text: string }> }>();
   for (const p of rec.polls(point)) {
     if (p.status === undefined || !/ mirror /.test(p.status)) continue;
@@ -40,8 +39,8 @@ export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict
     statuses,
     ...(dumps.length ? { dumps } : {}),
     uuids: Object.fromEntries(rec.mirrors.map((m, i) => [m.name, rec.uuids[i]!])),
-    rounds: statusRounds(rec, point),
-    windows: rec.disturbedWindows(point),
+    rounds: statusRounds(rec, point, rec.disturbedWindows(point)),
+    progress: { rounds: statusRounds(rec, point, rec.syncDropWindows(point)), windows: rec.syncDropWindows(point) },
     devicesHealthy: rec.faultsStartedWith(point, 'failsDevice').length === 0,
   });
 }

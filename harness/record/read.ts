@@ -240,6 +240,19 @@ export class CaseRecord {
    * status says so.
    */
   disturbedWindows(point: Point): FaultWindow[] {
+    return this.windows(point, true);
+  }
+
+  /**
+   * The windows in which a node's sync count may go down: those of disturbedWindows, except that a create
+   * ends when it is done. A mirror just created only comes into sync; its settling time is for the nodes'
+   * statuses to agree, not for a count to fall.
+   */
+  syncDropWindows(point: Point): FaultWindow[] {
+    return this.windows(point, false);
+  }
+
+  private windows(point: Point, settleCreates: boolean): FaultWindow[] {
     const faults = this.faults(point);
     const end = this.evidence(point).ms;
     const windows: FaultWindow[] = [];
@@ -250,7 +263,8 @@ export class CaseRecord {
         const covers = (later: (typeof mirrorSteps)[number]) => !later.nodes || !s.nodes || s.nodes.every((n) => later.nodes!.includes(n));
         doneMs = mirrorSteps.slice(i + 1).find((later) => later.op !== 'suspend' && covers(later))?.doneMs;
       }
-      windows.push({ fault: `mirror ${String(s.op)}`, nodes: s.nodes ?? [], fromMs: s.fromMs, toMs: doneMs !== undefined ? doneMs + SETTLE_MS : end });
+      const settle = settleCreates || !createsMirror(s.op) ? SETTLE_MS : 0;
+      windows.push({ fault: `mirror ${String(s.op)}`, nodes: s.nodes ?? [], fromMs: s.fromMs, toMs: doneMs !== undefined ? doneMs + settle : end });
     }
     for (const [i, f] of faults.entries()) {
       if (f.event !== 'start' || f.fault === 'heal-all' || !faultSpec(f.fault).disturbs) continue;

@@ -27,11 +27,11 @@ export interface NodesAgreeInput {
   /** `dmsetup status` of every live node polled during I/O, oldest first, outside fault windows. */
   rounds?: Array<{ ms: number; statuses: Array<{ node: number; text: string }> }>;
   /**
-   * The windows the rounds leave out (mirror operations, disturbing faults, each with its settling time): a
-   * node's sync count may go down inside one (a reload constructs the log again, a failed leg or a departed
-   * node's marks take regions out of sync), so two rounds on either side of one are not compared.
+   * Rounds for following each node's sync count, and the windows they leave out, in which the count may go
+   * down (a reload constructs the log again, a failed leg or a departed node's marks take regions out of
+   * sync): two rounds on either side of one are not compared.
    */
-  windows?: Array<{ fromMs: number; toMs: number }>;
+  progress?: { rounds: NonNullable<NodesAgreeInput['rounds']>; windows: Array<{ fromMs: number; toMs: number }> };
   /**
    * No fault made a leg or the log device fail: a node that reports one failed ('D' or another error
    * state) is wrong about the mirror, even if every node says the same.
@@ -224,7 +224,7 @@ function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, devicesHe
  * A node's sync count going down between two rounds with no window between them: outside a reload, a failed
  * device or a membership change, regions only come into sync (resync, recovery) and leave it on nothing.
  */
-function regressionFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, windows: NonNullable<NodesAgreeInput['windows']>): { compared: number; findings: Finding[] } {
+function regressionFindings({ rounds, windows }: NonNullable<NodesAgreeInput['progress']>): { compared: number; findings: Finding[] } {
   const last = new Map<string, { ms: number; synced: number; regions: number }>();
   const findings: Finding[] = [];
   let compared = 0;
@@ -253,7 +253,7 @@ function regressionFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, wind
 export function nodesAgree(input: NodesAgreeInput): Verdict {
   if (input.statuses.length < 2) throw new Error(`need the status of at least two nodes, got ${input.statuses.length}`);
   const during = roundFindings(input.rounds ?? [], input.devicesHealthy ?? false);
-  const progress = regressionFindings(input.rounds ?? [], input.windows ?? []);
+  const progress = regressionFindings(input.progress ?? { rounds: [], windows: [] });
   const findings = [
     ...statusFindings(input.statuses),
     ...(input.devicesHealthy ? healthFindings(input.statuses, '') : []),

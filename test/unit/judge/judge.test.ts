@@ -165,6 +165,35 @@ t.test('nodes-agree during I/O: a node whose mirror is suspended is not judged u
   t.equal((await judge(record(t, { events: otherResumed }), 'end', ['nodes-agree']))[0]!.valid, true, 'another node\'s resume does not end it');
 });
 
+t.test('nodes-agree follows each node\'s sync count: a drop with no window between is a finding, even while nodes settle after a create', async (t) => {
+  const mirrorStep = (step: number, op: string, from: number, done: number) => [
+    { type: 'step' as const, ms: from, fields: { step, kind: 'mirror', op, nodes: [1, 2], event: 'start' } },
+    { type: 'step' as const, ms: done, fields: { step, kind: 'mirror', event: 'done' } },
+  ];
+  const rounds = [statusPoll(1, 1, 5_000, 4), statusPoll(2, 1, 5_000, 4), statusPoll(1, 2, 8_000, 2), statusPoll(2, 2, 8_000, 4)];
+  const [v] = await judge(record(t, { events: rounds }), 'end', ['nodes-agree']);
+  t.equal(v!.valid, false, v!.detail);
+  t.match(v!.findings, [{ kind: 'resync-went-back', nodes: ['node1'], message: /in sync 4\/4 at \+5.0s, then 2\/4 at \+8.0s/ }]);
+  const reloaded = [...mirrorStep(2, 'reload', 6_000, 7_000), ...rounds];
+  t.equal((await judge(record(t, { events: reloaded }), 'end', ['nodes-agree']))[0]!.valid, true, 'a reload between the rounds');
+});
+
+t.test('invalid-tables-refused reads the malformed tables the case tried, and the dumps', async (t) => {
+  const table = (variant: string, refused: boolean) => ({
+    type: 'table' as const,
+    ms: 30_000,
+    fields: { node: 1, mirror: 0, variant, uuid: `U-${variant}`, table: 'T', refusedBy: 'cmirrord clog_ctr', refused, error: 'Invalid argument', leftDevice: false, step: 2 },
+  });
+  const [ok] = await judge(record(t, { checks: 'invalid-tables-refused', events: [table('unknown-log-type', true)] }), 'end', ['invalid-tables-refused']);
+  t.equal(ok!.valid, true, ok!.detail);
+  t.equal(ok!.inconclusive, false);
+  const [bad] = await judge(record(t, { checks: 'invalid-tables-refused', events: [table('unknown-log-type', false)] }), 'end', ['invalid-tables-refused']);
+  t.equal(bad!.valid, false);
+  t.match(bad!.findings, [{ kind: 'invalid-table-accepted', nodes: ['node1'] }]);
+  const [none] = await judge(record(t, { checks: 'invalid-tables-refused' }), 'end', ['invalid-tables-refused']);
+  t.equal(none!.inconclusive, true, 'no table tried: no verdict');
+});
+
 t.test('no-hang counts the steps and reports the hangs', async (t) => {
   // The fixture's case has a mirror create step (done) already; one more step done and one that hung.
   const events = [

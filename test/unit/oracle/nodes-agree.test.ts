@@ -49,14 +49,13 @@ t.test('a dump whose sync_count is not the number of regions set in its sync_bit
 t.test('a sync count that goes down between two rounds is a finding, unless a window lies between them', async (t) => {
   const round = (ms: number, a: number, b: number) => ({ ms, statuses: [{ node: 1, text: status(a) }, { node: 2, text: status(b) }] });
   const statuses = [{ node: 1, text: status(128) }, { node: 2, text: status(128) }];
-  const back = await checkNodesAgree({ statuses, rounds: [round(1000, 100, 100), round(2000, 110, 90), round(3000, 128, 128)] });
+  const back = await checkNodesAgree({ statuses, progress: { rounds: [round(1000, 100, 100), round(2000, 110, 90), round(3000, 128, 128)], windows: [] } });
   t.equal(back.valid, false);
   t.match(back.findings, [{ kind: 'resync-went-back', nodes: ['node2'] }]);
   t.match(back.detail, 'on node2: in sync 100/128 at +1.0s, then 90/128 at +2.0s, with no reload, fault or membership change between');
   const excused = await checkNodesAgree({
     statuses,
-    rounds: [round(1000, 100, 100), round(5000, 110, 90), round(6000, 128, 128)],
-    windows: [{ fromMs: 2000, toMs: 4000 }],
+    progress: { rounds: [round(1000, 100, 100), round(5000, 110, 90), round(6000, 128, 128)], windows: [{ fromMs: 2000, toMs: 4000 }] },
   });
   t.notOk(excused.findings.some((f) => f.kind === 'resync-went-back'), excused.detail);
 });
