@@ -319,8 +319,12 @@ function readSteps(r: Reader, v: V, b: Bounds, scheduled: boolean): Step[] | und
   let created = false;
   let diverged = false;
   let slowLog = false;
+  let invalidLoaded = false;
   const steps: Array<Step | undefined> = items.map((item, i) => {
     const step = readStep(r, item, b, i + 1, workloads);
+    if (step?.kind === 'mirror' && step.op === 'load-invalid') invalidLoaded = true;
+    if (step?.kind === 'check' && step.checks.includes('invalid-tables-refused') && !invalidLoaded)
+      return r.err(item.at, 'check invalid-tables-refused needs a "mirror: load-invalid" step before it: it judges the malformed tables that step tries');
     if (step?.kind === 'fault' && step.fault.kind === 'slow-leg') slowLeg = true;
     if (step?.kind === 'fault' && step.fault.kind === 'slow-log') slowLog = true;
     const onSlowLeg = step?.kind === 'wait' && step.wait.kind === 'until' && (step.wait.condition.kind === 'slow-leg-busy' || step.wait.condition.kind === 'slow-leg-takes-write');

@@ -278,3 +278,11 @@ t.test('topology names the log device by number and adds block_on_error', async 
   t.notOk(bad.ok);
   if (!bad.ok) t.match(bad.errors.join('\n'), /topology\.log-device/);
 });
+
+t.test('invalid-tables-refused is listed only after a mirror: load-invalid step', async (t) => {
+  const bad = validateCase('name: x\nsteps:\n  - mirror: create\n  - check: [invalid-tables-refused]\n', 'x.yaml');
+  t.notOk(bad.ok);
+  if (!bad.ok) t.match(bad.errors.join('\n'), /x\.yaml:4:.*needs a "mirror: load-invalid" step before it/);
+  const good = validateCase('name: x\nsteps:\n  - mirror: create\n  - mirror: load-invalid\n  - check: [invalid-tables-refused]\n', 'x.yaml');
+  t.ok(good.ok, good.ok ? '' : good.errors.join('\n'));
+});
