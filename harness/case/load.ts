@@ -79,12 +79,12 @@ const WAIT_CONDITION_LIST = Object.values(WAIT_CONDITIONS).map((c) => `"${c.text
 
 export type Validation = { ok: true; case: Case } | { ok: false; errors: string[] };
 
-/** Reads and validates a case file; throws InputError listing every problem as `file:line:col: message`. */
 /** What a command line changes in every case it loads: `--nodes N` sizes each cluster, whatever topology.nodes says. */
 export interface CaseOverrides {
   nodes?: number;
 }
 
+/** Reads and validates a case file; throws InputError listing every problem as `file:line:col: message`. */
 export function loadCase(path: string, overrides: CaseOverrides = {}): Case {
   let text: string;
   try {

@@ -25,33 +25,30 @@ function statusRounds(rec: CaseRecord, point: Point, windows: ReturnType<CaseRec
   return [...byRound.values()].filter((r) => !windows.some((w) => r.ms >= w.fromMs && r.ms <= w.toMs));
 }
 
+/** A file each node live at the point left there (its status or its cmirrord dump), by node. */
+function liveNodeFiles(rec: CaseRecord, point: Point, what: 'status' | 'dump'): Array<{ node: number; text: string }> {
+  return rec.evidence(point).live.flatMap((node) => {
+    const text = rec.nodeFile(point, what, node);
+    return text === undefined ? [] : [{ node, text }];
+  });
+}
+
 export async function nodesAgree(rec: CaseRecord, point: Point): Promise<Verdict> {
-  const live = rec.evidence(point).live;
-  const statuses = live.flatMap((node) => {
-    const text = rec.nodeFile(point, 'status', node);
-    return text === undefined ? [] : [{ node, text }];
-  });
-  const dumps = live.flatMap((node) => {
-    const text = rec.nodeFile(point, 'dump', node);
-    return text === undefined ? [] : [{ node, text }];
-  });
+  const dumps = liveNodeFiles(rec, point, 'dump');
+  const dropWindows = rec.syncDropWindows(point);
   return checkNodesAgree({
-    statuses,
+    statuses: liveNodeFiles(rec, point, 'status'),
     ...(dumps.length ? { dumps } : {}),
     uuids: Object.fromEntries(rec.mirrors.map((m, i) => [m.name, rec.uuids[i]!])),
     rounds: statusRounds(rec, point, rec.disturbedWindows(point)),
-    progress: { rounds: statusRounds(rec, point, rec.syncDropWindows(point)), windows: rec.syncDropWindows(point) },
+    progress: { rounds: statusRounds(rec, point, dropWindows), windows: dropWindows },
     devicesHealthy: rec.faultsStartedWith(point, 'failsDevice').length === 0,
   });
 }
 
 /** The malformed tables the case tried, and the dumps of the nodes live at the point. */
 export async function invalidTablesRefused(rec: CaseRecord, point: Point): Promise<Verdict> {
-  const dumps = rec.evidence(point).live.flatMap((node) => {
-    const text = rec.nodeFile(point, 'dump', node);
-    return text === undefined ? [] : [{ node, text }];
-  });
-  return checkInvalidTablesRefused({ loads: rec.invalidTables(point), dumps });
+  return checkInvalidTablesRefused({ loads: rec.invalidTables(point), dumps: liveNodeFiles(rec, point, 'dump') });
 }
 
 export async function kernelClean(rec: CaseRecord, point: Point): Promise<Verdict> {

@@ -149,20 +149,24 @@ export function invalidMirrorTables(m: MirrorLayout, uuid: string): InvalidTable
     `${m.legs.length} ${[first, ...m.legs.slice(1).map((l) => mapperPath(l.dm))].map((d) => `${d} 0`).join(' ')} 1 handle_errors`;
   const mirror = (log: string[], legList = legs()) => `0 ${m.sectors} mirror userspace ${log.length} ${log.join(' ')} ${legList}`;
   const region = String(m.regionSectors);
-  const own = (variant: string) => `${uuid}-${variant}`;
-  const tables: InvalidTable[] = [
-    { variant: 'unknown-log-type', uuid: own('unknown-log-type'), table: mirror([own('unknown-log-type'), 'clustered-bogus', region]), refusedBy: 'cmirrord clog_ctr' },
-    { variant: 'too-few-log-args', uuid: own('too-few-log-args'), table: mirror([own('too-few-log-args')]), refusedBy: 'dm-log-userspace userspace_ctr' },
-    { variant: 'uuid-too-long', uuid: `${uuid}-${'x'.repeat(128)}`, table: mirror([`${uuid}-${'x'.repeat(128)}`, 'clustered-core', region]), refusedBy: 'dm-log-userspace userspace_ctr' },
-    { variant: 'missing-leg', uuid: own('missing-leg'), table: mirror([own('missing-leg'), 'clustered-core', region], legs('/dev/mapper/clogtest-no-such-leg')), refusedBy: 'dm-raid1 mirror_ctr, after cmirrord constructed the log' },
+  /** One malformed table: its log arguments follow a UUID of its own, `uuid-variant` unless `logUuid` is given. */
+  const table = (variant: string, refusedBy: string, logArgs: string[], o: { logUuid?: string; legList?: string } = {}): InvalidTable => {
+    const own = o.logUuid ?? `${uuid}-${variant}`;
+    return { variant, uuid: own, table: mirror([own, ...logArgs], o.legList), refusedBy };
+  };
+  const tables = [
+    table('unknown-log-type', 'cmirrord clog_ctr', ['clustered-bogus', region]),
+    table('too-few-log-args', 'dm-log-userspace userspace_ctr', []),
+    table('uuid-too-long', 'dm-log-userspace userspace_ctr', ['clustered-core', region], { logUuid: `${uuid}-${'x'.repeat(128)}` }),
+    table('missing-leg', 'dm-raid1 mirror_ctr, after cmirrord constructed the log', ['clustered-core', region], { legList: legs('/dev/mapper/clogtest-no-such-leg') }),
   ];
   if (m.log) {
     const log = mapperPath(m.log.dm);
     tables.push(
-      { variant: 'missing-log-device', uuid: own('missing-log-device'), table: mirror([own('missing-log-device'), 'clustered-disk', '/dev/mapper/clogtest-no-such-log', region]), refusedBy: 'cmirrord find_disk_path' },
-      { variant: 'unknown-log-devnum', uuid: own('unknown-log-devnum'), table: mirror([own('unknown-log-devnum'), 'clustered-disk', '250:250', region]), refusedBy: 'cmirrord find_disk_path' },
-      { variant: 'bad-region-size', uuid: own('bad-region-size'), table: mirror([own('bad-region-size'), 'clustered-disk', log, `${region}x`]), refusedBy: 'cmirrord _clog_ctr' },
-      { variant: 'too-many-log-args', uuid: own('too-many-log-args'), table: mirror([own('too-many-log-args'), 'clustered-disk', log, region, 'nosync', 'block_on_error', 'extra']), refusedBy: 'cmirrord _clog_ctr' },
+      table('missing-log-device', 'cmirrord find_disk_path', ['clustered-disk', '/dev/mapper/clogtest-no-such-log', region]),
+      table('unknown-log-devnum', 'cmirrord find_disk_path', ['clustered-disk', '250:250', region]),
+      table('bad-region-size', 'cmirrord _clog_ctr', ['clustered-disk', log, `${region}x`]),
+      table('too-many-log-args', 'cmirrord _clog_ctr', ['clustered-disk', log, region, 'nosync', 'block_on_error', 'extra']),
     );
   }
   return tables;

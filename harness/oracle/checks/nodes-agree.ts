@@ -224,10 +224,9 @@ function roundFindings(rounds: NonNullable<NodesAgreeInput['rounds']>, devicesHe
  * A node's sync count going down between two rounds with no window between them: outside a reload, a failed
  * device or a membership change, regions only come into sync (resync, recovery) and leave it on nothing.
  */
-function regressionFindings({ rounds, windows }: NonNullable<NodesAgreeInput['progress']>): { compared: number; findings: Finding[] } {
+function regressionFindings({ rounds, windows }: NonNullable<NodesAgreeInput['progress']>): Finding[] {
   const last = new Map<string, { ms: number; synced: number; regions: number }>();
   const findings: Finding[] = [];
-  let compared = 0;
   for (const round of rounds) {
     for (const s of round.statuses) {
       for (const m of parseDmStatus(s.text)) {
@@ -235,9 +234,7 @@ function regressionFindings({ rounds, windows }: NonNullable<NodesAgreeInput['pr
         const before = last.get(key);
         last.set(key, { ms: round.ms, synced: m.synced, regions: m.regions });
         if (!before || before.regions !== m.regions) continue;
-        if (windows.some((w) => w.fromMs <= round.ms && w.toMs >= before.ms)) continue;
-        compared++;
-        if (m.synced >= before.synced) continue;
+        if (windows.some((w) => w.fromMs <= round.ms && w.toMs >= before.ms) || m.synced >= before.synced) continue;
         findings.push({
           kind: 'resync-went-back',
           nodes: [`node${s.node}`],
@@ -247,20 +244,20 @@ function regressionFindings({ rounds, windows }: NonNullable<NodesAgreeInput['pr
       }
     }
   }
-  return { compared, findings };
+  return findings;
 }
 
 export function nodesAgree(input: NodesAgreeInput): Verdict {
   if (input.statuses.length < 2) throw new Error(`need the status of at least two nodes, got ${input.statuses.length}`);
   const during = roundFindings(input.rounds ?? [], input.devicesHealthy ?? false);
-  const progress = regressionFindings(input.progress ?? { rounds: [], windows: [] });
+  const wentBack = regressionFindings(input.progress ?? { rounds: [], windows: [] });
   const findings = [
     ...statusFindings(input.statuses),
     ...(input.devicesHealthy ? healthFindings(input.statuses, '') : []),
     ...(input.dumps ? dumpFindings(input.dumps) : []),
     ...(input.dumps && input.uuids ? ownDumpFindings(input.statuses, input.dumps, input.uuids) : []),
     ...during.findings,
-    ...progress.findings,
+    ...wentBack,
   ];
   const nodes = input.statuses.map((s) => `node${s.node}`).join(', ');
   const what = `${input.dumps ? 'dmsetup status and cmirrord dumps' : 'dmsetup status'}${input.rounds ? `, and ${during.judged} status rounds during I/O` : ''}`;
