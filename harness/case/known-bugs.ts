@@ -4,7 +4,8 @@
  * matches one of its bugs' signatures. Another defect that fails the same check with findings of another
  * shape reads as a failure of its own. docs/bugs.md tells each bug in full.
  */
-import type { CheckName, KnownFailure } from './schema.ts';
+import { recoveryOf, type FaultKind } from './fault-kinds.ts';
+import type { Case, CheckName, KnownFailure, MirrorOp } from './schema.ts';
 
 /** One kind of finding a bug produces. */
 export interface FindingPattern {
@@ -27,7 +28,34 @@ export interface KnownBug {
   /** The fix patches (file names in vm-images/fixes/ or kernel-patches/fixes/); empty while it has none. */
   fixes: readonly string[];
   findings: readonly FindingPattern[];
+  /**
+   * What a case must do for the bug to show, any one of them: a fault kind, a mirror operation, or a table
+   * option. A finding of a drawn scenario (explore) is put down to the bug only when the scenario did one.
+   */
+  needs: readonly Trigger[];
 }
+
+/** Something a case does that a bug needs: a fault kind, `mirror:OP`, or a table option. */
+export type Trigger = FaultKind | `mirror:${MirrorOp}` | 'integrated-flush';
+
+/** Everything a case does that some bug may need. */
+export function caseTriggers(c: Pick<Case, 'steps' | 'topology' | 'schedule'>): Set<Trigger> {
+  const out = new Set<Trigger>();
+  for (const m of c.schedule?.faults ?? []) out.add(m.kind).add(recoveryOf(m.kind));
+  for (const s of c.steps) {
+    if (s.kind === 'fault') out.add(s.fault.kind);
+    if (s.kind === 'mirror') out.add(`mirror:${s.op}`);
+  }
+  if (c.topology.integratedFlush) out.add('integrated-flush');
+  return out;
+}
+
+/** A member leaves the log's group without a clean suspend: it dies, its daemon or corosync dies, or the ring loses it. */
+const DEPARTS: readonly Trigger[] = ['crash', 'reset', 'kill-daemon', 'kill-corosync', 'pause', 'isolate', 'partition', 'net-loss'];
+/** A member joins the log's group again and imports a checkpoint. */
+const REJOINS: readonly Trigger[] = ['restart-node', 'restart-daemon', 'resume', 'heal', 'mirror:resume', 'mirror:reload', 'mirror:create'];
+/** Corosync re-forms its ring or resynchronises its services. */
+const REFORMS_RING: readonly Trigger[] = ['crash', 'reset', 'pause', 'isolate', 'partition', 'net-loss', 'net-delay', 'kill-corosync', 'restart-node', 'restart-daemon'];
 
 /** Writes held for good, a resync that never ends, a status that never comes: every hang no-hang records. */
 const ANY_HANG: FindingPattern = { check: 'no-hang', kinds: ['hang'] };
@@ -52,6 +80,7 @@ const BUGS: readonly KnownBug[] = [
     title: "a departed node's marked regions are reported in sync without being resynced",
     cause: 'cmirrord cluster.c:cpg_leave_callback (keeps neither the marks nor the sync bits of a departed member)',
     fixes: ['0001-cmirrord-resync-regions-a-departed-member-had-marked.patch', '0001-dm-raid1-cluster-mirror-looks-for-resync-work-a-departed-node-left.patch'],
+    needs: DEPARTS,
     findings: [
       { check: 'legs-converge', kinds: ['legs-differ'], onFaultedNode: true },
       // Once the survivors clear the region, it is clean with the departed node's half-done write on one leg;
@@ -65,6 +94,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'resync stalls for good when the node recovering a region departs',
     cause: 'cmirrord cluster.c:cpg_leave_callback, functions.c:clog_get_resync_work (the recoverer\'s region is never taken back)',
     fixes: ['0002-cmirrord-take-back-a-departed-recoverer-s-region.patch', '0001-dm-raid1-cluster-mirror-looks-for-resync-work-a-departed-node-left.patch'],
+    needs: DEPARTS,
     findings: [RESYNC_STUCK],
   },
   {
@@ -72,6 +102,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'a member that joins from a checkpoint forgets the other members\' marks and cleans a region still being written',
     cause: 'cmirrord cluster.c:prepare_checkpoint, import_checkpoint (no mark list), functions.c:clear_region',
     fixes: ['0007-cmirrord-carry-the-mark-list-in-the-checkpoint.patch'],
+    needs: REJOINS,
     findings: [
       { check: 'nodes-agree', kinds: ['bitmap-differs'], says: /clean_bits differ/ },
       { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], inCaseRegions: true },
@@ -83,6 +114,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'after cmirrord restarts, a request resent for a log it never constructed fails, and the node holds its writes',
     cause: 'cmirrord cluster.c:cluster_send (-ENOENT for a log with no CPG), local.c:do_local_work; dm-log-userspace-base.c:userspace_do_request (reconnects only on -ESRCH)',
     fixes: ['0003-cmirrord-ask-the-kernel-to-construct-a-log-it-does-not-have.patch', '0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
+    needs: ['kill-daemon', 'kill-corosync'],
     findings: [
       ANY_HANG,
       COM_FAILURE,
@@ -96,6 +128,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'cmirrord spins and never reconnects once corosync goes away, and I/O on the node hangs',
     cause: 'cmirrord link_mon.c:links_monitor ("FIXME: handle POLLHUP"), cluster.c:do_cluster_work',
     fixes: ['0004-cmirrord-exit-when-corosync-goes-away.patch'],
+    needs: ['kill-corosync'],
     findings: [
       ANY_HANG,
       COM_FAILURE,
@@ -109,6 +142,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'a cluster send that corosync answers with CS_ERR_TRY_AGAIN fails the request, and the node\'s writes are held for good',
     cause: 'cmirrord cluster.c:cluster_send (retries only with CMIRROR_HAS_CHECKPOINT), local.c:do_local_work',
     fixes: ['0005-cmirrord-retry-a-cluster-send-corosync-answers-with-try-again.patch'],
+    needs: REFORMS_RING,
     // The held writes keep the mirror from syncing, so the end's wait for sync runs out too.
     findings: [ANY_HANG],
   },
@@ -117,6 +151,7 @@ const BUGS: readonly KnownBug[] = [
     title: "after cmirrord restarts, the kernel's re-sent CTR has no room for its answer and the node asks for ever",
     cause: 'dm-log-userspace-base.c:userspace_do_request (re-sends CTR with rdata NULL), dm-log-userspace-transfer.c:fill_pkg; cmirrord functions.c:clog_ctr',
     fixes: ['0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
+    needs: ['kill-daemon', 'kill-corosync'],
     findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package|Log already exists/ }, ANY_HANG, COM_FAILURE, LOG_NOT_RESUMED],
   },
   {
@@ -124,6 +159,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'a region set out of sync after the resync search passed it is never resynced',
     cause: 'cmirrord functions.c:clog_set_region_sync (leaves lc->sync_search past the region), clog_get_resync_work',
     fixes: ['0006-cmirrord-resync-a-region-set-out-of-sync-after-the-search-passed-it.patch'],
+    needs: ['fail-leg'],
     findings: [RESYNC_STUCK],
   },
   {
@@ -131,6 +167,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'a member that suspends keeps its stale mark list, and a later mark leaves the region clean',
     cause: 'cmirrord functions.c:clog_postsuspend (keeps lc->mark_list), functions.c:mark_region',
     fixes: ['0008-cmirrord-drop-the-mark-list-when-a-member-suspends.patch'],
+    needs: ['mirror:suspend'],
     findings: [
       { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], inCaseRegions: true },
       { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
@@ -141,6 +178,7 @@ const BUGS: readonly KnownBug[] = [
     title: "a node's cached NOSYNC region is written to the default leg alone after another node recovered it",
     cause: 'dm-region-hash.c:__rh_alloc, dm_rh_dec (keep DM_RH_NOSYNC), dm-raid1.c:do_writes; dm-log-userspace-base.c:userspace_is_remote_recovering (trusts in_sync_hint)',
     fixes: [],
+    needs: ['fail-leg'],
     findings: [
       { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
       { check: 'legs-converge', kinds: ['legs-differ'], inCaseRegions: true },
@@ -152,6 +190,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'a FLUSH that races a suspend is left unanswered for the whole retry timeout',
     cause: 'dm-raid1.c:mirror_presuspend, mirror_postsuspend; cmirrord cluster.c:cpg_leave_callback (answers only the POSTSUSPEND), cpg_message_callback',
     fixes: ['0003-dm-raid1-let-kmirrord-finish-its-log-flush-before-the-log-postsuspends.patch'],
+    needs: ['mirror:suspend', 'mirror:reload', 'mirror:remove'],
     findings: [{ check: 'requests-answered', kinds: ['request-timed-out'], says: /POSTSUSPEND/ }],
   },
   {
@@ -159,6 +198,7 @@ const BUGS: readonly KnownBug[] = [
     title: 'with integrated_flush, cmirrord ignores the marks a FLUSH carries and sends them back, so the flush fails and the node holds its writes',
     cause: 'cmirrord functions.c:clog_flush (ignores the payload and leaves it in the answer); dm-log-userspace-transfer.c:dm_consult_userspace (-ENOSPC)',
     fixes: ['0009-cmirrord-mark-the-regions-an-integrated-flush-carries.patch'],
+    needs: ['integrated-flush'],
     // The held writes never reach a leg, so the end's wait for the writers and for sync runs out.
     findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package \[9\]/ }, ANY_HANG],
   },

@@ -16,6 +16,7 @@ import report from './report.ts';
 import bisectRun from './bisect-run.ts';
 import mergeResults from './merge-results.ts';
 import mutate from './mutate.ts';
+import explore from './explore.ts';
 
 /** Every subcommand, in the order `clogtest --help` lists them. */
-export const commands: Command[] = [setup, doctor, kernel, image, stacks, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, bisectRun, mergeResults];
+export const commands: Command[] = [setup, doctor, kernel, image, stacks, decodeLog, validate, up, ssh, down, bench, run, check, report, mutate, explore, bisectRun, mergeResults];

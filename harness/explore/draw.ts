@@ -1,0 +1,181 @@
+/**
+ * Scenarios drawn from a seed, and the reductions a shrinker tries on one (pure). The same seed draws the
+ * same scenario on every machine (base/random.ts), so `clogtest explore --seed S` replays a draw, and the
+ * case file written for a scenario replays it without the seed.
+ */
+import { seededRandom } from '../base/random.ts';
+import { LIMITS, type LogType, type NodeId } from '../case/schema.ts';
+import { removals } from './shrink.ts';
+import { isMirrorOp, type Action, type Moment, type Role, type Scenario, type ScenarioEvent } from './scenario.ts';
+
+type Rand = () => number;
+
+function pick<T>(rand: Rand, items: readonly T[]): T {
+  return items[Math.floor(rand() * items.length)]!;
+}
+
+/** Weighted choice: [item, weight] pairs. */
+function weighted<T>(rand: Rand, items: ReadonlyArray<readonly [T, number]>): T {
+  const total = items.reduce((s, [, w]) => s + w, 0);
+  let x = rand() * total;
+  for (const [item, w] of items) if ((x -= w) < 0) return item;
+  return items[items.length - 1]![0];
+}
+
+const between = (rand: Rand, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+
+/**
+ * How often each action is drawn. Killing cmirrord or corosync hangs I/O for good on the stock stack (bugs 4,
+ * 5 and 7) and each such scenario then waits out its deadlines, so they are drawn less often than the rest.
+ */
+const ACTION_WEIGHTS: ReadonlyArray<readonly [Action, number]> = [
+  ['crash', 3],
+  ['reset', 1],
+  ['pause', 2],
+  ['kill-daemon', 1],
+  ['kill-corosync', 1],
+  ['isolate', 1],
+  ['net-loss', 1],
+  ['net-delay', 1],
+  ['slow-log', 1],
+  ['fail-leg', 2],
+  ['suspend', 2],
+  ['reload', 2],
+];
+
+/** Actions that take one node out of the group, where a held write of that node is the interesting moment. */
+const STOPS_A_NODE: readonly Action[] = ['crash', 'reset', 'pause', 'kill-daemon', 'kill-corosync', 'suspend', 'isolate'];
+
+const otherNodes = (nodes: number) => Array.from({ length: nodes - 1 }, (_, i) => i + 2);
+
+export interface DrawOptions {
+  seed: number;
+  /** Names the scenario; the origin goes in its description. */
+  name: string;
+  origin: string;
+  /** Only actions that make sense on this log type (slow-log needs a log device). */
+  logType?: LogType;
+}
+
+export function drawScenario(o: DrawOptions): Scenario {
+  const rand = seededRandom(o.seed);
+  const nodes = weighted(rand, [[2, 3], [3, 5], [4, 2], [5, 1], [8, 0.5]] as const);
+  const legs = weighted(rand, [[2, 4], [3, 1]] as const);
+  const logType: LogType = o.logType ?? weighted(rand, [['clustered-disk', 4], ['clustered-core', 1]] as const);
+  const create = weighted(rand, [['create-in-sync', 4], ['create', 1]] as const);
+  // A resync of 64 MiB takes 20-40 s under TCG: long enough for an event to land in it.
+  const legSizeMiB = create === 'create' ? 64 : pick(rand, [16, 32, 64]);
+  const regionSizeKiB = pick(rand, [256, 512, 1024]);
+  const workload = {
+    writers: between(rand, 1, 3),
+    depth: weighted(rand, [[1, 3], [8, 1], [32, 1]] as const),
+    regions: pick(rand, ['own', 'shared', 'all'] as const),
+    durationS: 0,
+    readers: rand() < 0.7,
+  };
+  const count = weighted(rand, [[1, 3], [2, 2], [3, 1]] as const);
+  const events: ScenarioEvent[] = [];
+  let slowLeg: Scenario['slowLeg'];
+  for (let i = 0; i < count; i++) {
+    const action = drawAction(rand, logType);
+    const role: Role = action === 'net-loss' || action === 'net-delay' ? pick(rand, ['server', 'other', 'all'] as const) : pick(rand, ['server', 'other'] as const);
+    const on = role === 'server' ? [1] : role === 'other' ? [pick(rand, otherNodes(nodes))] : Array.from({ length: nodes }, (_, k) => k + 1);
+    let moment: Moment = 'during-writes';
+    if (i === 0 && create === 'create' && rand() < 0.6) moment = 'during-resync';
+    else if (!slowLeg && STOPS_A_NODE.includes(action) && role !== 'all' && rand() < 0.6) {
+      moment = 'held-write';
+      slowLeg = { node: on[0]!, delayMs: pick(rand, [2000, 3000, 5000]) };
+    }
+    events.push({
+      action,
+      on,
+      role,
+      moment,
+      afterMs: moment === 'during-writes' ? between(rand, 1, 8) * 1000 : 0,
+      holdMs: between(rand, 3, 10) * 1000,
+      recover: true,
+      ...paramOf(rand, action, legs),
+      overlapsNext: false,
+    });
+  }
+  for (let i = 0; i + 1 < events.length; i++) if (mayOverlap(events[i]!, events[i + 1]!) && rand() < 0.3) events[i]!.overlapsNext = true;
+  // The writers outlast every event by a few seconds, so every fault lands under writes.
+  workload.durationS = Math.min(60, Math.max(15, Math.ceil(events.reduce((s, e) => s + e.afterMs + e.holdMs, 0) / 1000) + 8));
+  return { name: o.name, origin: o.origin, seed: o.seed, nodes, legs, legSizeMiB, regionSizeKiB, logType, create, workload, ...(slowLeg ? { slowLeg } : {}), events, waitWorkload: true, waitSync: true };
+}
+
+function drawAction(rand: Rand, logType: LogType): Action {
+  const menu = ACTION_WEIGHTS.filter(([a]) => a !== 'slow-log' || logType === 'clustered-disk');
+  return weighted(rand, menu);
+}
+
+function paramOf(rand: Rand, action: Action, legs: number): { param?: number } {
+  switch (action) {
+    case 'net-loss':
+      return { param: between(rand, 1, 5) * 10 };
+    case 'net-delay':
+      return { param: between(rand, 1, 10) * 50 };
+    case 'slow-log':
+      return { param: pick(rand, [500, 1000, 2000]) };
+    case 'fail-leg':
+      return { param: between(rand, 0, legs - 1) };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Two events may overlap when they touch different nodes and their recoveries do not undo each other: heal
+ * undoes every network fault at once, and a reload after a failed leg would also reload the other's mirror.
+ */
+function mayOverlap(a: ScenarioEvent, b: ScenarioEvent): boolean {
+  const heals = (e: ScenarioEvent) => e.action === 'isolate' || e.action === 'net-loss' || e.action === 'net-delay';
+  if (heals(a) && heals(b)) return false;
+  if ([a, b].some((e) => e.action === 'fail-leg' || isMirrorOp(e.action) || e.role === 'all')) return false;
+  return !a.on.some((n) => b.on.includes(n));
+}
+
+/** Every node a scenario names. */
+function namedNodes(s: Scenario): NodeId[] {
+  return [...s.events.flatMap((e) => (e.role === 'all' ? [] : e.on)), ...(s.slowLeg ? [s.slowLeg.node] : [])];
+}
+
+/**
+ * Smaller scenarios, biggest cut first: fewer events, then each event left undone or made simpler, then fewer
+ * steps (the held write, the waits), then a smaller cluster, workload and mirror, then shorter times.
+ */
+export function scenarioReductions(s: Scenario): Scenario[] {
+  const out: Scenario[] = [];
+  const add = (c: Partial<Scenario>) => out.push(normalise({ ...s, ...c }));
+  for (const events of removals(s.events)) add({ events });
+  s.events.forEach((e, i) => {
+    const set = (c: Partial<ScenarioEvent>) => add({ events: s.events.map((x, j) => (j === i ? { ...x, ...c } : x)) });
+    if (e.overlapsNext) set({ overlapsNext: false });
+    if (e.afterMs > 0) set({ afterMs: 0 });
+    if (e.holdMs > 2000) set({ holdMs: Math.max(2000, Math.floor(e.holdMs / 2000) * 1000) });
+  });
+  if (s.slowLeg) add({ slowLeg: undefined });
+  if (s.waitWorkload) add({ waitWorkload: false });
+  if (s.waitSync) add({ waitSync: false });
+  if (s.nodes > LIMITS.nodes.min && !namedNodes(s).includes(s.nodes)) add({ nodes: s.nodes - 1 });
+  if (s.legs > 2 && !s.events.some((e) => e.action === 'fail-leg' && e.param === s.legs - 1)) add({ legs: s.legs - 1 });
+  if (s.workload.writers > 1) add({ workload: { ...s.workload, writers: 1 } });
+  if (s.workload.depth > 1) add({ workload: { ...s.workload, depth: 1 } });
+  if (s.workload.readers) add({ workload: { ...s.workload, readers: false } });
+  if (s.workload.regions !== 'own') add({ workload: { ...s.workload, regions: 'own' } });
+  if (s.workload.durationS > 10) add({ workload: { ...s.workload, durationS: Math.max(10, Math.ceil(s.workload.durationS / 2)) } });
+  if (s.legSizeMiB > 16 && s.create === 'create-in-sync') add({ legSizeMiB: s.legSizeMiB / 2 });
+  if (s.create === 'create' && !s.events.some((e) => e.moment === 'during-resync')) add({ create: 'create-in-sync' });
+  return out;
+}
+
+/** Keeps a reduced scenario consistent: an event waiting for a held write needs the slowed leg; overlaps need a next. */
+function normalise(s: Scenario): Scenario {
+  const events = s.events.map((e, i) => ({
+    ...e,
+    moment: e.moment === 'held-write' && !s.slowLeg ? ('during-writes' as const) : e.moment,
+    overlapsNext: e.overlapsNext && i + 1 < s.events.length && mayOverlap(e, s.events[i + 1]!),
+  }));
+  return { ...s, events };
+}
+

@@ -1,0 +1,57 @@
+/** Drawn scenarios: valid cases whatever the seed, the same for the same seed, and reductions that stay valid and smaller. */
+import t from 'tap';
+import { validateCase } from '../../../harness/case/load.ts';
+import { faultSpec } from '../../../harness/case/fault-kinds.ts';
+import { drawScenario, scenarioReductions } from '../../../harness/explore/draw.ts';
+import { caseSteps, caseText, isMirrorOp, listedChecks, type Scenario } from '../../../harness/explore/scenario.ts';
+
+const draw = (seed: number) => drawScenario({ seed, name: `explore-${seed}`, origin: 'drawn in a unit test' });
+
+t.test('every draw, and every reduction of it, is a case the loader takes', async (t) => {
+  const refused: string[] = [];
+  for (let seed = 0; seed < 400; seed++) {
+    const s = draw(seed);
+    for (const c of [s, ...scenarioReductions(s)]) {
+      const v = validateCase(caseText(c), `${c.name}.yaml`);
+      if (!v.ok) refused.push(...v.errors);
+    }
+  }
+  t.same(refused.slice(0, 5), []);
+});
+
+t.test('the same seed draws the same scenario; the draw covers the vocabulary', async (t) => {
+  t.equal(caseText(draw(42)), caseText(draw(42)));
+  t.not(caseText(draw(42)), caseText(draw(43)));
+  const all = Array.from({ length: 400 }, (_, i) => draw(i));
+  const actions = new Set(all.flatMap((s) => s.events.map((e) => e.action)));
+  t.equal(actions.size, 12, `actions drawn: ${[...actions].join(', ')}`);
+  t.same([...new Set(all.map((s) => s.nodes))].sort(), [2, 3, 4, 5, 8]);
+  t.ok(all.some((s) => s.events.some((e) => e.moment === 'held-write')) && all.some((s) => s.events.some((e) => e.moment === 'during-resync')));
+  t.ok(all.some((s) => s.events.some((e) => e.overlapsNext)), 'some events overlap');
+  t.ok(all.some((s) => s.workload.depth >= 32) && all.some((s) => s.logType === 'clustered-core'));
+});
+
+t.test('a check is listed only where the scenario guarantees its evidence', async (t) => {
+  for (let seed = 0; seed < 200; seed++) {
+    const s = draw(seed);
+    const checks = listedChecks(s);
+    const delays = s.events.some((e) => !isMirrorOp(e.action) && faultSpec(e.action).delaysAnswers);
+    t.equal(checks.includes('requests-answered'), !delays, `${s.name}: requests-answered only with no fault that may delay an answer`);
+    t.equal(checks.includes('no-stale-reads'), s.workload.readers);
+    if (s.logType === 'clustered-core') t.notOk(checks.includes('clean-implies-equal'), 'no disk-log check on a core log');
+    t.notOk(checks.includes('dirty-before-write'), 'dirty-before-write relies on a sample catching a write: never listed');
+  }
+});
+
+t.test('every reduction is smaller, and a fault never loses its recovery to a cut', async (t) => {
+  const size = (s: Scenario) => caseSteps(s).length + s.nodes + s.legs + s.workload.writers + s.workload.depth + s.workload.durationS + s.legSizeMiB + s.events.reduce((n, e) => n + e.afterMs + e.holdMs, 0) / 1000 + (s.workload.readers ? 1 : 0) + (s.workload.regions === 'own' ? 0 : 1) + (s.create === 'create' ? 1 : 0) + s.events.filter((e) => e.overlapsNext).length;
+  const s = draw(7);
+  for (const r of scenarioReductions(s)) t.ok(size(r) < size(s), `a reduction of ${s.name} is smaller`);
+  const crash: Scenario = { ...s, slowLeg: undefined, events: [{ action: 'crash', on: [2], role: 'other', moment: 'during-writes', afterMs: 2000, holdMs: 4000, recover: true, overlapsNext: false }] };
+  const steps = caseSteps(crash).map((x) => JSON.stringify(x));
+  t.ok(steps.some((x) => x.includes('"fault":"crash"')) && steps.some((x) => x.includes('"fault":"restart-node"')));
+  for (const r of scenarioReductions(crash)) {
+    const rs = caseSteps(r).map((x) => JSON.stringify(x));
+    t.equal(rs.some((x) => x.includes('restart-node')), rs.some((x) => x.includes('"fault":"crash"')), 'restart-node only with its crash');
+  }
+});
