@@ -56,7 +56,8 @@ Options:
   --scenarios N            stop after N scenarios, whatever is left of the budget
   --seed S                 seed of the draw (default: drawn and printed); replays the same scenarios
   --shrink new|all|none    which failures to shrink (default new)
-  --shrink-budget DURATION the time shrinking may take in all (default 30m; recorded apart)
+  --shrink-budget DURATION the time shrinking may take in all (default 30m; recorded apart),
+                           shared equally among the failures, new ones first
   --keep                   keep the case directories of passing scenarios too
 ${FIXES_HELP}
 ${coverageHelp}
@@ -98,10 +99,12 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
     }
     const exploreMs = Date.now() - started;
     const shrinkStarted = Date.now();
-    const toShrink = shrinkMode === 'none' ? [] : ex.findings.failures.filter((f) => shrinkMode === 'all' || !f.known);
-    for (const f of toShrink) {
-      if (Date.now() - shrinkStarted >= shrinkBudgetMs) break;
-      await ex.shrinkFailure(f, shrinkStarted + shrinkBudgetMs);
+    // New failures first; each failure gets an equal share of what is left of the budget.
+    const toShrink = shrinkMode === 'none' ? [] : ex.findings.failures.filter((f) => shrinkMode === 'all' || !f.known).sort((a, b) => Number(!!a.known) - Number(!!b.known));
+    for (const [i, f] of toShrink.entries()) {
+      const left = shrinkStarted + shrinkBudgetMs - Date.now();
+      if (left <= 0) break;
+      await ex.shrinkFailure(f, Date.now() + left / (toShrink.length - i));
     }
     const shrinkMs = Date.now() - shrinkStarted;
     ex.finish({ seed, budgetMs, exploreMs, shrinkMs, fixes });
