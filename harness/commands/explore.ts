@@ -11,7 +11,7 @@ import { progress, seconds } from '../base/progress.ts';
 import { CaseRecord } from '../record/read.ts';
 import { runCase, type CaseResult } from '../run/run-case.ts';
 import { jsonSummary } from '../report/junit.ts';
-import { SUMMARY_FILE } from '../report/report-data.ts';
+import { EXPLORE_FILE, SUMMARY_FILE } from '../report/report-data.ts';
 import { writeReport } from '../report/html.ts';
 import { drawScenario, scenarioReductions } from '../explore/draw.ts';
 import { caseSteps, caseText, type Scenario } from '../explore/scenario.ts';
@@ -22,7 +22,6 @@ import { coverageFigures, finishRunCoverage } from '../coverage/record.ts';
 import { defineCommand, FIXES_HELP, intOption } from './command.ts';
 import { caseClusterOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
 
-export const EXPLORE_FILE = 'explore.json';
 const SHRINK_MODES = ['new', 'all', 'none'] as const;
 type ShrinkMode = (typeof SHRINK_MODES)[number];
 

@@ -154,7 +154,11 @@ function recoveryStep(e: ScenarioEvent): Doc[] {
 
 /** The step that waits for the event's moment, if it has one. */
 function momentStep(s: Scenario, e: ScenarioEvent): Doc[] {
-  if (e.moment === 'held-write' && s.slowLeg) return [withCommon({ wait: { until: 'slow leg takes a write' } }, [s.slowLeg.node], 0, 30_000)];
+  // A lone synchronous writer's held count falls to zero between its writes, so the event can wait for the next
+  // write to enter the slowed leg and land early in its hold; with more writes in flight it never falls to zero,
+  // and any moment the leg holds one will do.
+  const lone = s.workload.writers === 1 && s.workload.depth === 1;
+  if (e.moment === 'held-write' && s.slowLeg) return [withCommon({ wait: { until: lone ? 'slow leg takes a write' : 'slow leg busy' } }, [s.slowLeg.node], 0, 30_000)];
   if (e.moment === 'during-resync' && s.create === 'create') return [withCommon({ wait: { until: 'resyncing' } }, undefined, 0, 30_000)];
   return [];
 }

@@ -27,6 +27,8 @@ import type { FileSummary } from '../coverage/coverage.ts';
 /** Written next to report.html at the end of every run: what the index lists for cases no longer on disk. */
 export const SUMMARY_FILE = 'summary.json';
 export const REPORT_FILE = 'report.html';
+/** Written by `clogtest explore` in its run directory: its scenarios and the failures it told apart. */
+export const EXPLORE_FILE = 'explore.json';
 
 /** A case's outcome, or 'did not finish' for a kept case whose history has no end. */
 export type Verdict = Outcome | 'did not finish';
@@ -128,6 +130,25 @@ export interface CoverageView {
   files: CoverageFileView[];
 }
 
+/** With `clogtest explore`: every failure it told apart, with its count, first seed and minimal case. */
+export interface ExploreView {
+  seed: number;
+  scenarios: number;
+  exploreMs: number;
+  shrinkMs: number;
+  fixes: boolean;
+  failures: Array<{
+    slug: string;
+    signature: string;
+    known: number[] | null;
+    count: number;
+    firstSeed: number;
+    /** Paths relative to the run directory. */
+    firstScenario: string;
+    minimal: { file: string; steps: number; runs: number; cutShort: boolean } | null;
+  }>;
+}
+
 export interface ReportData {
   runDir: string;
   generated: string;
@@ -135,6 +156,38 @@ export interface ReportData {
   rows: IndexRow[];
   cases: CaseView[];
   coverage?: CoverageView;
+  explore?: ExploreView;
+}
+
+interface ExploreFile {
+  seed: number;
+  exploreMs: number;
+  shrinkMs: number;
+  fixes: boolean;
+  scenarios: unknown[];
+  failures: Array<{ slug: string; signature: string; known?: number[]; count: number; firstSeed: number; firstScenario: string; minimal?: { file: string; steps: number; runs: number; cutShort: boolean } }>;
+}
+
+function exploreView(runDir: string): ExploreView | undefined {
+  const file = join(runDir, EXPLORE_FILE);
+  if (!existsSync(file)) return undefined;
+  const ex = JSON.parse(readFileSync(file, 'utf8')) as ExploreFile;
+  return {
+    seed: ex.seed,
+    scenarios: ex.scenarios.length,
+    exploreMs: ex.exploreMs,
+    shrinkMs: ex.shrinkMs,
+    fixes: ex.fixes,
+    failures: ex.failures.map((f) => ({
+      slug: f.slug,
+      signature: f.signature,
+      known: f.known ?? null,
+      count: f.count,
+      firstSeed: f.firstSeed,
+      firstScenario: relative(runDir, f.firstScenario),
+      minimal: f.minimal ? { ...f.minimal, file: relative(runDir, f.minimal.file) } : null,
+    })),
+  };
 }
 
 function coverageView(runDir: string): CoverageView | undefined {
@@ -457,6 +510,7 @@ export function readReportData(runDir: string, now = new Date()): ReportData {
   const summaryFile = join(runDir, SUMMARY_FILE);
   const summary = existsSync(summaryFile) ? loadSummaries([summaryFile])[0] : undefined;
   const coverage = coverageView(runDir);
+  const explore = exploreView(runDir);
   const rows = summary
     ? summary.cases.map((c) => rowFromSummary(runDir, c))
     : caseDirsIn(runDir).map((d) => rowFromHistory(runDir, d, parseHistory(readFileSync(join(d, HISTORY_FILE), 'utf8'))));
@@ -469,5 +523,6 @@ export function readReportData(runDir: string, now = new Date()): ReportData {
     rows,
     cases: rows.flatMap((r) => (r.dir === null ? [] : [caseView(runDir, join(runDir, r.dir), r)])),
     ...(coverage ? { coverage } : {}),
+    ...(explore ? { explore } : {}),
   };
 }

@@ -201,8 +201,29 @@
     root.appendChild(sec);
   }
 
+  // With clogtest explore: each failure it told apart, known bug or new, with its minimal case.
+  function exploreSection(root, ex) {
+    var sec = el('section', { id: 'explore', class: 'explore' });
+    sec.appendChild(el('h2', { text: 'Explored: ' + ex.scenarios + ' scenarios from seed ' + ex.seed + (ex.fixes ? ' with the fixes' : '') + ' in ' + secs(ex.exploreMs) + ', shrinking ' + secs(ex.shrinkMs) }));
+    var head = el('tr', {}, ['failure', 'known bug', 'scenarios', 'first seed', 'first scenario', 'minimal case', 'signature'].map(function (h) { return el('th', { text: h }); }));
+    sec.appendChild(el('table', { class: 'index explore-failures' }, [el('thead', {}, [head]), el('tbody', {}, ex.failures.map(function (f) {
+      var minimal = f.minimal ? el('a', { href: f.minimal.file, text: f.minimal.steps + ' steps, ' + f.minimal.runs + ' runs' + (f.minimal.cutShort ? ' (cut short)' : '') }) : el('span', { text: 'not shrunk' });
+      return el('tr', { class: f.known ? '' : 'explore-new' }, [
+        el('td', { class: 'mono', text: f.slug }),
+        el('td', { text: f.known ? f.known.join(', ') : 'NEW' }),
+        el('td', { text: String(f.count) }),
+        el('td', { text: String(f.firstSeed) }),
+        el('td', {}, [el('a', { href: f.firstScenario, text: f.firstScenario })]),
+        el('td', {}, [minimal]),
+        el('td', { class: 'mono', text: f.signature }),
+      ]);
+    }))]));
+    root.appendChild(sec);
+  }
+
   var root = document.getElementById('report');
   index(root);
+  if (data.explore) exploreSection(root, data.explore);
   if (data.coverage) coverageSection(root, data.coverage);
   data.cases.forEach(function (c) { caseSection(root, c); });
   document.body.dataset.rendered = 'yes';
