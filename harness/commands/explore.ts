@@ -13,12 +13,13 @@ import { runCase, type CaseResult } from '../run/run-case.ts';
 import { jsonSummary } from '../report/junit.ts';
 import { EXPLORE_FILE, SUMMARY_FILE } from '../report/report-data.ts';
 import { writeReport } from '../report/html.ts';
-import { drawScenario, scenarioReductions } from '../explore/draw.ts';
+import { drawScenario, mutateScenario, scenarioReductions } from '../explore/draw.ts';
+import { Corpus } from '../explore/corpus.ts';
 import { caseSteps, caseText, type Scenario } from '../explore/scenario.ts';
 import { classifyFailure, type Classification } from '../explore/signature.ts';
 import { FindingsLog, sameFailure, type FoundFailure } from '../explore/findings.ts';
 import { shrink } from '../explore/shrink.ts';
-import { coverageFigures, finishRunCoverage } from '../coverage/record.ts';
+import { coverageFigures, finishRunCoverage, readCaseCoverage } from '../coverage/record.ts';
 import { defineCommand, FIXES_HELP, intOption } from './command.ts';
 import { caseClusterOptions, clusterOptions, clusterOptionsHelp, coverageHelp, coverageOption, type CaseClusterOptions } from './cluster-options.ts';
 
@@ -36,7 +37,9 @@ legs, leg and region sizes, disk or core log, writers with a drawn depth and reg
 three faults or mirror operations (crash, reset, pause, kill-daemon, kill-corosync, isolate,
 net-loss, net-delay, slow-log, fail-leg, suspend, reload) on the log server or another node, at a
 drawn moment during the writes, while a write is held in a slowed leg, or during the first resync,
-some overlapping. Its check step lists only the checks its evidence guarantees.
+some overlapping. Its check step lists only the checks its evidence guarantees. With --coverage, a
+scenario that reached a line no earlier one reached is kept, and half the later scenarios are
+mutations of a kept one (one event, the workload, the topology, or a new event, drawn afresh).
 
 Each failure gets a signature (check, kind of finding, faulted node or not, request type) and is
 told apart: known bug N (every finding matches the bug's signature and the scenario did what the
@@ -92,7 +95,12 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
     const draws = seededRandom(seed);
     const started = Date.now();
     for (let n = 1; n <= maxScenarios && Date.now() - started < budgetMs; n++) {
-      const s = drawScenario({ seed: Math.floor(draws() * 2 ** 32), name: `explore-${seed}-${n}`, origin: origin(n) });
+      const [scenarioSeed, x] = [Math.floor(draws() * 2 ** 32), draws()];
+      const name = `explore-${seed}-${n}`;
+      const parent = ex.corpus.parent(x);
+      const s = parent
+        ? mutateScenario(parent, scenarioSeed, name, `${origin(n)}, a mutation of ${parent.name}`)
+        : drawScenario({ seed: scenarioSeed, name, origin: origin(n) });
       await ex.explore(s);
       progress(`explore: ${ex.statusLine()} in ${seconds(Date.now() - started)}`);
     }
@@ -128,11 +136,15 @@ interface ScenarioRun {
   outcome: CaseResult['outcome'];
   durationMs: number;
   failure?: { slug: string; novelty: string; known?: number[] };
+  /** With --coverage: lines it reached that no earlier scenario did. */
+  newLines?: number;
 }
 
 /** One explore run: the scenarios it ran, the failures it told apart, and the results its report is made of. */
 class Explorer {
   readonly findings = new FindingsLog();
+  /** With --coverage: the scenarios that reached new lines, which later draws mutate. */
+  readonly corpus = new Corpus();
   private readonly runs: ScenarioRun[] = [];
   private readonly drawn = new Map<string, Scenario>();
   private readonly results: CaseResult[] = [];
@@ -153,7 +165,8 @@ class Explorer {
 
   statusLine(): string {
     const failed = this.runs.filter((r) => r.outcome === 'failed').length;
-    return `${this.runs.length} scenarios (${this.count('passed')} passed, ${failed} failed, ${this.count('inconclusive')} inconclusive, ${this.count('infra')} infra), findings: ${this.findings.line()}`;
+    const coverage = this.cluster.coverage ? `, coverage: ${this.corpus.lines} lines, ${this.corpus.kept.length} scenarios kept` : '';
+    return `${this.runs.length} scenarios (${this.count('passed')} passed, ${failed} failed, ${this.count('inconclusive')} inconclusive, ${this.count('infra')} infra), findings: ${this.findings.line()}${coverage}`;
   }
 
   /** Writes the scenario's case file and runs it once; the classification of its failure, if it failed. */
@@ -183,6 +196,12 @@ class Explorer {
       progress(`${s.name}: ${novelty === 'known' ? `known bug ${failure.known!.join(', ')}` : novelty === 'seen' ? `seen before (${failure.slug})` : `NEW (${failure.slug})`}: ${failure.signature}`);
     } else if (result.outcome === 'inconclusive') {
       progress(`!!! ${s.name} was inconclusive: explore listed a check its scenario gave no evidence for (${result.message?.split('\n')[0] ?? ''})`);
+    }
+    if (this.cluster.coverage) {
+      const cov = readCaseCoverage(this.runDir, basename(result.dir));
+      const fresh = cov ? this.corpus.offer(s, cov.coverage) : 0;
+      run.newLines = fresh;
+      progress(`${s.name}: ${fresh} line(s) no earlier scenario reached${fresh ? ', kept to mutate' : ''}; ${this.corpus.lines} reached in all`);
     }
     this.runs.push(run);
   }

@@ -64,10 +64,7 @@ export function sourcesDir(runDir: string): string {
 
 /** Merges the run's cases (ids in run order), copies the counted sources and writes runDir/coverage/coverage.json. */
 export function writeRunCoverage(runDir: string, ids: readonly string[], builds: readonly BuildCoverage[]): RunCoverage {
-  const cases = ids.flatMap((id) => {
-    const f = join(runDir, COVERAGE_DIR, CASES_DIR, `${id}.json`);
-    return existsSync(f) ? [JSON.parse(readFileSync(f, 'utf8')) as CaseCoverage] : [];
-  });
+  const cases = ids.flatMap((id) => readCaseCoverage(runDir, id) ?? []);
   const run = runCoverage(cases);
   for (const b of builds) {
     for (const file of b.files) {
@@ -78,6 +75,12 @@ export function writeRunCoverage(runDir: string, ids: readonly string[], builds:
   }
   writeFileSync(join(runDir, COVERAGE_DIR, COVERAGE_FILE), `${JSON.stringify(run)}\n`);
   return run;
+}
+
+/** A case's coverage as saveCaseCoverage kept it under the run, if it left any. */
+export function readCaseCoverage(runDir: string, id: string): CaseCoverage | undefined {
+  const f = join(runDir, COVERAGE_DIR, CASES_DIR, `${id}.json`);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as CaseCoverage) : undefined;
 }
 
 export function readRunCoverage(runDir: string): RunCoverage | undefined {

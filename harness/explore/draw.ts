@@ -169,13 +169,46 @@ export function scenarioReductions(s: Scenario): Scenario[] {
   return out;
 }
 
-/** Keeps a reduced scenario consistent: an event waiting for a held write needs the slowed leg; overlaps need a next. */
+/**
+ * Keeps a cut or mutated scenario consistent: an event waiting for a held write needs the slowed leg on its
+ * node, one during the resync must be the first after a plain create, an overlap needs a next event it may
+ * overlap, and the writers outlast the events.
+ */
 function normalise(s: Scenario): Scenario {
-  const events = s.events.map((e, i) => ({
-    ...e,
-    moment: e.moment === 'held-write' && !s.slowLeg ? ('during-writes' as const) : e.moment,
-    overlapsNext: e.overlapsNext && i + 1 < s.events.length && mayOverlap(e, s.events[i + 1]!),
-  }));
-  return { ...s, events };
+  const events = s.events.map((e, i) => {
+    const held = e.moment === 'held-write' && s.slowLeg?.node === e.on[0];
+    const resync = e.moment === 'during-resync' && i === 0 && s.create === 'create';
+    return {
+      ...e,
+      moment: e.moment === 'during-writes' || held || resync ? e.moment : ('during-writes' as const),
+      overlapsNext: e.overlapsNext && i + 1 < s.events.length && mayOverlap(e, s.events[i + 1]!),
+    };
+  });
+  const needS = Math.ceil(events.reduce((n, e) => n + e.afterMs + e.holdMs, 0) / 1000) + 8;
+  return { ...s, events, workload: { ...s.workload, durationS: Math.min(60, Math.max(s.workload.durationS, needS)) } };
+}
+
+/**
+ * A scenario near `s`, for a coverage-guided corpus: one part of it (an event, the workload, the topology, or a
+ * new event) replaced by the same part of a scenario drawn from `seed`. Nodes a kept part names stay in the
+ * cluster.
+ */
+export function mutateScenario(s: Scenario, seed: number, name: string, origin: string): Scenario {
+  const rand = seededRandom(seed);
+  const fresh = drawScenario({ seed, name, origin, logType: s.logType });
+  const fits = (e: ScenarioEvent) => e.role === 'all' || e.on.every((n) => n <= s.nodes);
+  const retarget = (e: ScenarioEvent): ScenarioEvent => (fits(e) ? e : { ...e, on: [pick(rand, otherNodes(s.nodes))] });
+  const freshEvent = retarget({ ...fresh.events[0]!, overlapsNext: false });
+  const parts: Array<() => Partial<Scenario>> = [
+    () => ({ events: s.events.map((e, i, all) => (i === Math.floor(rand() * all.length) ? freshEvent : e)) }),
+    () => ({ workload: fresh.workload }),
+    () => (namedNodes(s).every((n) => n <= fresh.nodes) ? { nodes: fresh.nodes, legSizeMiB: fresh.legSizeMiB, regionSizeKiB: fresh.regionSizeKiB } : { regionSizeKiB: fresh.regionSizeKiB }),
+    () => (s.events.length < 3 ? { events: [...s.events, freshEvent] } : { events: s.events.slice(1) }),
+  ];
+  const change = pick(rand, parts)();
+  const events = change.events ?? s.events;
+  // A new event's held write brings its slowed leg when the scenario has none.
+  const slowLeg = s.slowLeg ?? (freshEvent.moment === 'held-write' && events.includes(freshEvent) && fresh.slowLeg ? { ...fresh.slowLeg, node: freshEvent.on[0]! } : undefined);
+  return normalise({ ...s, ...change, name, origin, seed, ...(slowLeg ? { slowLeg } : {}) });
 }
 

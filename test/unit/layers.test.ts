@@ -28,7 +28,7 @@ const DEPS: Record<string, string[]> = {
   'run/evidence': ['base', 'case', 'oracle', 'stack', 'guest', 'record', 'judge', 'run/context'],
   run: ['base', 'case', 'oracle', 'stack', 'guest', 'record', 'judge', 'coverage', 'run/context', 'run/faults', 'run/workload', 'run/evidence'],
   report: ['base', 'case', 'oracle', 'record', 'judge', 'coverage'],
-  explore: ['base', 'case', 'oracle', 'judge'],
+  explore: ['base', 'case', 'oracle', 'judge', 'coverage'],
   commands: ['*'],
   cli: ['*'],
 };
