@@ -6,7 +6,7 @@
 import { seededRandom } from '../base/random.ts';
 import { LIMITS, type LogType, type NodeId } from '../case/schema.ts';
 import { removals } from './shrink.ts';
-import { isMirrorOp, type Action, type Moment, type Role, type Scenario, type ScenarioEvent } from './scenario.ts';
+import { isMirrorOp, recoveryOf, type Action, type Moment, type Role, type Scenario, type ScenarioEvent } from './scenario.ts';
 
 type Rand = () => number;
 
@@ -153,6 +153,7 @@ export function scenarioReductions(s: Scenario): Scenario[] {
   for (const events of removals(s.events)) add({ events });
   s.events.forEach((e, i) => {
     const set = (c: Partial<ScenarioEvent>) => add({ events: s.events.map((x, j) => (j === i ? { ...x, ...c } : x)) });
+    if (e.recover && recoveryOf(e.action)) set({ recover: false });
     if (e.overlapsNext) set({ overlapsNext: false });
     if (e.afterMs > 0) set({ afterMs: 0 });
     if (e.holdMs > 2000) set({ holdMs: Math.max(2000, Math.floor(e.holdMs / 2000) * 1000) });
