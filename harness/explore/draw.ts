@@ -101,7 +101,7 @@ export function drawScenario(o: DrawOptions): Scenario {
       overlapsNext: false,
     });
   }
-  for (let i = 0; i + 1 < events.length; i++) if (mayOverlap(events[i]!, events[i + 1]!) && rand() < 0.3) events[i]!.overlapsNext = true;
+  for (let i = 0; i + 1 < events.length; i++) if (mayOverlap(events[i]!, events[i + 1]!, nodes) && rand() < 0.3) events[i]!.overlapsNext = true;
   // The writers outlast every event by a few seconds, so every fault lands under writes.
   workload.durationS = Math.min(60, Math.max(15, Math.ceil(events.reduce((s, e) => s + e.afterMs + e.holdMs, 0) / 1000) + 8));
   return { name: o.name, origin: o.origin, seed: o.seed, nodes, legs, legSizeMiB, regionSizeKiB, logType, create, workload, ...(slowLeg ? { slowLeg } : {}), events, waitWorkload: true, waitSync: true };
@@ -130,13 +130,20 @@ function paramOf(rand: Rand, action: Action, legs: number): { param?: number } {
 /**
  * Two events may overlap when they touch different nodes and their recoveries do not undo each other: heal
  * undoes every network fault at once, and a reload after a failed leg would also reload the other's mirror.
+ * Two that each take a node out of the ring must leave a majority up: a node restarted while the ring has
+ * no quorum waits for it for good (two nodes of a two-node cluster, killed and reset at once, did).
  */
-function mayOverlap(a: ScenarioEvent, b: ScenarioEvent): boolean {
+function mayOverlap(a: ScenarioEvent, b: ScenarioEvent, nodes: number): boolean {
   const heals = (e: ScenarioEvent) => e.action === 'isolate' || e.action === 'net-loss' || e.action === 'net-delay';
   if (heals(a) && heals(b)) return false;
   if ([a, b].some((e) => e.action === 'fail-leg' || isMirrorOp(e.action) || e.role === 'all')) return false;
-  return !a.on.some((n) => b.on.includes(n));
+  if (a.on.some((n) => b.on.includes(n))) return false;
+  const out = (e: ScenarioEvent) => (LEAVES_RING.includes(e.action) ? e.on.length : 0);
+  return nodes - out(a) - out(b) > nodes / 2;
 }
+
+/** Actions that take their node out of the corosync ring until they are undone. */
+const LEAVES_RING: readonly Action[] = ['crash', 'reset', 'pause', 'kill-corosync', 'isolate'];
 
 /** Every node a scenario names. */
 function namedNodes(s: Scenario): NodeId[] {
@@ -185,7 +192,7 @@ function normalise(s: Scenario): Scenario {
     return {
       ...e,
       moment: e.moment === 'during-writes' || held || resync ? e.moment : ('during-writes' as const),
-      overlapsNext: e.overlapsNext && i + 1 < s.events.length && mayOverlap(e, s.events[i + 1]!),
+      overlapsNext: e.overlapsNext && i + 1 < s.events.length && mayOverlap(e, s.events[i + 1]!, s.nodes),
     };
   });
   const needS = Math.ceil(events.reduce((n, e) => n + e.afterMs + e.holdMs, 0) / 1000) + 8;

@@ -31,6 +31,22 @@ t.test('the same seed draws the same scenario; the draw covers the vocabulary', 
   t.ok(all.some((s) => s.workload.depth >= 32) && all.some((s) => s.logType === 'clustered-core'));
 });
 
+t.test('two overlapping events that take nodes out of the ring leave a majority up', async (t) => {
+  const ring = ['crash', 'reset', 'pause', 'kill-corosync', 'isolate'];
+  let overlaps = 0;
+  for (let seed = 0; seed < 2000; seed++) {
+    const s = draw(seed);
+    s.events.forEach((e, i) => {
+      const next = s.events[i + 1];
+      if (!e.overlapsNext || !next) return;
+      overlaps++;
+      const out = [e, next].filter((x) => ring.includes(x.action)).reduce((n, x) => n + x.on.length, 0);
+      if (s.nodes - out <= s.nodes / 2) t.fail(`${s.name}: ${e.action} and ${next.action} overlap on ${s.nodes} nodes`);
+    });
+  }
+  t.ok(overlaps > 20, `${overlaps} overlaps drawn`);
+});
+
 t.test('a check is listed only where the scenario guarantees its evidence', async (t) => {
   for (let seed = 0; seed < 200; seed++) {
     const s = draw(seed);
