@@ -151,23 +151,24 @@ function namedNodes(s: Scenario): NodeId[] {
 }
 
 /**
- * Smaller scenarios, biggest cut first: fewer events, then each event left undone or made simpler, then fewer
- * steps (the held write, the waits), then a smaller cluster, workload and mirror, then shorter times.
+ * Smaller scenarios, biggest cut first: fewer events, then fewer steps (the waits, the held write, a
+ * recovery), then simpler events, then a smaller cluster, workload and mirror.
  */
 export function scenarioReductions(s: Scenario): Scenario[] {
   const out: Scenario[] = [];
   const add = (c: Partial<Scenario>) => out.push(normalise({ ...s, ...c }));
   for (const events of removals(s.events)) add({ events });
-  s.events.forEach((e, i) => {
-    const set = (c: Partial<ScenarioEvent>) => add({ events: s.events.map((x, j) => (j === i ? { ...x, ...c } : x)) });
-    if (e.recover && recoveryOf(e.action)) set({ recover: false });
-    if (e.overlapsNext) set({ overlapsNext: false });
-    if (e.afterMs > 0) set({ afterMs: 0 });
-    if (e.holdMs > 2000) set({ holdMs: Math.max(2000, Math.floor(e.holdMs / 2000) * 1000) });
-  });
-  if (s.slowLeg) add({ slowLeg: undefined });
-  if (s.waitWorkload) add({ waitWorkload: false });
+  // Cuts that take steps away first: a shrink has a budget, and a case is read by its steps.
   if (s.waitSync) add({ waitSync: false });
+  if (s.waitWorkload) add({ waitWorkload: false });
+  if (s.slowLeg) add({ slowLeg: undefined });
+  const setEvent = (i: number, c: Partial<ScenarioEvent>) => add({ events: s.events.map((x, j) => (j === i ? { ...x, ...c } : x)) });
+  s.events.forEach((e, i) => e.recover && recoveryOf(e.action) && setEvent(i, { recover: false }));
+  s.events.forEach((e, i) => {
+    if (e.overlapsNext) setEvent(i, { overlapsNext: false });
+    if (e.afterMs > 0) setEvent(i, { afterMs: 0 });
+    if (e.holdMs > 2000) setEvent(i, { holdMs: Math.max(2000, Math.floor(e.holdMs / 2000) * 1000) });
+  });
   if (s.nodes > LIMITS.nodes.min && !namedNodes(s).includes(s.nodes)) add({ nodes: s.nodes - 1 });
   if (s.legs > 2 && !s.events.some((e) => e.action === 'fail-leg' && e.param === s.legs - 1)) add({ legs: s.legs - 1 });
   if (s.workload.writers > 1) add({ workload: { ...s.workload, writers: 1 } });
