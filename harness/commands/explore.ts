@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { validateCase } from '../case/load.ts';
 import { caseTriggers, KNOWN_BUGS } from '../case/known-bugs.ts';
@@ -48,8 +48,9 @@ Then each new failure (every failure with --shrink all) is shrunk: faults, steps
 and times are cut while the same failure comes back (each cut tried up to 3 times), and the result
 is written as runs/<id>/found/<signature>.yaml, a case \`clogtest run\` runs.
 
-Writes runs/<id>/explore.json (every scenario and every failure with its count, first seed and
-minimal case), summary.json and report.html, and each scenario's case file under scenarios/.
+Writes runs/<id>/explore.json after every scenario and every shrink (every scenario and every
+failure with its count, first seed and minimal case), summary.json and report.html at the end, and
+each scenario's case file and drawn form (.yaml, .json) under scenarios/.
 Progress goes to stderr; the last line on stdout is
 "explore: N scenarios (N passed, N failed, N inconclusive, N infra), findings: N new, N known (bugs ...)".
 
@@ -60,6 +61,9 @@ Options:
   --shrink new|all|none    which failures to shrink (default new)
   --shrink-budget DURATION the time shrinking may take in all (default 30m; recorded apart),
                            shared equally among the failures, new ones first
+  --from RUN_DIR           draw nothing: shrink the failures of an earlier explore run (its
+                           explore.json and scenarios/), writing its found/ and explore.json
+  --failure SLUG           with --from: only this failure (repeatable; slugs are in explore.json)
   --keep                   keep the case directories of passing scenarios too
 ${FIXES_HELP}
 ${coverageHelp}
@@ -76,6 +80,8 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
     seed: { type: 'string' },
     shrink: { type: 'string' },
     'shrink-budget': { type: 'string' },
+    from: { type: 'string' },
+    failure: { type: 'string', multiple: true },
   },
   async run(values) {
     const budgetMs = durationOption('budget', values.budget, 3_600_000);
@@ -84,43 +90,78 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
     const shrinkMode = (values.shrink ?? 'new') as ShrinkMode;
     if (!SHRINK_MODES.includes(shrinkMode)) throw new InputError(`--shrink must be one of ${SHRINK_MODES.join(', ')}, got "${values.shrink}"`);
     if (values.nodes !== undefined) throw new InputError('explore draws each scenario\'s nodes itself: --nodes does not apply');
-    const seed = values.seed === undefined ? randomInt(2 ** 32) : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1);
-    const fixes = values.fixes ?? false;
-    const cluster = await caseClusterOptions(values);
-    const runDir = join(runsRoot(), `${timestamp()}-explore`);
+    if (values.failure?.length && !values.from) throw new InputError('--failure names a failure of an earlier run: it needs --from RUN_DIR');
+    const earlier = values.from ? readEarlierRun(values.from) : undefined;
+    const seed = earlier?.seed ?? (values.seed === undefined ? randomInt(2 ** 32) : intOption('seed', values.seed, 0, 0, 2 ** 32 - 1));
+    const fixes = earlier?.fixes ?? values.fixes ?? false;
+    const cluster = await caseClusterOptions({ ...values, fixes });
+    const runDir = earlier ? resolve(values.from!) : join(runsRoot(), `${timestamp()}-explore`);
     for (const d of ['scenarios', 'found']) mkdirSync(join(runDir, d), { recursive: true });
-    const ex = new Explorer(runDir, cluster, fixes, values.keep ?? false);
-    const origin = (n: number) => `Drawn by clogtest explore --seed ${seed}${fixes ? ' --fixes' : ''}, scenario ${n}`;
-    progress(`explore ${runDir}: seed ${seed} (replay with --seed ${seed}), budget ${seconds(budgetMs)}${fixes ? ', with the fixes' : ''}`);
-    const draws = seededRandom(seed);
-    const started = Date.now();
-    for (let n = 1; n <= maxScenarios && Date.now() - started < budgetMs; n++) {
-      const [scenarioSeed, x] = [Math.floor(draws() * 2 ** 32), draws()];
-      const name = `explore-${seed}-${n}`;
-      const parent = ex.corpus.parent(x);
-      const s = parent
-        ? mutateScenario(parent, scenarioSeed, name, `${origin(n)}, a mutation of ${parent.name}`)
-        : drawScenario({ seed: scenarioSeed, name, origin: origin(n) });
-      await ex.explore(s);
-      progress(`explore: ${ex.statusLine()} in ${seconds(Date.now() - started)}`);
+    const ex = new Explorer(runDir, cluster, fixes, values.keep ?? false, { seed, budgetMs });
+    let toShrink: FoundFailure[];
+    if (earlier) {
+      ex.load(earlier);
+      const unknown = (values.failure ?? []).filter((slug) => !earlier.failures.some((f) => f.slug === slug));
+      if (unknown.length) throw new InputError(`--failure: ${values.from} has no failure ${unknown.join(', ')} (it has ${earlier.failures.map((f) => f.slug).join(', ') || 'none'})`);
+      toShrink = ex.findings.failures.filter((f) => (values.failure?.length ? values.failure.includes(f.slug) : shrinkMode === 'all' || (shrinkMode === 'new' && !f.known)));
+      progress(`explore ${runDir}: shrinking ${toShrink.length} of its ${earlier.failures.length} failure(s)`);
+    } else {
+      await drawAndRun(ex, { seed, budgetMs, maxScenarios, fixes });
+      // New failures first.
+      toShrink = shrinkMode === 'none' ? [] : ex.findings.failures.filter((f) => shrinkMode === 'all' || !f.known).sort((a, b) => Number(!!a.known) - Number(!!b.known));
     }
-    const exploreMs = Date.now() - started;
     const shrinkStarted = Date.now();
-    // New failures first; each failure gets an equal share of what is left of the budget.
-    const toShrink = shrinkMode === 'none' ? [] : ex.findings.failures.filter((f) => shrinkMode === 'all' || !f.known).sort((a, b) => Number(!!a.known) - Number(!!b.known));
+    // Each failure gets an equal share of what is left of the budget.
     for (const [i, f] of toShrink.entries()) {
       const left = shrinkStarted + shrinkBudgetMs - Date.now();
       if (left <= 0) break;
       await ex.shrinkFailure(f, Date.now() + left / (toShrink.length - i));
     }
-    const shrinkMs = Date.now() - shrinkStarted;
-    ex.finish({ seed, budgetMs, exploreMs, shrinkMs, fixes });
+    ex.finish(Date.now() - shrinkStarted, !earlier);
     process.stdout.write(`explore: ${ex.statusLine()}\n`);
     if (ex.findings.newFailures().length || ex.count('inconclusive')) return EXIT.checkFailed;
     if (ex.count('infra')) return EXIT.infra;
     return EXIT.ok;
   },
 });
+
+/** Draws scenarios and runs them until the budget or the count is spent. */
+async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; maxScenarios: number; fixes: boolean }): Promise<void> {
+  const origin = (n: number) => `Drawn by clogtest explore --seed ${o.seed}${o.fixes ? ' --fixes' : ''}, scenario ${n}`;
+  progress(`explore ${ex.runDir}: seed ${o.seed} (replay with --seed ${o.seed}), budget ${seconds(o.budgetMs)}${o.fixes ? ', with the fixes' : ''}`);
+  const draws = seededRandom(o.seed);
+  const started = Date.now();
+  for (let n = 1; n <= o.maxScenarios && Date.now() - started < o.budgetMs; n++) {
+    const [scenarioSeed, x] = [Math.floor(draws() * 2 ** 32), draws()];
+    const name = `explore-${o.seed}-${n}`;
+    const parent = ex.corpus.parent(x);
+    const s = parent
+      ? mutateScenario(parent, scenarioSeed, name, `${origin(n)}, a mutation of ${parent.name}`)
+      : drawScenario({ seed: scenarioSeed, name, origin: origin(n) });
+    await ex.explore(s);
+    ex.exploreMs = Date.now() - started;
+    progress(`explore: ${ex.statusLine()} in ${seconds(ex.exploreMs)}`);
+  }
+}
+
+/** explore.json as a run writes it. */
+interface ExploreRecord {
+  runDir: string;
+  seed: number;
+  budgetMs: number;
+  exploreMs: number;
+  shrinkMs: number;
+  fixes: boolean;
+  scenarios: ScenarioRun[];
+  failures: FoundFailure[];
+  knownBugs: number[];
+}
+
+function readEarlierRun(dir: string): ExploreRecord {
+  const file = join(dir, EXPLORE_FILE);
+  if (!existsSync(file)) throw new InputError(`--from ${dir}: no ${EXPLORE_FILE} there (not an explore run directory)`);
+  return JSON.parse(readFileSync(file, 'utf8')) as ExploreRecord;
+}
 
 function durationOption(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -146,17 +187,33 @@ class Explorer {
   /** With --coverage: the scenarios that reached new lines, which later draws mutate. */
   readonly corpus = new Corpus();
   private readonly runs: ScenarioRun[] = [];
-  private readonly drawn = new Map<string, Scenario>();
   private readonly results: CaseResult[] = [];
   private readonly bugs: number[];
+  exploreMs = 0;
+  private shrinkMs = 0;
 
   constructor(
-    private readonly runDir: string,
+    readonly runDir: string,
     private readonly cluster: CaseClusterOptions,
     private readonly fixes: boolean,
     private readonly keep: boolean,
+    private readonly run: { seed: number; budgetMs: number },
   ) {
     this.bugs = [...KNOWN_BUGS.values()].filter((b) => !fixes || b.fixes.length === 0).map((b) => b.id);
+  }
+
+  /** Takes over an earlier run's scenarios and failures, to shrink them. */
+  load(earlier: ExploreRecord): void {
+    this.runs.push(...earlier.scenarios);
+    this.findings.failures.push(...earlier.failures);
+    this.exploreMs = earlier.exploreMs;
+    this.shrinkMs = earlier.shrinkMs;
+  }
+
+  /** explore.json, written after every scenario and shrink so an interrupted run keeps what it found. */
+  private save(): void {
+    const doc: ExploreRecord = { runDir: this.runDir, ...this.run, exploreMs: this.exploreMs, shrinkMs: this.shrinkMs, fixes: this.fixes, scenarios: this.runs, failures: this.findings.failures, knownBugs: this.findings.knownBugs() };
+    writeFileSync(join(this.runDir, EXPLORE_FILE), `${JSON.stringify(doc, null, 2)}\n`);
   }
 
   count(outcome: CaseResult['outcome']): number {
@@ -174,6 +231,7 @@ class Explorer {
     const file = join(dir, `${s.name}.yaml`);
     const text = caseText(s);
     writeFileSync(file, text);
+    writeFileSync(scenarioJson(file), `${JSON.stringify(s, null, 2)}\n`);
     const loaded = validateCase(text, file);
     // A drawn scenario the loader refuses is explore's own bug, not the user's.
     if (!loaded.ok) throw new Error(`explore drew a case the loader refuses:\n${loaded.errors.join('\n')}`);
@@ -186,7 +244,6 @@ class Explorer {
 
   async explore(s: Scenario): Promise<void> {
     progress(`scenario ${s.name}: ${s.nodes} nodes, ${s.logType}, ${s.events.map((e) => `${e.action} on ${e.role === 'all' ? 'all' : e.on.join(',')} ${e.moment}`).join('; ')}`);
-    this.drawn.set(s.name, s);
     const { file, result, failure } = await this.runScenario(s, join(this.runDir, 'scenarios'), this.runDir);
     this.results.push(result);
     const run: ScenarioRun = { name: s.name, seed: s.seed, file, outcome: result.outcome, durationMs: result.durationMs };
@@ -204,12 +261,13 @@ class Explorer {
       progress(`${s.name}: ${fresh} line(s) no earlier scenario reached${fresh ? ', kept to mutate' : ''}; ${this.corpus.lines} reached in all`);
     }
     this.runs.push(run);
+    this.save();
   }
 
   /** Shrinks one failure from its first scenario, writing found/<slug>.yaml; stops at `deadline`. */
   async shrinkFailure(f: FoundFailure, deadline: number): Promise<void> {
     const first = this.runs.find((r) => r.file === f.firstScenario)!;
-    const original = this.drawn.get(first.name)!;
+    const original = JSON.parse(readFileSync(scenarioJson(f.firstScenario), 'utf8')) as Scenario;
     const dir = join(this.runDir, 'shrink', f.slug);
     mkdirSync(dir, { recursive: true });
     const t0 = Date.now();
@@ -235,14 +293,24 @@ class Explorer {
     writeFileSync(file, caseText(minimal));
     f.minimal = { file, steps: caseSteps(minimal).length, runs: r.runs, durationMs: Date.now() - t0, cutShort: r.cutShort };
     progress(`${f.slug}: ${file}, ${f.minimal.steps} steps, ${r.runs} runs in ${seconds(f.minimal.durationMs)}${r.cutShort ? ' (cut short)' : ''}`);
+    this.shrinkMs += f.minimal.durationMs;
+    this.save();
   }
 
-  finish(o: { seed: number; budgetMs: number; exploreMs: number; shrinkMs: number; fixes: boolean }): void {
-    const coverage = this.cluster.coverage ? finishRunCoverage(this.runDir, this.results.map((r) => basename(r.dir)), this.cluster.coverage, progress) : undefined;
-    const doc = { runDir: this.runDir, ...o, scenarios: this.runs, failures: this.findings.failures, knownBugs: this.findings.knownBugs() };
-    writeFileSync(join(this.runDir, EXPLORE_FILE), `${JSON.stringify(doc, null, 2)}\n`);
-    const replay = [...(o.fixes ? ['--fixes'] : [])];
-    writeFileSync(join(this.runDir, SUMMARY_FILE), jsonSummary(this.runDir, this.results, replay, coverage ? coverageFigures(coverage.files) : undefined));
+  /** The run's coverage, summary.json (only for scenarios run now) and report.html. */
+  finish(shrinkMs: number, ranScenarios: boolean): void {
+    progress(`shrinking took ${seconds(shrinkMs)}`);
+    this.save();
+    if (ranScenarios) {
+      const coverage = this.cluster.coverage ? finishRunCoverage(this.runDir, this.results.map((r) => basename(r.dir)), this.cluster.coverage, progress) : undefined;
+      const replay = [...(this.fixes ? ['--fixes'] : [])];
+      writeFileSync(join(this.runDir, SUMMARY_FILE), jsonSummary(this.runDir, this.results, replay, coverage ? coverageFigures(coverage.files) : undefined));
+    }
     progress(`results: ${join(this.runDir, EXPLORE_FILE)}; report: ${writeReport(this.runDir)}`);
   }
+}
+
+/** A scenario's drawn form, beside its case file. */
+function scenarioJson(caseFile: string): string {
+  return caseFile.replace(/\.yaml$/, '.json');
 }
