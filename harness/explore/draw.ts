@@ -84,8 +84,10 @@ export function drawScenario(o: DrawOptions): Scenario {
     const role: Role = action === 'net-loss' || action === 'net-delay' ? pick(rand, ['server', 'other', 'all'] as const) : pick(rand, ['server', 'other'] as const);
     const on = role === 'server' ? [1] : role === 'other' ? [pick(rand, otherNodes(nodes))] : Array.from({ length: nodes }, (_, k) => k + 1);
     let moment: Moment = 'during-writes';
-    if (i === 0 && create === 'create' && rand() < 0.6) moment = 'during-resync';
-    else if (!slowLeg && STOPS_A_NODE.includes(action) && role !== 'all' && rand() < 0.6) {
+    // A plain create is drawn for its resync: the first event lands in it, and no write is held in a slowed
+    // leg, since the resync's own slowed leg 1 is on every node.
+    if (i === 0 && create === 'create') moment = 'during-resync';
+    else if (create === 'create-in-sync' && !slowLeg && STOPS_A_NODE.includes(action) && role !== 'all' && rand() < 0.6) {
       moment = 'held-write';
       slowLeg = { node: on[0]!, delayMs: pick(rand, [2000, 3000, 5000]) };
     }
@@ -186,7 +188,10 @@ export function scenarioReductions(s: Scenario): Scenario[] {
  * node, one during the resync must be the first after a plain create, an overlap needs a next event it may
  * overlap, and the writers outlast the events.
  */
-function normalise(s: Scenario): Scenario {
+function normalise(scenario: Scenario): Scenario {
+  const resyncs = scenario.create === 'create' && scenario.events[0]?.moment === 'during-resync';
+  const { slowLeg, ...rest } = scenario;
+  const s: Scenario = resyncs || !slowLeg ? rest : { ...rest, slowLeg };
   const events = s.events.map((e, i) => {
     const held = e.moment === 'held-write' && s.slowLeg?.node === e.on[0];
     const resync = e.moment === 'during-resync' && i === 0 && s.create === 'create';

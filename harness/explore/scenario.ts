@@ -51,7 +51,10 @@ export interface Scenario {
   /** create-in-sync: no initial resync; create: the mirror resyncs from leg 0 while the events start. */
   create: 'create-in-sync' | 'create';
   workload: { writers: number; depth: number; regions: 'own' | 'shared' | 'all'; durationS: number; readers: boolean };
-  /** A slowed leg 1 on one node, so a write of that node is on leg 0 and not yet on leg 1 when an event lands. */
+  /**
+   * A slowed leg 1 on one node, so a write of that node is on leg 0 and not yet on leg 1 when an event lands.
+   * Never with a first event during the resync, which slows leg 1 on every node itself (slowsResync).
+   */
   slowLeg?: { node: NodeId; delayMs: number };
   events: ScenarioEvent[];
   /** Wait for the writers to finish before the end. */
@@ -165,8 +168,22 @@ function momentStep(s: Scenario, e: ScenarioEvent): Doc[] {
 
 const WORKLOAD = 'writes';
 
+/**
+ * A first event during the resync gets its moment by construction: leg 1 is slowed on every node before the
+ * mirror is created, so each region the resync copies takes a second at least, and the resync is still under
+ * way when the event lands (unslowed, a TCG guest resyncs 128 regions in about 8 s, and a wait for the resync
+ * could find it done). Leg 1 is restored after the events.
+ */
+export function slowsResync(s: Scenario): boolean {
+  return s.create === 'create' && s.events[0]?.moment === 'during-resync';
+}
+
+const RESYNC_DELAY_MS = 1000;
+
 export function caseSteps(s: Scenario): Doc[] {
-  const steps: Doc[] = [{ mirror: s.create }];
+  const steps: Doc[] = [];
+  if (slowsResync(s)) steps.push({ fault: { kind: 'slow-leg', leg: 1, delay: secs(RESYNC_DELAY_MS) } });
+  steps.push({ mirror: s.create });
   if (s.slowLeg) steps.push(withCommon({ fault: { kind: 'slow-leg', leg: 1, delay: secs(s.slowLeg.delayMs) } }, [s.slowLeg.node]));
   const w = s.workload;
   steps.push({ workload: { name: WORKLOAD, writers: w.writers, ...(w.depth > 1 ? { depth: w.depth } : {}), regions: w.regions, duration: `${w.durationS}s`, readers: w.readers } });
@@ -181,6 +198,7 @@ export function caseSteps(s: Scenario): Doc[] {
       i++;
     }
   }
+  if (slowsResync(s)) steps.push({ fault: { kind: 'restore-leg', leg: 1 } });
   // A held write outlives the writers by its hold; a hang is a writer still held a minute after the last should end.
   if (s.waitWorkload) steps.push(withCommon({ wait: { until: `workload ${WORKLOAD} done` } }, undefined, 0, (w.durationS + 60) * 1000));
   if (s.waitSync) steps.push(withCommon({ wait: { sync: 'complete' } }, undefined, 0, 180_000));

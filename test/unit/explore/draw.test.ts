@@ -47,6 +47,20 @@ t.test('two overlapping events that take nodes out of the ring leave a majority 
   t.ok(overlaps > 20, `${overlaps} overlaps drawn`);
 });
 
+t.test('an event during the resync gets its moment by construction: leg 1 slowed everywhere before the create', async (t) => {
+  const all = Array.from({ length: 300 }, (_, i) => draw(i)).filter((s) => s.create === 'create');
+  t.ok(all.length > 20, `${all.length} scenarios resync`);
+  for (const s of all) {
+    const steps = caseSteps(s).map((x) => JSON.stringify(x));
+    t.equal(s.events[0]!.moment, 'during-resync', `${s.name}: its first event lands in the resync`);
+    t.equal(s.slowLeg, undefined, `${s.name}: no write held in a slowed leg of one node`);
+    t.match(steps[0], /"kind":"slow-leg","leg":1/, `${s.name}: leg 1 slowed on every node first`);
+    t.notMatch(steps[0], /"on"/);
+    t.equal(steps[1], '{"mirror":"create"}');
+    t.ok(steps.some((x) => x.includes('"kind":"restore-leg","leg":1')), `${s.name}: leg 1 restored after the events`);
+  }
+});
+
 t.test('a check is listed only where the scenario guarantees its evidence', async (t) => {
   for (let seed = 0; seed < 200; seed++) {
     const s = draw(seed);
