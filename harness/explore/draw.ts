@@ -164,6 +164,7 @@ export function scenarioReductions(s: Scenario): Scenario[] {
   if (s.waitSync) add({ waitSync: false });
   if (s.waitWorkload) add({ waitWorkload: false });
   if (s.slowLeg) add({ slowLeg: undefined });
+  if (s.checkStep !== false) add({ checkStep: false });
   const setEvent = (i: number, c: Partial<ScenarioEvent>) => add({ events: s.events.map((x, j) => (j === i ? { ...x, ...c } : x)) });
   s.events.forEach((e, i) => e.recover && recoveryOf(e.action) && setEvent(i, { recover: false }));
   s.events.forEach((e, i) => {
