@@ -219,10 +219,16 @@ export function expectedKernelMessages(s: Scenario): ExpectedKernelMessage[] {
 
 const MOMENT_TEXT: Record<Moment, string> = { 'held-write': 'while a write is held', 'during-resync': 'during the resync', 'during-writes': 'during the writes' };
 
+/** ", undone after 5s", ", never undone", or nothing for an action nothing undoes (a reload). */
+function undo(e: ScenarioEvent): string {
+  if (!RECOVERY[e.action]) return '';
+  return e.recover ? `, undone after ${secs(e.holdMs)}` : ', never undone';
+}
+
 export function describeEvent(e: ScenarioEvent): string {
   const param = e.param === undefined ? '' : ` ${e.action === 'fail-leg' ? 'leg ' : ''}${e.param}${e.action === 'net-loss' ? '%' : e.action === 'fail-leg' ? '' : 'ms'}`;
   const target = e.role === 'all' ? 'every node' : `node ${e.on.join(', ')} (${e.role === 'server' ? 'the log server' : 'not the server'})`;
-  return `${e.action}${param} on ${target} ${MOMENT_TEXT[e.moment]}, ${e.recover ? `undone after ${secs(e.holdMs)}` : 'never undone'}${e.overlapsNext ? ', overlapping the next' : ''}`;
+  return `${e.action}${param} on ${target} ${MOMENT_TEXT[e.moment]}${undo(e)}${e.overlapsNext ? ', overlapping the next' : ''}`;
 }
 
 /** The scenario as a case file a person can read and run with `clogtest run`. */
