@@ -34,10 +34,11 @@ export default defineCommand({
 Draws scenarios one after another and runs each as a case on a fresh cluster until the budget is
 spent (a scenario started keeps running to its end). A scenario is a plain case: 2-8 nodes, 2 or 3
 legs, leg and region sizes, disk or core log, writers with a drawn depth and regions, and one to
-three faults or mirror operations (crash, reset, pause, kill-daemon, kill-corosync, isolate,
-net-loss, net-delay, slow-log, fail-leg, suspend, reload) on the log server or another node, at a
-drawn moment during the writes, while a write is held in a slowed leg, or during the first resync,
-some overlapping. Its check step lists only the checks its evidence guarantees. With --coverage, a
+three faults or mirror operations (crash, reset, pause, kill-daemon, kill-corosync, net-loss,
+net-delay, slow-log, fail-leg, suspend, reload) on the log server or another node, at a drawn
+moment: during the writes, while a write is held in a slowed leg, or during the first resync,
+some overlapping. Never isolate or partition: cmirrord ignores quorum, so the logs of an unfenced
+partition differ by design. Its check step lists only the checks its evidence guarantees. With --coverage, a
 scenario that reached a line no earlier one reached is kept, and half the later scenarios are
 mutations of a kept one (one event, the workload, the topology, or a new event, drawn afresh).
 

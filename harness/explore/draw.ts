@@ -34,7 +34,6 @@ const ACTION_WEIGHTS: ReadonlyArray<readonly [Action, number]> = [
   ['pause', 2],
   ['kill-daemon', 1],
   ['kill-corosync', 1],
-  ['isolate', 1],
   ['net-loss', 1],
   ['net-delay', 1],
   ['slow-log', 1],
@@ -44,7 +43,7 @@ const ACTION_WEIGHTS: ReadonlyArray<readonly [Action, number]> = [
 ];
 
 /** Actions that take one node out of the group, where a held write of that node is the interesting moment. */
-const STOPS_A_NODE: readonly Action[] = ['crash', 'reset', 'pause', 'kill-daemon', 'kill-corosync', 'suspend', 'isolate'];
+const STOPS_A_NODE: readonly Action[] = ['crash', 'reset', 'pause', 'kill-daemon', 'kill-corosync', 'suspend'];
 
 const otherNodes = (nodes: number) => Array.from({ length: nodes - 1 }, (_, i) => i + 2);
 
@@ -136,7 +135,7 @@ function paramOf(rand: Rand, action: Action, legs: number): { param?: number } {
  * no quorum waits for it for good (two nodes of a two-node cluster, killed and reset at once, did).
  */
 function mayOverlap(a: ScenarioEvent, b: ScenarioEvent, nodes: number): boolean {
-  const heals = (e: ScenarioEvent) => e.action === 'isolate' || e.action === 'net-loss' || e.action === 'net-delay';
+  const heals = (e: ScenarioEvent) => e.action === 'net-loss' || e.action === 'net-delay';
   if (heals(a) && heals(b)) return false;
   if ([a, b].some((e) => e.action === 'fail-leg' || isMirrorOp(e.action) || e.role === 'all')) return false;
   if (a.on.some((n) => b.on.includes(n))) return false;
@@ -145,7 +144,7 @@ function mayOverlap(a: ScenarioEvent, b: ScenarioEvent, nodes: number): boolean 
 }
 
 /** Actions that take their node out of the corosync ring until they are undone. */
-const LEAVES_RING: readonly Action[] = ['crash', 'reset', 'pause', 'kill-corosync', 'isolate'];
+const LEAVES_RING: readonly Action[] = ['crash', 'reset', 'pause', 'kill-corosync'];
 
 /** Every node a scenario names. */
 function namedNodes(s: Scenario): NodeId[] {
