@@ -38,9 +38,10 @@ three faults or mirror operations (crash, reset, pause, kill-daemon, kill-corosy
 net-delay, slow-log, fail-leg, suspend, reload) on the log server or another node, at a drawn
 moment: during the writes, while a write is held in a slowed leg, or during the first resync,
 some overlapping. Never isolate or partition: cmirrord ignores quorum, so the logs of an unfenced
-partition differ by design. Its check step lists only the checks its evidence guarantees. With --coverage, a
-scenario that reached a line no earlier one reached is kept, and half the later scenarios are
-mutations of a kept one (one event, the workload, the topology, or a new event, drawn afresh).
+partition differ by design. Its check step lists only the checks its evidence guarantees.
+With --coverage, a scenario that reached a line no earlier one reached is kept, and half the
+later scenarios are mutations of a kept one (one event, the workload, the topology, or a new
+event, drawn afresh).
 
 Each failure gets a signature (check, kind of finding, faulted node or not, request type) and is
 told apart: known bug N (every finding matches the bug's signature and the scenario did what the
