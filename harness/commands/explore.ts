@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { validateCase } from '../case/load.ts';
-import { caseTriggers, KNOWN_BUGS } from '../case/known-bugs.ts';
+import { caseTriggers, KNOWN_BUGS, knownFailureInForce } from '../case/known-bugs.ts';
 import { parseDuration } from '../case/units.ts';
 import { seededRandom } from '../base/random.ts';
 import { EXIT, InputError } from '../base/errors.ts';
@@ -201,7 +201,7 @@ class Explorer {
     private readonly keep: boolean,
     private readonly run: { seed: number; budgetMs: number },
   ) {
-    this.bugs = [...KNOWN_BUGS.values()].filter((b) => !fixes || b.fixes.length === 0).map((b) => b.id);
+    this.bugs = knownFailureInForce({ bugs: [...KNOWN_BUGS.keys()] }, { fixes })?.bugs ?? [];
   }
 
   /** Takes over an earlier run's scenarios and failures, to shrink them. */

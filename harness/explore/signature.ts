@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { KNOWN_BUGS, type Trigger } from '../case/known-bugs.ts';
 import type { CheckName } from '../case/schema.ts';
-import { matchesPattern } from '../judge/known-failure.ts';
+import { failedFindings, matchesPattern, nodesNamed } from '../judge/known-failure.ts';
 import type { Finding } from '../oracle/verdict.ts';
 
 /** dm-log-userspace's request types, as the checks' messages name them. */
@@ -39,26 +39,12 @@ export interface Classification {
   findings: number;
 }
 
-function nodesNamed(f: Finding): number[] {
-  return (f.nodes ?? []).flatMap((n) => {
-    const m = /^node(\d+)\b/.exec(n);
-    return m ? [Number(m[1])] : [];
-  });
-}
-
 /** "check/kind/role[/REQUEST]": role is faulted, other or none (the finding names no node). */
 export function findingKey(check: CheckName, f: Finding, faultedNodes: readonly number[]): string {
   const nodes = nodesNamed(f);
   const role = nodes.length === 0 ? 'none' : nodes.some((n) => faultedNodes.includes(n)) ? 'faulted' : 'other';
   const request = REQUEST.exec(f.message)?.[1];
   return [check, f.kind, role, ...(request ? [request] : [])].join('/');
-}
-
-/** The findings of every failed verdict; a check that failed without one counts as an `unlocated` finding. */
-function failedFindings(verdicts: readonly FailedVerdict[]): Array<{ check: CheckName; f: Finding }> {
-  return verdicts
-    .filter((v) => v.valid === false)
-    .flatMap((v) => (v.findings.length ? v.findings : [{ kind: 'unlocated', message: `${v.check} failed without a finding` }]).map((f) => ({ check: v.check, f })));
 }
 
 /** The bugs that could explain a finding: in force, needed triggers present, a signature matched. */
@@ -90,7 +76,7 @@ function cover(options: number[][]): number[] {
 }
 
 export function classifyFailure(verdicts: readonly FailedVerdict[], ctx: SignatureContext): Classification {
-  const found = failedFindings(verdicts);
+  const found = failedFindings(verdicts).map(({ v, f }) => ({ check: v.check, f }));
   const keys = [...new Set(found.map(({ check, f }) => findingKey(check, f, ctx.faultedNodes)))].sort();
   const signature = keys.join(' ');
   const options = found.map(({ check, f }) => candidates(check, f, ctx));

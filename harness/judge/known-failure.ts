@@ -30,7 +30,8 @@ export interface ExplainContext {
   faultedNodes: readonly number[];
 }
 
-function nodesNamed(f: Finding): number[] {
+/** The node ids a finding names ("node2 seq 44" -> 2). */
+export function nodesNamed(f: Finding): number[] {
   return (f.nodes ?? []).flatMap((n) => {
     const m = /^node(\d+)\b/.exec(n);
     return m ? [Number(m[1])] : [];
@@ -52,16 +53,21 @@ export function explainFindings(
   ctx: ExplainContext,
 ): Explanation {
   const out: Explanation = { explained: [], unexplained: [] };
-  for (const v of verdicts) {
-    if (v.valid !== false) continue;
-    // A check that failed without saying where cannot be matched to any signature.
-    const findings = v.findings.length ? v.findings : [{ kind: 'unlocated', message: `${v.check} failed without a finding` }];
-    for (const f of findings) {
-      const ref = { check: v.check, point: v.point, kind: f.kind, message: f.message };
-      const bug = kf?.bugs.find((id) => KNOWN_BUGS.get(id)?.findings.some((p) => matchesPattern(p, v.check, f, kf, ctx)));
-      if (bug !== undefined) out.explained.push({ ...ref, bug });
-      else out.unexplained.push(ref);
-    }
+  for (const { v, f } of failedFindings(verdicts)) {
+    const ref = { check: v.check, point: v.point, kind: f.kind, message: f.message };
+    const bug = kf?.bugs.find((id) => KNOWN_BUGS.get(id)?.findings.some((p) => matchesPattern(p, v.check, f, kf, ctx)));
+    if (bug !== undefined) out.explained.push({ ...ref, bug });
+    else out.unexplained.push(ref);
   }
   return out;
+}
+
+/**
+ * Every finding of every failed verdict, with its verdict. A check that failed without saying where yields one
+ * `unlocated` finding, which no signature matches.
+ */
+export function failedFindings<V extends { check: CheckName; valid: unknown; findings: readonly Finding[] }>(verdicts: readonly V[]): Array<{ v: V; f: Finding }> {
+  return verdicts
+    .filter((v) => v.valid === false)
+    .flatMap((v) => (v.findings.length ? v.findings : [{ kind: 'unlocated', message: `${v.check} failed without a finding` }]).map((f) => ({ v, f })));
 }
