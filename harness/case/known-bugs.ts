@@ -113,7 +113,13 @@ const BUGS: readonly KnownBug[] = [
     id: 4,
     title: 'after cmirrord restarts, a request resent for a log it never constructed fails, and the node holds its writes',
     cause: 'cmirrord cluster.c:cluster_send (-ENOENT for a log with no CPG), local.c:do_local_work; dm-log-userspace-base.c:userspace_do_request (reconnects only on -ESRCH)',
-    fixes: ['0003-cmirrord-ask-the-kernel-to-construct-a-log-it-does-not-have.patch', '0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
+    fixes: [
+      '0003-cmirrord-ask-the-kernel-to-construct-a-log-it-does-not-have.patch',
+      '0002-dm-log-userspace-give-a-re-sent-ctr-room-for-its-answer.patch',
+      '0004-dm-log-userspace-give-every-try-of-a-request-the-caller-s-room.patch',
+      '0005-dm-log-userspace-let-one-request-at-a-time-reconnect.patch',
+      '0006-dm-log-userspace-mark-again-the-regions-held-dirty-after-a-reconnect.patch',
+    ],
     needs: ['kill-daemon', 'kill-corosync'],
     findings: [
       ANY_HANG,
@@ -150,7 +156,7 @@ const BUGS: readonly KnownBug[] = [
     id: 7,
     title: "after cmirrord restarts, the kernel's re-sent CTR has no room for its answer and the node asks for ever",
     cause: 'dm-log-userspace-base.c:userspace_do_request (re-sends CTR with rdata NULL), dm-log-userspace-transfer.c:fill_pkg; cmirrord functions.c:clog_ctr',
-    fixes: ['0002-dm-log-userspace-reconnect-once-with-room-for-the-ctr-answer.patch'],
+    fixes: ['0002-dm-log-userspace-give-a-re-sent-ctr-room-for-its-answer.patch'],
     needs: ['kill-daemon', 'kill-corosync'],
     findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package|Log already exists/ }, ANY_HANG, COM_FAILURE, LOG_NOT_RESUMED],
   },
