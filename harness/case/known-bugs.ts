@@ -183,7 +183,7 @@ const BUGS: readonly KnownBug[] = [
     id: 10,
     title: "a node's cached NOSYNC region is written to the default leg alone after another node recovered it",
     cause: 'dm-region-hash.c:__rh_alloc, dm_rh_dec (keep DM_RH_NOSYNC), dm-raid1.c:do_writes; dm-log-userspace-base.c:userspace_is_remote_recovering (trusts in_sync_hint)',
-    fixes: [],
+    fixes: ['0007-dm-raid1-ask-a-cluster-log-again-about-a-nosync-region.patch'],
     needs: ['fail-leg'],
     findings: [
       { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
