@@ -195,7 +195,7 @@ const BUGS: readonly KnownBug[] = [
     id: 11,
     title: 'a FLUSH that races a suspend is left unanswered for the whole retry timeout',
     cause: 'dm-raid1.c:mirror_presuspend, mirror_postsuspend; cmirrord cluster.c:cpg_leave_callback (answers only the POSTSUSPEND), cpg_message_callback',
-    fixes: ['0003-dm-raid1-let-kmirrord-finish-its-log-flush-before-the-log-postsuspends.patch'],
+    fixes: ['0003-dm-raid1-let-kmirrord-finish-its-log-flush-before-the-log-postsuspends.patch', '0010-cmirrord-answer-the-requests-a-member-frees-when-it-leaves-a-group.patch'],
     needs: ['mirror:suspend', 'mirror:reload', 'mirror:remove'],
     findings: [{ check: 'requests-answered', kinds: ['request-timed-out'], says: /POSTSUSPEND/ }],
   },
