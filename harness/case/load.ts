@@ -481,7 +481,8 @@ function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<
   if (name !== undefined && workloads.has(name))
     name = r.err(f.get('name')?.value.at ?? v.at, `workload name "${name}" is already used on line ${workloads.get(name)}`);
   if (name !== undefined) workloads.set(name, line);
-  const writers = get('writers', 1, (x) => r.int(x, 'writers (per node)', 1, MAX_WRITERS));
+  // No writers: a workload of status queries (or reads) only, for a time the case's writes must not overlap.
+  const writers = get('writers', 1, (x) => r.int(x, 'writers (per node)', 0, MAX_WRITERS));
   const depth = get('depth', 1, (x) => r.int(x, 'depth (writes in flight per writer)', 1, MAX_DEPTH));
   let blockSize = get('block-size', 4096, (x) => r.size(x, 'block-size'));
   if (blockSize !== undefined) {
@@ -501,6 +502,7 @@ function readWorkload(r: Reader, v: V, b: Bounds, index: number, workloads: Map<
   const readers = get('readers', false, (x) => r.bool(x, 'readers'));
   const statusLoop = get('status-loop', false, (x) => r.bool(x, 'status-loop'));
   if (statusLoop && hasCount) r.err(f.get('status-loop')!.keyAt, 'status-loop needs a duration: it runs for the workload\'s duration');
+  if (writers === 0 && !statusLoop && !readers) r.err(f.get('writers')!.value.at, 'a workload with writers: 0 needs status-loop or readers: it would do nothing');
   const mirror = get('mirror', 0, (x) => readIndex(r, x, 'mirror', b.mirrors));
   if (name === undefined || writers === undefined || depth === undefined || blockSize === undefined || !regions || readers === undefined || statusLoop === undefined || mirror === undefined) return undefined;
   if ((hasDuration && !durationMs) || (hasCount && count === undefined) || (hasDuration && hasCount)) return undefined;

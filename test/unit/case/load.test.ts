@@ -127,6 +127,11 @@ const malformed: Array<[title: string, source: string, errors: string[]]> = [
     ['5:5: "mirror: create-in-sync" must be the first create, before any diverge-legs: only fresh, zeroed legs are in sync'],
   ],
   ['not a mapping', '- mirror: create\n', ['1:1: the case must be a mapping, got a list']],
+  [
+    'a workload with no writers that does nothing',
+    `${HEAD}steps:\n  - workload: {name: w, writers: 0}\n`,
+    ['3:34: a workload with writers: 0 needs status-loop or readers: it would do nothing'],
+  ],
 ];
 
 t.test('malformed cases report every problem at its line and column', async (t) => {
