@@ -40,6 +40,8 @@ export async function shrink<T>(start: T, o: ShrinkOptions<T>): Promise<ShrinkRe
       if (o.stop?.()) return { scenario: current, runs, steps, cutShort: true };
       let failed = false;
       for (let i = 0; i < tries && !failed; i++) {
+        // Each try of a cut costs a whole run: the budget is looked at before every one, not only each cut's first.
+        if (i > 0 && o.stop?.()) return { scenario: current, runs, steps, cutShort: true };
         runs++;
         failed = await o.fails(candidate);
       }

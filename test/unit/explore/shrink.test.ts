@@ -49,3 +49,16 @@ t.test('stops when the budget says so and returns the best so far', async (t) =>
   t.equal(r.runs, 1);
   t.same(r.scenario.steps, ['bug', 'c'], 'the one cut tried and kept stands');
 });
+
+t.test('the budget is looked at before every try of a cut, not only its first', async (t) => {
+  let runs = 0;
+  // The first cut never fails again: without the look between tries, its 3 runs would all be spent.
+  const fails = async (s: Toy) => {
+    runs++;
+    return s.steps.length === 2;
+  };
+  const r = await shrink({ steps: ['a', 'b'], nodes: 2 }, { reductions, fails, tries: 3, stop: () => runs >= 1 });
+  t.equal(r.cutShort, true);
+  t.equal(r.runs, 1);
+  t.same(r.scenario.steps, ['a', 'b']);
+});
