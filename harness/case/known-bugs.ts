@@ -189,6 +189,8 @@ const BUGS: readonly KnownBug[] = [
       { check: 'clean-implies-equal', kinds: ['legs-differ'], inCaseRegions: true },
       { check: 'legs-converge', kinds: ['legs-differ'], inCaseRegions: true },
       { check: 'no-lost-writes', kinds: ['stale', 'lost'], inCaseRegions: true },
+      // A sample that catches such a write in flight: on leg 0 alone, in a region clean on the log device.
+      { check: 'dirty-before-write', kinds: ['clean-while-in-flight'], inCaseRegions: true },
     ],
   },
   {
