@@ -46,7 +46,8 @@ export const RULES: readonly Rule[] = [
   { kind: 'oops', re: /\bOops\b/, context: 3 },
   { kind: 'gpf', re: /general protection fault/, context: 3 },
   { kind: 'panic', re: /Kernel panic/, context: 3 },
-  { kind: 'hung-task', re: /blocked for more than \d+ seconds|hung_task/, context: 3 },
+  // The report's own line: "hung_task" alone also names the detector's sysctls on the command line.
+  { kind: 'hung-task', re: /blocked for more than \d+ seconds/, context: 3 },
   { kind: 'rcu-stall', re: /rcu.*detected stalls?|self-detected stall/, context: 3 },
   {
     kind: 'dm-error',

@@ -40,6 +40,16 @@ t.test('hung tasks and dm-raid1 errors are found', async (t) => {
   t.same(v.findings.map((f) => f.kind), ['hung-task', 'dm-error', 'io-error']);
 });
 
+t.test('the hung-task detector\'s settings on the command line are not a hung task', async (t) => {
+  const dmesg = `[    0.000000] Kernel command line: console=ttyS0 log_buf_len=32M sysctl.kernel.hung_task_check_interval_secs=10
+[  130.0] INFO: task dmsetup:412 blocked for more than 120 seconds.
+[  130.1] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.
+`;
+  const v = await checkKernelClean({ logs: [{ node: 2, dmesg }], expected: [] });
+  t.same(v.findings.map((f) => f.kind), ['hung-task'], 'the report is one finding; the command line none');
+  t.match(v.findings[0]!.message, /task dmsetup:412 blocked for more than 120 seconds/);
+});
+
 t.test('the daemon-down messages fail unless the case declares them', async (t) => {
   const bad = await checkKernelClean({ logs: [{ node: 1, dmesg: BOOT + KILLED_DAEMON }], expected: [] });
   t.equal(bad.valid, false);
