@@ -64,10 +64,6 @@ export function kernelCommandLine(node: number, extra: readonly string[] = []): 
     'dm_log_userspace.trace=1',
     'dm_mirror.trace=1',
     'log_buf_len=32M',
-    // khungtaskd looks every hung_task_timeout_secs (120 s) by default, and reports a task only when it
-    // stayed blocked across a whole interval: one blocked for 150 s was reported one time in four. Looking
-    // every 10 s reports every task blocked for more than 120 s (kernel-clean's hung-task).
-    'sysctl.kernel.hung_task_check_interval_secs=10',
     `clogtest.node=${node}`,
     `clogtest.hostname=node${node}`,
     `clogtest.mgmt_mac=${mgmtMac(node)}`,
