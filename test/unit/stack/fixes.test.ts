@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FIX_DIRS, fixPatches, withFixes } from '../../../harness/stack/fixes.ts';
 import { DAEMON_PATCH_DIRS } from '../../../harness/stack/image/recipe.ts';
 import { tempDir } from '../../temp-dir.ts';
@@ -31,6 +31,7 @@ t.test('the fixes are not part of the stock image\'s recipe', async (t) => {
 const SIDES = ['daemon', 'kernel'] as const;
 /** How a patch's message names the other side's patches: lvm2 "Subject" or kernel 0002. */
 const SIDE_WORD = { daemon: 'lvm2', kernel: 'kernel' } as const;
+const sideNamed = (word: string) => SIDES.find((side) => SIDE_WORD[side] === word)!;
 
 interface FixMessage {
   file: string;
@@ -47,7 +48,7 @@ function fixMessages(): FixMessage[] {
       const text = readFileSync(file, 'utf8');
       const end = text.indexOf('\n---\n');
       const message = end < 0 ? text : text.slice(0, end + 1);
-      const name = file.slice(file.lastIndexOf('/') + 1);
+      const name = basename(file);
       return { file: name, side, number: name.slice(0, 4), subject: /^Subject: \[PATCH[^\]]*\] (.+)$/m.exec(message)?.[1] ?? '', message };
     }),
   );
@@ -74,11 +75,10 @@ t.test('a fix names its dependencies as patches of the series, by number or by s
     t.ok(depends.trim(), `${m.file}: says what it depends on ("none" when nothing)`);
     const text = depends.replace(/\s+/g, ' ');
     for (const [, word, subject] of text.matchAll(/\b(lvm2|kernel) "([^"]+)"/g)) {
-      const side = word === 'lvm2' ? 'daemon' : 'kernel';
-      t.ok(all.some((o) => o.side === side && o.subject === subject), `${m.file}: ${word} "${subject}" is a fix of the series`);
+      t.ok(all.some((o) => o.side === sideNamed(word!) && o.subject === subject), `${m.file}: ${word} "${subject}" is a fix of the series`);
     }
     for (const [, word, number] of text.replace(/"[^"]*"/g, '').matchAll(/\b(?:(lvm2|kernel) )?(\d{4})\b/g)) {
-      const side = word === undefined ? m.side : word === 'lvm2' ? 'daemon' : 'kernel';
+      const side = word === undefined ? m.side : sideNamed(word);
       t.ok(all.some((o) => o.side === side && o.number === number), `${m.file}: ${word ?? SIDE_WORD[m.side]} ${number} is a fix of the series`);
     }
   }
