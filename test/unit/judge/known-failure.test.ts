@@ -57,6 +57,10 @@ t.test('a known failure with regions explains region-bound findings in those reg
   t.same(e.explained.map((f) => f.message), [sample(5).message]);
   t.same(e.unexplained.map((f) => f.message), [sample(6).message]);
   t.equal(explainFindings({ bugs: [9] }, [verdict('dirty-before-write', false, [sample(6)])], ctx).unexplained.length, 0, 'without regions, any region');
+  // Bug 10's write on leg 0 alone, caught in flight: its case's region only, and never another check's kind.
+  const bug10 = explainFindings({ bugs: [10], regions: [5] }, [verdict('dirty-before-write', false, [sample(5), sample(6), { ...sample(5), kind: 'not-marked' }])], ctx);
+  t.same(bug10.explained.map((f) => f.bug), [10]);
+  t.same(bug10.unexplained.map((f) => `${f.kind} ${f.message}`), [`clean-while-in-flight ${sample(6).message}`, `not-marked ${sample(5).message}`]);
 });
 
 t.test('a failed check with no finding cannot be explained', async (t) => {
