@@ -34,6 +34,8 @@ export function sharedDiskPath(serial: string): string {
 
 /** Where guest-side logs go; the harness pulls this directory into the run directory. */
 export const GUEST_LOG_DIR = '/var/log/clogtest';
+/** Where a long-running command the harness streams leaves its session id, to be stopped by (Ssh.stream). */
+export const GUEST_STREAM_DIR = '/run/clogtest/streams';
 /** cmirrord's stdout and stderr, its SIGUSR1 state dumps included. */
 export const CMIRRORD_LOG = `${GUEST_LOG_DIR}/cmirrord.log`;
 /**

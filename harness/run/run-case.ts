@@ -16,6 +16,7 @@ import { healAll } from './faults/index.ts';
 import { History, type HistoryEntry } from '../record/history.ts';
 import { sharedDisks } from '../guest/mirror/table.ts';
 import { DMSETUP } from '../guest/mirror/ops.ts';
+import { STREAM_STOP_GRACE_MS } from '../guest/remote/ssh.ts';
 import type { Progress } from '../base/progress.ts';
 import { COVERAGE_COLLECTED, entriesOf, events, type CoverageFields } from '../record/events.ts';
 import { collectedCoverage, saveCaseCoverage } from '../coverage/record.ts';
@@ -49,8 +50,8 @@ export interface RunCaseOptions {
   released?: () => void;
 }
 
-/** How long stopping the workloads waits for their exits (stopWorkloads). */
-const STOP_WAIT_MS = 3000;
+/** How long stopping the workloads waits for their exits (stopWorkloads): past the grace a stream's command has to end. */
+const STOP_WAIT_MS = STREAM_STOP_GRACE_MS + 1000;
 
 /** Names corosync's cluster and the cluster's directory inside the case directory. */
 const CLUSTER_NAME = 'clog';
@@ -77,7 +78,8 @@ async function withDeadline<T>(what: string, ms: number, body: (cancelled: () =>
 }
 
 /**
- * Stops every workload process (a stuck one is left to its guest's end) and waits a little for their exits,
+ * Asks every workload process to end (SIGTERM, so its last log lines still arrive; see Ssh.stream; a stuck
+ * one is cut off and left to its guest's end) and waits a little for their exits,
  * which are still being written to history.jsonl. A writer stuck in I/O does not exit at all (its channel
  * does not close while it lives), and every hung case used to wait out 10 s for it here. No check reads
  * the exits (the writers' logs are the evidence), so a later exit is only recorded later. Only the first

@@ -9,6 +9,7 @@ import { Client, type ClientChannel } from 'ssh2';
 import { DeadlineError, InfraError } from '../../base/errors.ts';
 import { poll } from '../../base/poll.ts';
 import { shellQuote } from '../../base/proc.ts';
+import { GUEST_STREAM_DIR } from '../../base/guest-contract.ts';
 
 export interface SshTarget {
   host?: string;
@@ -25,6 +26,9 @@ export interface ConnectOptions extends SshTarget {
   /** Polled between attempts: a reason to give up early (say, QEMU exited), or undefined. */
   abortIf?: () => string | undefined;
 }
+
+/** How long a stopped stream's command has to end on SIGTERM before its channel is closed under it. */
+export const STREAM_STOP_GRACE_MS = 2000;
 
 /** What the channel's exit-status or exit-signal said, if it came. */
 interface ChannelExit {
@@ -109,6 +113,7 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<Ssh> {
 export interface RemoteStream {
   /** Exit code of the remote command, or null when it ended without one (connection lost, stopped). */
   readonly done: Promise<number | null>;
+  /** Asks the command to end; see Ssh.stream. */
   stop(): void;
 }
 
@@ -121,6 +126,8 @@ export interface LineSession {
 
 export class Ssh {
   private closedReason: string | undefined;
+  /** Numbers the streams' session-id files. */
+  private streams = 0;
 
   constructor(
     private readonly client: Client,
@@ -298,17 +305,37 @@ export class Ssh {
     };
   }
 
-  /** Starts a long-running command, appending its stdout and stderr to logFile until it ends or stop(). */
+  /**
+   * Starts a long-running command, appending its stdout and stderr to logFile until it ends or stop().
+   * stop() sends SIGTERM to the command's session and lets the channel close when the command has ended,
+   * so lines it wrote before it died still reach the log (a writer's "write-start" line names a write
+   * that may land); only a command that outlives STREAM_STOP_GRACE_MS (one stuck in D state) has its
+   * channel cut. The signal goes by a second command, `pkill -s`: sshd refuses a channel's signal request
+   * for a root login, which it serves without privilege separation.
+   */
   async stream(cmd: string, logFile: string): Promise<RemoteStream> {
-    const { ch, exit } = await this.channel(cmd);
+    const sidFile = `${GUEST_STREAM_DIR}/${++this.streams}.sid`;
+    // The session's shell is its session's leader: $$ is the session id.
+    const { ch, exit } = await this.channel(`mkdir -p ${GUEST_STREAM_DIR} && echo $$ >${sidFile}; ${cmd}`);
     const log = createWriteStream(logFile, { flags: 'a' });
     ch.pipe(log, { end: false });
     ch.stderr.pipe(log, { end: false });
+    let closed = false;
     const done = new Promise<number | null>((resolve) => {
-      ch.on('close', () => log.end(() => resolve(exit.code ?? null)));
+      ch.on('close', () => {
+        closed = true;
+        log.end(() => resolve(exit.code ?? null));
+      });
     });
     ch.end();
-    return { done, stop: () => ch.close() };
+    const stop = () => {
+      if (closed) return;
+      // A node that is down or frozen does not answer; the grace below cuts its channel anyway.
+      this.exec(`pkill -TERM -s "$(cat ${sidFile})"`, { timeoutMs: STREAM_STOP_GRACE_MS }).catch(() => undefined);
+      const cut = setTimeout(() => ch.close(), STREAM_STOP_GRACE_MS);
+      void done.then(() => clearTimeout(cut));
+    };
+    return { done, stop };
   }
 
   /** An interactive login shell wired to this process's terminal; resolves with its exit code. */

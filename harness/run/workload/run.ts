@@ -143,7 +143,7 @@ export async function startWorkload(ctx: CaseContext, step: Extract<Step, { kind
         event: 'exit',
         proc: p.label,
         code,
-        ...(ok ? {} : { why: code === null ? 'ssh channel closed (node crashed or reset?)' : `exited ${code}; see ${p.errLog}` }),
+        ...(ok ? {} : { why: code !== null ? `exited ${code}; see ${p.errLog}` : ctx.workloadsStopped ? 'stopped by the harness' : 'ssh channel closed (node crashed or reset?)' }),
       });
     });
   }
