@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { parseArgs } from 'node:util';
 import { MAX_NODES, MIN_NODES, type ClusterOptions } from '../guest/cluster/cluster.ts';
+import { DEFAULT_TOKEN_MS } from '../guest/cluster/corosync-conf.ts';
 import { InfraError, InputError } from '../base/errors.ts';
 import type { BuildCoverage } from '../stack/coverage.ts';
 import { withFixes } from '../stack/fixes.ts';
@@ -93,7 +94,7 @@ export async function caseClusterOptions(values: Values & { coverage?: boolean }
     sshKey,
     accel,
     memoryMb: intOption('memory', values.memory, 768, 256, 16384),
-    tokenMs: intOption('token-ms', values['token-ms'], 3000, 100, 600_000),
+    tokenMs: intOption('token-ms', values['token-ms'], DEFAULT_TOKEN_MS, 100, 600_000),
     coldBoot: values['cold-boot'],
     ...(coverage ? { coverage: [daemonNotes!, kernel.coverage!] } : {}),
   };

@@ -14,6 +14,7 @@ import { jsonSummary } from '../report/junit.ts';
 import { EXPLORE_FILE, SUMMARY_FILE } from '../report/report-data.ts';
 import { writeReport } from '../report/html.ts';
 import { drawScenario, mutateScenario, scenarioReductions } from '../explore/draw.ts';
+import { DEFAULT_TOKEN_MS } from '../guest/cluster/corosync-conf.ts';
 import { Corpus } from '../explore/corpus.ts';
 import { caseSteps, caseText, type Scenario } from '../explore/scenario.ts';
 import { classifyFailure, type Classification } from '../explore/signature.ts';
@@ -108,7 +109,7 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
       toShrink = ex.findings.failures.filter((f) => (values.failure?.length ? values.failure.includes(f.slug) : shrinkMode === 'all' || (shrinkMode === 'new' && !f.known)));
       progress(`explore ${runDir}: shrinking ${toShrink.length} of its ${earlier.failures.length} failure(s)`);
     } else {
-      await drawAndRun(ex, { seed, budgetMs, maxScenarios, fixes });
+      await drawAndRun(ex, { seed, budgetMs, maxScenarios, fixes, tokenMs: cluster.tokenMs });
       // New failures first.
       toShrink = shrinkMode === 'none' ? [] : ex.findings.failures.filter((f) => shrinkMode === 'all' || !f.known).sort((a, b) => Number(!!a.known) - Number(!!b.known));
     }
@@ -128,8 +129,10 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
 });
 
 /** Draws scenarios and runs them until the budget or the count is spent. */
-async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; maxScenarios: number; fixes: boolean }): Promise<void> {
-  const origin = (n: number) => `Drawn by clogtest explore --seed ${o.seed}${o.fixes ? ' --fixes' : ''}, scenario ${n}`;
+async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; maxScenarios: number; fixes: boolean; tokenMs?: number }): Promise<void> {
+  // The token bounds a drawn pause, so a replay of the seed needs the same one.
+  const token = o.tokenMs !== undefined && o.tokenMs !== DEFAULT_TOKEN_MS ? ` --token-ms ${o.tokenMs}` : '';
+  const origin = (n: number) => `Drawn by clogtest explore --seed ${o.seed}${o.fixes ? ' --fixes' : ''}${token}, scenario ${n}`;
   progress(`explore ${ex.runDir}: seed ${o.seed} (replay with --seed ${o.seed}), budget ${seconds(o.budgetMs)}${o.fixes ? ', with the fixes' : ''}`);
   const draws = seededRandom(o.seed);
   const started = Date.now();
@@ -138,8 +141,8 @@ async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; max
     const name = `explore-${o.seed}-${n}`;
     const parent = ex.corpus.parent(x);
     const s = parent
-      ? mutateScenario(parent, scenarioSeed, name, `${origin(n)}, a mutation of ${parent.name}`)
-      : drawScenario({ seed: scenarioSeed, name, origin: origin(n) });
+      ? mutateScenario(parent, scenarioSeed, name, `${origin(n)}, a mutation of ${parent.name}`, o.tokenMs)
+      : drawScenario({ seed: scenarioSeed, name, origin: origin(n), ...(o.tokenMs ? { tokenMs: o.tokenMs } : {}) });
     await ex.explore(s);
     ex.exploreMs = Date.now() - started;
     progress(`explore: ${ex.statusLine()} in ${seconds(ex.exploreMs)}`);

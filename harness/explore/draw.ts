@@ -4,6 +4,7 @@
  * case file written for a scenario replays it without the seed.
  */
 import { seededRandom } from '../base/random.ts';
+import { DEFAULT_TOKEN_MS } from '../guest/cluster/corosync-conf.ts';
 import { LIMITS, type LogType, type NodeId } from '../case/schema.ts';
 import { removals } from './shrink.ts';
 import { isMirrorOp, recoveryOf, type Action, type Moment, type Role, type Scenario, type ScenarioEvent } from './scenario.ts';
@@ -54,6 +55,8 @@ export interface DrawOptions {
   origin: string;
   /** Only actions that make sense on this log type (slow-log needs a log device). */
   logType?: LogType;
+  /** The cluster's corosync token timeout: a pause is drawn shorter (holdOf). */
+  tokenMs?: number;
 }
 
 export function drawScenario(o: DrawOptions): Scenario {
@@ -96,7 +99,7 @@ export function drawScenario(o: DrawOptions): Scenario {
       role,
       moment,
       afterMs: moment === 'during-writes' ? between(rand, 1, 8) * 1000 : 0,
-      holdMs: between(rand, 3, 10) * 1000,
+      holdMs: holdOf(rand, action, o.tokenMs ?? DEFAULT_TOKEN_MS),
       recover: true,
       ...paramOf(rand, action, legs),
       overlapsNext: false,
@@ -111,6 +114,17 @@ export function drawScenario(o: DrawOptions): Scenario {
 function drawAction(rand: Rand, logType: LogType): Action {
   const menu = ACTION_WEIGHTS.filter(([a]) => a !== 'slow-log' || logType === 'clustered-disk');
   return weighted(rand, menu);
+}
+
+/**
+ * How long an event lasts. A pause is drawn shorter than two thirds of the corosync token: a node paused
+ * longer is evicted from the ring and goes on unfenced when it is let go, serving a log of its own as an
+ * isolated node does (see ACTIONS), and every finding after that would be a false alarm.
+ */
+function holdOf(rand: Rand, action: Action, tokenMs: number): number {
+  if (action !== 'pause') return between(rand, 3, 10) * 1000;
+  const most = Math.max(1, Math.floor((tokenMs * 2) / 3 / 100));
+  return between(rand, Math.min(5, most), most) * 100;
 }
 
 function paramOf(rand: Rand, action: Action, legs: number): { param?: number } {
@@ -210,9 +224,9 @@ function normalise(scenario: Scenario): Scenario {
  * new event) replaced by the same part of a scenario drawn from `seed`. Nodes a kept part names stay in the
  * cluster.
  */
-export function mutateScenario(s: Scenario, seed: number, name: string, origin: string): Scenario {
+export function mutateScenario(s: Scenario, seed: number, name: string, origin: string, tokenMs?: number): Scenario {
   const rand = seededRandom(seed);
-  const fresh = drawScenario({ seed, name, origin, logType: s.logType });
+  const fresh = drawScenario({ seed, name, origin, logType: s.logType, ...(tokenMs ? { tokenMs } : {}) });
   const fits = (e: ScenarioEvent) => e.role === 'all' || e.on.every((n) => n <= s.nodes);
   const retarget = (e: ScenarioEvent): ScenarioEvent => (fits(e) ? e : { ...e, on: [pick(rand, otherNodes(s.nodes))] });
   const freshEvent = retarget({ ...fresh.events[0]!, overlapsNext: false });

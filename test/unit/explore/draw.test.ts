@@ -32,6 +32,16 @@ t.test('the same seed draws the same scenario; the draw covers the vocabulary', 
   t.notOk(actions.has('isolate' as never), 'no unfenced partition: the logs would differ by design');
 });
 
+t.test('a pause is drawn shorter than two thirds of the token: a longer one evicts the node, which goes on unfenced', async (t) => {
+  for (const tokenMs of [undefined, 1200, 10_000]) {
+    const pauses = Array.from({ length: 400 }, (_, seed) => drawScenario({ seed, name: `p-${seed}`, origin: 'unit test', ...(tokenMs ? { tokenMs } : {}) }))
+      .flatMap((s) => s.events.filter((e) => e.action === 'pause'));
+    t.ok(pauses.length > 20, `${pauses.length} pauses drawn`);
+    const most = ((tokenMs ?? 3000) * 2) / 3;
+    t.same(pauses.filter((e) => e.holdMs > most || e.holdMs <= 0).map((e) => e.holdMs), [], `token ${tokenMs ?? 'default'}: every pause at most ${most} ms`);
+  }
+});
+
 t.test('two overlapping events that take nodes out of the ring leave a majority up', async (t) => {
   const ring = ['crash', 'reset', 'pause', 'kill-corosync'];
   let overlaps = 0;
