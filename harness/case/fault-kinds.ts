@@ -21,6 +21,8 @@ export interface FaultSpec {
   fences: boolean;
   /** Splits the cluster network into groups that may each serve the log until healed. */
   splits: boolean;
+  /** Takes its nodes out of the corosync ring until undone: the other nodes see them leave. */
+  leavesRing: boolean;
   /**
    * May legitimately change membership or the log's state while it lasts (a node leaves, a leg fails).
    * Faults that only slow a device down do not, nor do the ones that undo a fault (heal, resume, restore):
@@ -40,7 +42,7 @@ export interface FaultSpec {
   delaysAnswers: boolean;
 }
 
-const DEFAULTS = { params: [], required: [], fences: false, splits: false, disturbs: true, needsLog: false, failsDevice: false, delaysAnswers: false } as const;
+const DEFAULTS = { params: [], required: [], fences: false, splits: false, leavesRing: false, disturbs: true, needsLog: false, failsDevice: false, delaysAnswers: false } as const;
 
 /** An entry with the defaults filled in; `const` keeps each recovery's literal kind in the table's type. */
 function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
@@ -49,11 +51,11 @@ function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'target'>>(s:
 
 export const FAULT_SPECS = {
   /** QMP quit: the node is gone without a clean shutdown */
-  crash: spec({ target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
+  crash: spec({ target: 'nodes', recovery: 'restart-node', fences: true, leavesRing: true, delaysAnswers: true }),
   /** QMP system_reset, which QEMU (-no-reboot) turns into a power cut: the node is gone until restart-node boots it */
-  reset: spec({ target: 'nodes', recovery: 'restart-node', fences: true, delaysAnswers: true }),
+  reset: spec({ target: 'nodes', recovery: 'restart-node', fences: true, leavesRing: true, delaysAnswers: true }),
   /** QMP stop: the guest stands still until resume */
-  pause: spec({ target: 'nodes', recovery: 'resume', delaysAnswers: true }),
+  pause: spec({ target: 'nodes', recovery: 'resume', leavesRing: true, delaysAnswers: true }),
   /** QMP cont: undoes pause */
   resume: spec({ target: 'nodes', disturbs: false }),
   /** SIGKILL cmirrord (SIGTERM is refused while logs exist) */
@@ -66,7 +68,7 @@ export const FAULT_SPECS = {
   /** start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself */
   'restart-daemon': spec({ target: 'nodes', delaysAnswers: true }),
   /** SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon */
-  'kill-corosync': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  'kill-corosync': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, leavesRing: true, delaysAnswers: true }),
   /** the hub drops frames between groups; every node is in exactly one group */
   partition: spec({ target: 'cluster', params: ['groups'], required: ['groups'], recovery: 'heal', splits: true, delaysAnswers: true }),
   /** cuts the on: nodes off from the others */

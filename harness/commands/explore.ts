@@ -9,6 +9,7 @@ import { EXIT, InputError } from '../base/errors.ts';
 import { runsRoot, timestamp } from '../base/paths.ts';
 import { progress, seconds } from '../base/progress.ts';
 import { CaseRecord } from '../record/read.ts';
+import { describeEviction } from '../record/ring.ts';
 import { runCase, type CaseResult } from '../run/run-case.ts';
 import { jsonSummary } from '../report/junit.ts';
 import { EXPLORE_FILE, SUMMARY_FILE } from '../report/report-data.ts';
@@ -109,7 +110,7 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
       toShrink = ex.findings.failures.filter((f) => (values.failure?.length ? values.failure.includes(f.slug) : shrinkMode === 'all' || (shrinkMode === 'new' && !f.known)));
       progress(`explore ${runDir}: shrinking ${toShrink.length} of its ${earlier.failures.length} failure(s)`);
     } else {
-      await drawAndRun(ex, { seed, budgetMs, maxScenarios, fixes, tokenMs: cluster.tokenMs });
+      await drawAndRun(ex, { seed, budgetMs, maxScenarios, fixes, tokenMs: cluster.tokenMs ?? DEFAULT_TOKEN_MS });
       // New failures first.
       toShrink = shrinkMode === 'none' ? [] : ex.findings.failures.filter((f) => shrinkMode === 'all' || !f.known).sort((a, b) => Number(!!a.known) - Number(!!b.known));
     }
@@ -129,9 +130,9 @@ scenarios could not be carried out and nothing failed, 2 for bad options.`,
 });
 
 /** Draws scenarios and runs them until the budget or the count is spent. */
-async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; maxScenarios: number; fixes: boolean; tokenMs?: number }): Promise<void> {
+async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; maxScenarios: number; fixes: boolean; tokenMs: number }): Promise<void> {
   // The token bounds a drawn pause, so a replay of the seed needs the same one.
-  const token = o.tokenMs !== undefined && o.tokenMs !== DEFAULT_TOKEN_MS ? ` --token-ms ${o.tokenMs}` : '';
+  const token = o.tokenMs !== DEFAULT_TOKEN_MS ? ` --token-ms ${o.tokenMs}` : '';
   const origin = (n: number) => `Drawn by clogtest explore --seed ${o.seed}${o.fixes ? ' --fixes' : ''}${token}, scenario ${n}`;
   progress(`explore ${ex.runDir}: seed ${o.seed} (replay with --seed ${o.seed}), budget ${seconds(o.budgetMs)}${o.fixes ? ', with the fixes' : ''}`);
   const draws = seededRandom(o.seed);
@@ -142,7 +143,7 @@ async function drawAndRun(ex: Explorer, o: { seed: number; budgetMs: number; max
     const parent = ex.corpus.parent(x);
     const s = parent
       ? mutateScenario(parent, scenarioSeed, name, `${origin(n)}, a mutation of ${parent.name}`, o.tokenMs)
-      : drawScenario({ seed: scenarioSeed, name, origin: origin(n), ...(o.tokenMs ? { tokenMs: o.tokenMs } : {}) });
+      : drawScenario({ seed: scenarioSeed, name, origin: origin(n), tokenMs: o.tokenMs });
     await ex.explore(s);
     ex.exploreMs = Date.now() - started;
     progress(`explore: ${ex.statusLine()} in ${seconds(ex.exploreMs)}`);
@@ -182,6 +183,8 @@ interface ScenarioRun {
   outcome: CaseResult['outcome'];
   durationMs: number;
   failure?: { slug: string; novelty: string; known?: number[] };
+  /** A failed run in which a node came back to the ring unfenced (record/ring.ts): not a finding. */
+  outOfModel?: string;
   /** With --coverage: lines it reached that no earlier scenario did. */
   newLines?: number;
 }
@@ -227,12 +230,13 @@ class Explorer {
 
   statusLine(): string {
     const failed = this.runs.filter((r) => r.outcome === 'failed').length;
+    const outOfModel = this.runs.filter((r) => r.outOfModel).length;
     const coverage = this.cluster.coverage ? `, coverage: ${this.corpus.lines} lines, ${this.corpus.kept.length} scenarios kept` : '';
-    return `${this.runs.length} scenarios (${this.count('passed')} passed, ${failed} failed, ${this.count('inconclusive')} inconclusive, ${this.count('infra')} infra), findings: ${this.findings.line()}${coverage}`;
+    return `${this.runs.length} scenarios (${this.count('passed')} passed, ${failed} failed${outOfModel ? ` (${outOfModel} out of the model: a node back in the ring unfenced)` : ''}, ${this.count('inconclusive')} inconclusive, ${this.count('infra')} infra), findings: ${this.findings.line()}${coverage}`;
   }
 
   /** Writes the scenario's case file and runs it once; the classification of its failure, if it failed. */
-  private async runScenario(s: Scenario, dir: string, runDir: string): Promise<{ file: string; result: CaseResult; failure?: Classification }> {
+  private async runScenario(s: Scenario, dir: string, runDir: string): Promise<{ file: string; result: CaseResult; failure?: Classification; outOfModel?: string }> {
     const file = join(dir, `${s.name}.yaml`);
     const text = caseText(s);
     writeFileSync(file, text);
@@ -242,17 +246,21 @@ class Explorer {
     if (!loaded.ok) throw new Error(`explore drew a case the loader refuses:\n${loaded.errors.join('\n')}`);
     const result = await runCase(loaded.case, { runDir, seed: s.seed, iteration: 1, cluster: this.cluster, keep: this.keep, fixes: this.fixes, say: progress });
     if (result.outcome !== 'failed') return { file, result };
-    const faultedNodes = CaseRecord.read(result.dir).faultedNodes();
-    const failure = classifyFailure(result.verdicts, { faultedNodes, triggers: caseTriggers(loaded.case), bugs: this.bugs });
+    const record = CaseRecord.read(result.dir);
+    const evicted = record.unplannedEvictions();
+    if (evicted.length) return { file, result, outOfModel: evicted.map(describeEviction).join('; ') };
+    const failure = classifyFailure(result.verdicts, { faultedNodes: record.faultedNodes(), triggers: caseTriggers(loaded.case), bugs: this.bugs });
     return { file, result, failure };
   }
 
   async explore(s: Scenario): Promise<void> {
     progress(`scenario ${s.name}: ${s.nodes} nodes, ${s.logType}, ${s.events.map((e) => `${e.action} on ${e.role === 'all' ? 'all' : e.on.join(',')} ${e.moment}`).join('; ')}`);
-    const { file, result, failure } = await this.runScenario(s, join(this.runDir, 'scenarios'), this.runDir);
+    const { file, result, failure, outOfModel } = await this.runScenario(s, join(this.runDir, 'scenarios'), this.runDir);
     this.results.push(result);
-    const run: ScenarioRun = { name: s.name, seed: s.seed, file, outcome: result.outcome, durationMs: result.durationMs };
-    if (failure) {
+    const run: ScenarioRun = { name: s.name, seed: s.seed, file, outcome: result.outcome, durationMs: result.durationMs, ...(outOfModel ? { outOfModel } : {}) };
+    if (outOfModel) {
+      progress(`${s.name}: failed out of the model, not a finding: ${outOfModel}; ${result.dir}`);
+    } else if (failure) {
       const novelty = this.findings.record(failure, s.seed, file, result.dir);
       run.failure = { slug: failure.slug, novelty, ...(failure.known ? { known: failure.known } : {}) };
       progress(`${s.name}: ${novelty === 'known' ? `known bug ${failure.known!.join(', ')}` : novelty === 'seen' ? `seen before (${failure.slug})` : `NEW (${failure.slug})`}: ${failure.signature}`);

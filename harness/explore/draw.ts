@@ -4,7 +4,7 @@
  * case file written for a scenario replays it without the seed.
  */
 import { seededRandom } from '../base/random.ts';
-import { DEFAULT_TOKEN_MS } from '../guest/cluster/corosync-conf.ts';
+import { faultSpec } from '../case/fault-kinds.ts';
 import { LIMITS, type LogType, type NodeId } from '../case/schema.ts';
 import { removals } from './shrink.ts';
 import { isMirrorOp, recoveryOf, type Action, type Moment, type Role, type Scenario, type ScenarioEvent } from './scenario.ts';
@@ -56,7 +56,7 @@ export interface DrawOptions {
   /** Only actions that make sense on this log type (slow-log needs a log device). */
   logType?: LogType;
   /** The cluster's corosync token timeout: a pause is drawn shorter (holdOf). */
-  tokenMs?: number;
+  tokenMs: number;
 }
 
 export function drawScenario(o: DrawOptions): Scenario {
@@ -99,7 +99,7 @@ export function drawScenario(o: DrawOptions): Scenario {
       role,
       moment,
       afterMs: moment === 'during-writes' ? between(rand, 1, 8) * 1000 : 0,
-      holdMs: holdOf(rand, action, o.tokenMs ?? DEFAULT_TOKEN_MS),
+      holdMs: holdOf(rand, action, o.tokenMs),
       recover: true,
       ...paramOf(rand, action, legs),
       overlapsNext: false,
@@ -153,12 +153,11 @@ function mayOverlap(a: ScenarioEvent, b: ScenarioEvent, nodes: number): boolean 
   if (heals(a) && heals(b)) return false;
   if ([a, b].some((e) => e.action === 'fail-leg' || isMirrorOp(e.action) || e.role === 'all')) return false;
   if (a.on.some((n) => b.on.includes(n))) return false;
-  const out = (e: ScenarioEvent) => (LEAVES_RING.includes(e.action) ? e.on.length : 0);
+  const out = (e: ScenarioEvent) => (leavesRing(e.action) ? e.on.length : 0);
   return nodes - out(a) - out(b) > nodes / 2;
 }
 
-/** Actions that take their node out of the corosync ring until they are undone. */
-const LEAVES_RING: readonly Action[] = ['crash', 'reset', 'pause', 'kill-corosync'];
+const leavesRing = (a: Action) => !isMirrorOp(a) && faultSpec(a).leavesRing;
 
 /** Every node a scenario names. */
 function namedNodes(s: Scenario): NodeId[] {
@@ -224,9 +223,9 @@ function normalise(scenario: Scenario): Scenario {
  * new event) replaced by the same part of a scenario drawn from `seed`. Nodes a kept part names stay in the
  * cluster.
  */
-export function mutateScenario(s: Scenario, seed: number, name: string, origin: string, tokenMs?: number): Scenario {
+export function mutateScenario(s: Scenario, seed: number, name: string, origin: string, tokenMs: number): Scenario {
   const rand = seededRandom(seed);
-  const fresh = drawScenario({ seed, name, origin, logType: s.logType, ...(tokenMs ? { tokenMs } : {}) });
+  const fresh = drawScenario({ seed, name, origin, logType: s.logType, tokenMs });
   const fits = (e: ScenarioEvent) => e.role === 'all' || e.on.every((n) => n <= s.nodes);
   const retarget = (e: ScenarioEvent): ScenarioEvent => (fits(e) ? e : { ...e, on: [pick(rand, otherNodes(s.nodes))] });
   const freshEvent = retarget({ ...fresh.events[0]!, overlapsNext: false });

@@ -13,8 +13,10 @@ import { InputError } from '../base/errors.ts';
 import { parseHistory, type HistoryEntry } from './history.ts';
 import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../guest/mirror/table.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
+import { corosyncLogs, ringDepartures, unplannedEvictions, type UnplannedEviction } from './ring.ts';
 import {
   CASE_START,
+  CLUSTER_UP,
   entriesOf,
   type CaseStartFields,
   type ClocksFields,
@@ -219,6 +221,26 @@ export class CaseRecord {
 
   faultedNodes(): number[] {
     return faultedNodes(this.entries);
+  }
+
+  /**
+   * Nodes that left the corosync ring more often than the case's faults took them out, from the corosync logs
+   * the tear-down pulled (see ring.ts); none when the logs were not pulled.
+   */
+  unplannedEvictions(): UnplannedEviction[] {
+    const up = this.entries.find((e) => e.what === CLUSTER_UP);
+    if (!up) return [];
+    let clusterDir: string;
+    try {
+      clusterDir = this.clusterDir();
+    } catch {
+      return [];
+    }
+    const from = Date.parse(up.t);
+    const year = new Date(from).getUTCFullYear();
+    const departures = [...corosyncLogs(clusterDir)].flatMap(([node, text]) => ringDepartures(node, text, year));
+    // The stamps are whole seconds: one in the second the cluster came up may be its forming, and is not counted.
+    return unplannedEvictions(departures, this.entries, from);
   }
 
   /** The known failure this run expected: the case's, less the bugs the fixes fix when it ran with --fixes. */

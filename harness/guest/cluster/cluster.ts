@@ -18,6 +18,7 @@ import { chooseAccel, Machine, QEMU, type MachineOptions } from '../vm/machine.t
 import type { Accel, SharedDisk } from '../vm/qemu-args.ts';
 import { readClock, syncClock, type ClockReading } from './clock.ts';
 import { corosyncConf, DEFAULT_TOKEN_MS, FORMATION_DEADLINE_MS, FORMATION_TOKEN_MS } from './corosync-conf.ts';
+import { nodeDir, pulledLogsDir } from './node-dirs.ts';
 import { awaitCmirrord, COROSYNC_OUT, launchCmirrord, reloadCorosync, restartCorosync, startCmirrord, startCorosync } from './daemons.ts';
 import { Node } from './node.ts';
 import { GiveUp, poll } from '../../base/poll.ts';
@@ -235,7 +236,7 @@ export class Cluster {
     this.network = await Hub.start({ seed: this.opts.seed });
     const [sshPorts, clusterPorts] = [await freePorts('tcp', count), await freePorts('udp', count)];
     for (const [i, id] of ids.entries()) {
-      const dir = join(this.runDir, `node${id}`);
+      const dir = nodeDir(this.runDir, id);
       mkdirSync(dir);
       const node = new Node(id, dir, { ssh: sshPorts[i]!, cluster: clusterPorts[i]! }, this.opts.sshKey);
       this.nodes.push(node);
@@ -576,7 +577,7 @@ export class Cluster {
     );
     const local = join(n.dir, 'guest-logs.tgz');
     await n.ssh.download(archive, local, { timeoutMs });
-    const dest = join(n.dir, 'guest');
+    const dest = pulledLogsDir(n.dir);
     mkdirSync(dest, { recursive: true });
     await run('tar', ['-xzf', local, '-C', dest], { timeoutMs });
     rmSync(local, { force: true });

@@ -7,7 +7,7 @@ import { drawScenario, mutateScenario } from '../../../harness/explore/draw.ts';
 import { caseText } from '../../../harness/explore/scenario.ts';
 
 const cov = (lines: Record<string, number>): Coverage => ({ files: { 'lvm2/daemons/cmirrord/functions.c': { lines, branches: {}, functions: {} } } });
-const draw = (seed: number) => drawScenario({ seed, name: `explore-${seed}`, origin: 'drawn in a unit test' });
+const draw = (seed: number) => drawScenario({ seed, name: `explore-${seed}`, origin: 'drawn in a unit test', tokenMs: 3000 });
 
 t.test('kept only when it reached a line no earlier scenario reached', async (t) => {
   const c = new Corpus();
@@ -26,12 +26,12 @@ t.test('a mutation changes one part, keeps the rest, and is a case the loader ta
   let changed = 0;
   for (let seed = 0; seed < 300; seed++) {
     const parent = draw(seed);
-    const m = mutateScenario(parent, seed + 1000, `m-${seed}`, 'a mutation');
+    const m = mutateScenario(parent, seed + 1000, `m-${seed}`, 'a mutation', 3000);
     const v = validateCase(caseText(m), `m-${seed}.yaml`);
     if (!v.ok) t.fail(v.errors.join('\n'));
     if (caseText({ ...m, name: parent.name, origin: parent.origin, seed: parent.seed }) !== caseText(parent)) changed++;
     t.equal(m.logType, parent.logType, 'the log type stays');
-    t.equal(mutateScenario(parent, seed + 1000, `m-${seed}`, 'a mutation').events.length, m.events.length, 'the same seed mutates the same way');
+    t.equal(mutateScenario(parent, seed + 1000, `m-${seed}`, 'a mutation', 3000).events.length, m.events.length, 'the same seed mutates the same way');
   }
   t.ok(changed > 250, `${changed} of 300 mutations changed the scenario`);
 });

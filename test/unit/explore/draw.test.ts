@@ -5,7 +5,7 @@ import { faultSpec } from '../../../harness/case/fault-kinds.ts';
 import { drawScenario, scenarioReductions } from '../../../harness/explore/draw.ts';
 import { caseSteps, caseText, isMirrorOp, listedChecks, type Scenario } from '../../../harness/explore/scenario.ts';
 
-const draw = (seed: number) => drawScenario({ seed, name: `explore-${seed}`, origin: 'drawn in a unit test' });
+const draw = (seed: number) => drawScenario({ seed, name: `explore-${seed}`, origin: 'drawn in a unit test', tokenMs: 3000 });
 
 t.test('every draw, and every reduction of it, is a case the loader takes', async (t) => {
   const refused: string[] = [];
@@ -34,7 +34,7 @@ t.test('the same seed draws the same scenario; the draw covers the vocabulary', 
 
 t.test('a pause is drawn shorter than two thirds of the token: a longer one evicts the node, which goes on unfenced', async (t) => {
   for (const tokenMs of [undefined, 1200, 10_000]) {
-    const pauses = Array.from({ length: 400 }, (_, seed) => drawScenario({ seed, name: `p-${seed}`, origin: 'unit test', ...(tokenMs ? { tokenMs } : {}) }))
+    const pauses = Array.from({ length: 400 }, (_, seed) => drawScenario({ seed, name: `p-${seed}`, origin: 'unit test', tokenMs: tokenMs ?? 3000 }))
       .flatMap((s) => s.events.filter((e) => e.action === 'pause'));
     t.ok(pauses.length > 20, `${pauses.length} pauses drawn`);
     const most = ((tokenMs ?? 3000) * 2) / 3;

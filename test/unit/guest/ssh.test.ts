@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { connectWithRetry } from '../../../harness/guest/remote/ssh.ts';
+import { connectWithRetry, STREAM_STOP_GRACE_MS } from '../../../harness/guest/remote/ssh.ts';
 import { tempDir } from '../../temp-dir.ts';
 
 const { Server, utils } = ssh2;
@@ -11,17 +11,21 @@ const clientKey = utils.generateKeyPairSync('ed25519');
 
 /**
  * A fake guest sshd. Commands: `echo X`, `fail` (stderr, exit 3), `hang`, `cat > P`
- * (keeps stdin as file P), `cat P` (prints file P), `count` (prints 1..3 and exits 0).
+ * (keeps stdin as file P), `cat P` (prints file P), `count` (prints 1..3 and exits 0), `ticks`
+ * (prints "tick" until `pkill -TERM -s` names its session, then a last line, and dies of TERM),
+ * `deaf` (as ticks, but ignores the signal). A streamed command comes after the line that records
+ * its session id, which the fake takes off.
  */
 async function fakeGuest(t: Test, port = 0): Promise<{ port: number; files: Map<string, Buffer>; close: () => Promise<void> }> {
   const files = new Map<string, Buffer>();
+  const sessions: Array<() => void> = [];
   const server = new Server({ hostKeys: [hostKey] }, (client) => {
     client.on('error', () => {});
     client.on('authentication', (ctx) => (ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey'])));
     client.on('session', (accept) => {
       accept().on('exec', (acc, _rej, info) => {
         const ch = acc();
-        const cmd = info.command;
+        const cmd = info.command.replace(/^mkdir -p \S+ && echo \$\$ >\S+; /, '');
         const end = (code: number) => {
           ch.exit(code);
           ch.end();
@@ -47,6 +51,19 @@ async function fakeGuest(t: Test, port = 0): Promise<{ port: number; files: Map<
           if (f) ch.write(f);
           else ch.stderr.write(`cat: ${cmd.slice(4)}: No such file or directory\n`);
           end(f ? 0 : 1);
+        } else if (cmd === 'ticks' || cmd === 'deaf') {
+          const timer = setInterval(() => ch.write('tick\n'), 20);
+          ch.on('close', () => clearInterval(timer));
+          t.teardown(() => clearInterval(timer));
+          if (cmd === 'ticks') sessions.push(() => {
+            clearInterval(timer);
+            ch.write('last words\n');
+            ch.exit('TERM');
+            ch.end();
+          });
+        } else if (cmd.startsWith('pkill -TERM -s ')) {
+          sessions.splice(0).forEach((kill) => kill());
+          end(0);
         } else if (cmd === 'count') {
           ch.write('1\n2\n');
           ch.stderr.write('3\n');
@@ -87,6 +104,26 @@ t.test('exec, execOrThrow, upload, download, stream', async (t) => {
   const s = await ssh.stream('count', log);
   t.equal(await s.done, 0);
   t.same(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort(), ['1', '2', '3']);
+});
+
+t.test('a stopped stream gets SIGTERM and keeps what its command printed before it died', async (t) => {
+  const guest = await fakeGuest(t);
+  const ssh = await connectWithRetry(opts(guest.port));
+  t.teardown(() => ssh.close());
+  const dir = tempDir(t, 'ssh-test-');
+  const s = await ssh.stream('ticks', join(dir, 'ticks.log'));
+  await new Promise((r) => setTimeout(r, 100));
+  s.stop();
+  t.equal(await s.done, null, 'killed by a signal: no exit code');
+  const lines = readFileSync(join(dir, 'ticks.log'), 'utf8').split('\n').filter(Boolean);
+  t.equal(lines.at(-1), 'last words');
+
+  // One that does not die is cut off after the grace.
+  const deaf = await ssh.stream('deaf', join(dir, 'deaf.log'));
+  const t0 = Date.now();
+  deaf.stop();
+  await deaf.done;
+  t.ok(Date.now() - t0 >= STREAM_STOP_GRACE_MS - 50, `cut off after ${Date.now() - t0} ms`);
 });
 
 t.test('a command past its timeout is cut off and named', async (t) => {
