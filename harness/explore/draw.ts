@@ -46,6 +46,12 @@ const ACTION_WEIGHTS: ReadonlyArray<readonly [Action, number]> = [
 /** Actions that take one node out of the group, where a held write of that node is the interesting moment. */
 const STOPS_A_NODE: readonly Action[] = ['crash', 'reset', 'pause', 'kill-daemon', 'kill-corosync', 'suspend'];
 
+/**
+ * An event that takes a node's slowed leg 1 away: a crashed or reset node comes back without it, and
+ * restore-leg puts back the plain leg. A later event on that node cannot wait for a held write.
+ */
+const losesSlowLeg = (e: ScenarioEvent, node: NodeId) => e.on.includes(node) && (e.action === 'crash' || e.action === 'reset' || (e.action === 'fail-leg' && e.param === 1));
+
 const otherNodes = (nodes: number) => Array.from({ length: nodes - 1 }, (_, i) => i + 2);
 
 export interface DrawOptions {
@@ -89,7 +95,7 @@ export function drawScenario(o: DrawOptions): Scenario {
     // A plain create is drawn for its resync: the first event lands in it, and no write is held in a slowed
     // leg, since the resync's own slowed leg 1 is on every node.
     if (i === 0 && create === 'create') moment = 'during-resync';
-    else if (create === 'create-in-sync' && !slowLeg && STOPS_A_NODE.includes(action) && role !== 'all' && rand() < 0.6) {
+    else if (create === 'create-in-sync' && !slowLeg && STOPS_A_NODE.includes(action) && role !== 'all' && !events.some((x) => losesSlowLeg(x, on[0]!)) && rand() < 0.6) {
       moment = 'held-write';
       slowLeg = { node: on[0]!, delayMs: pick(rand, [2000, 3000, 5000]) };
     }
@@ -206,7 +212,7 @@ function normalise(scenario: Scenario): Scenario {
   const { slowLeg, ...rest } = scenario;
   const s: Scenario = resyncs || !slowLeg ? rest : { ...rest, slowLeg };
   const events = s.events.map((e, i) => {
-    const held = e.moment === 'held-write' && s.slowLeg?.node === e.on[0];
+    const held = e.moment === 'held-write' && s.slowLeg?.node === e.on[0] && !s.events.slice(0, i).some((x) => losesSlowLeg(x, e.on[0]!));
     const resync = e.moment === 'during-resync' && i === 0 && s.create === 'create';
     return {
       ...e,

@@ -42,6 +42,22 @@ t.test('a pause is drawn shorter than two thirds of the token: a longer one evic
   }
 });
 
+t.test('an event waits for a held write only while its node still has the slowed leg', async (t) => {
+  const loses = (x: Scenario['events'][number], node: number) => x.on.includes(node) && (['crash', 'reset'].includes(x.action) || (x.action === 'fail-leg' && x.param === 1));
+  let held = 0;
+  for (let seed = 0; seed < 2000; seed++) {
+    const s = draw(seed);
+    for (const c of [s, ...scenarioReductions(s)]) {
+      c.events.forEach((e, i) => {
+        if (e.moment !== 'held-write') return;
+        held++;
+        if (c.events.slice(0, i).some((x) => loses(x, e.on[0]!))) t.fail(`${c.name}: event ${i + 1} waits for a held write on node ${e.on[0]}, whose slowed leg an earlier event took away`);
+      });
+    }
+  }
+  t.ok(held > 100, `${held} events wait for a held write`);
+});
+
 t.test('two overlapping events that take nodes out of the ring leave a majority up', async (t) => {
   const ring = ['crash', 'reset', 'pause', 'kill-corosync'];
   let overlaps = 0;
