@@ -210,6 +210,29 @@ const BUGS: readonly KnownBug[] = [
     // The held writes never reach a leg, so the end's wait for the writers and for sync runs out.
     findings: [{ check: 'kernel-clean', kinds: ['dm-error'], says: /Insufficient space to receive package \[9\]/ }, ANY_HANG],
   },
+  {
+    id: 13,
+    title: 'a mirror loaded in sync is never guarded: a node writes the regions another node set out of sync to its default leg alone, and that node reads them from its own',
+    cause: 'cmirrord functions.c:clog_resume (clears lc->in_sync; only clog_set_region_sync sets it, after a recovery), clog_in_sync; dm-raid1.c:do_writes (a nosync region to the default leg alone), do_reads',
+    fixes: ['0011-cmirrord-guard-a-mirror-that-resumes-in-sync-against-one-leg-writes.patch'],
+    needs: ['fail-leg'],
+    // The node whose leg failed reads from its other leg what the others wrote to their default leg alone.
+    findings: [{ check: 'no-stale-reads', kinds: ['stale'], onFaultedNode: true }],
+  },
+  {
+    id: 14,
+    title: 'any SET_REGION_SYNC makes the log forget the recovery under way, hand its region out again, and a write between the two copies is lost on leg 1',
+    cause: 'cmirrord functions.c:clog_set_region_sync (clears lc->recovering_region for every sender and region), clog_get_resync_work, clog_is_remote_recovering',
+    fixes: ['0012-cmirrord-end-a-recovery-only-on-its-recoverer-s-answer.patch'],
+    // A resync with copies under way, and a member that sets regions out of sync meanwhile.
+    needs: ['mirror:create', 'fail-leg'],
+    // The write lands on both legs between the copies; the second copy writes the other leg over it.
+    findings: [
+      { check: 'no-lost-writes', kinds: ['lost', 'stale'], says: /on clog\d+\/leg1/ },
+      { check: 'clean-implies-equal', kinds: ['legs-differ'] },
+      { check: 'legs-converge', kinds: ['legs-differ'] },
+    ],
+  },
 ];
 
 export const KNOWN_BUGS: ReadonlyMap<number, KnownBug> = new Map(BUGS.map((b) => [b.id, b]));
