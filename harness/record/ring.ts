@@ -50,10 +50,10 @@ export function ringDepartures(observer: number, text: string, year: number): Ri
 }
 
 /**
- * Nodes that left the ring more often than the case's faults fenced them (crash, reset, kill-corosync), as
- * seen by an observer that no fault took out itself (a paused node sees the others leave when it goes on). Departures
- * before `fromMs` (the cluster's forming) are not counted. A case that splits the network on purpose has
- * no unplanned evictions by this measure.
+ * Nodes that left the ring more often than the case's faults fenced them (crash, reset, kill-corosync),
+ * as seen by an observer that no fault took out itself (a paused node sees the others leave when it goes
+ * on). Departures before `fromMs` (the cluster's forming) are not counted. A case that splits the network
+ * on purpose has no unplanned evictions by this measure.
  */
 export function unplannedEvictions(departures: readonly RingDeparture[], history: readonly HistoryEntry[], fromMs: number): UnplannedEviction[] {
   const starts = entriesOf<FaultFields>([...history], 'fault').flatMap((f) => (f.event === 'start' && f.fault !== 'heal-all' ? [{ spec: faultSpec(f.fault), nodes: f.nodes }] : []));
