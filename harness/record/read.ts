@@ -224,7 +224,7 @@ export class CaseRecord {
   }
 
   /**
-   * Nodes that left the corosync ring more often than the case's faults took them out, from the corosync logs
+   * Nodes that left the corosync ring more often than the case's faults fenced them, from the corosync logs
    * the tear-down pulled (see ring.ts); none when the logs were not pulled.
    */
   unplannedEvictions(): UnplannedEviction[] {
