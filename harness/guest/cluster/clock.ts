@@ -9,6 +9,7 @@
  * the whole cluster stop every guest together, so they shift all clocks alike and do not count as skew;
  * only readings of one batch are compared with each other.
  */
+import { CLOCK_MARK, CLOCK_MARK_END, CLOCK_SET } from '../../oracle/kernel-clock.ts';
 import type { LineSession } from '../remote/ssh.ts';
 
 export interface ClockReading {
@@ -123,8 +124,21 @@ async function withClockSession<T>(guest: Shell, timeoutMs: number, body: (s: Li
   }
 }
 
+/**
+ * Puts the guest's wall clock into its kernel log (oracle/kernel-clock.ts), so that the kernel logs of
+ * different guests can be read on one timeline: the first line's stamp lies between the two times.
+ */
+async function markKernelLog(guest: Shell, session: LineSession, timeoutMs: number): Promise<void> {
+  const answer = await session.ask(`a=$EPOCHREALTIME; echo "${CLOCK_MARK} $a" >/dev/kmsg; echo "${CLOCK_MARK_END} $EPOCHREALTIME" >/dev/kmsg && echo marked`, timeoutMs);
+  if (answer.trim() !== 'marked') throw new Error(`${guest.name}: writing the clock to /dev/kmsg printed ${JSON.stringify(answer)}`);
+}
+
 export function readClock(guest: Shell, timeoutMs: number, batch: string): Promise<ClockReading> {
-  return withClockSession(guest, timeoutMs, (s) => probe(guest, s, timeoutMs, batch));
+  return withClockSession(guest, timeoutMs, async (s) => {
+    const reading = await probe(guest, s, timeoutMs, batch);
+    await markKernelLog(guest, s, timeoutMs);
+    return reading;
+  });
 }
 
 /** ns as GNU date's relative seconds: "+1.500000000", "-0.000250000". */
@@ -148,10 +162,11 @@ export function syncClock(guest: Shell, timeoutMs: number, batch: string, target
       // for the first time came between the two by 50-300 ms (a first run that only parses halves that):
       // so the residual is measured and set again, with date's code translated by then.
       const relative = `'${relativeSeconds(targetOffsetNs - reading.offsetNs)} seconds'`;
-      const answer = await s.ask(`date -d ${relative} >/dev/null; date -s ${relative} >/dev/null && echo set || echo failed`, timeoutMs);
+      const answer = await s.ask(`date -d ${relative} >/dev/null; date -s ${relative} >/dev/null && echo "${CLOCK_SET}" >/dev/kmsg && echo set || echo failed`, timeoutMs);
       if (answer.trim() !== 'set') throw new Error(`${guest.name}: setting the clock printed ${JSON.stringify(answer)}`);
       reading = await probe(guest, s, timeoutMs, batch);
     }
+    await markKernelLog(guest, s, timeoutMs);
     return reading;
   });
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { bestReading, clockSkewNs, readClock, relativeSeconds, syncClock, UNMEASURED_SKEW_NS, type Shell } from '../../../harness/guest/cluster/clock.ts';
 import type { LineSession } from '../../../harness/guest/remote/ssh.ts';
+import { CLOCK_MARK, CLOCK_MARK_END, CLOCK_SET, kernelClock } from '../../../harness/oracle/kernel-clock.ts';
 
 t.test('the probe with the shortest round trip wins, and its midpoint is the host time', async (t) => {
   const r = bestReading(2, [
@@ -32,19 +33,43 @@ function session(answer: Answer): LineSession {
   return { ask: (line) => answer(line), close: () => {} };
 }
 
-/** A guest whose clock runs offsetNs ahead of the host's; each line takes a few ms each way. */
-function fakeGuest(offsetNs: number): Shell & { offsetNs: number; answer: Answer } {
+const hostNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
+const epoch = (ns: number) => `${Math.floor(ns / 1e9)}.${String(Math.floor((ns % 1e9) / 1e3)).padStart(6, '0')}`;
+
+/**
+ * A guest whose clock runs offsetNs ahead of the host's; each line takes a few ms each way. Its kernel log
+ * (kmsg) is stamped with a local clock that started at bootNs (host time) and that setting the wall clock
+ * does not move.
+ */
+function fakeGuest(offsetNs: number): Shell & { offsetNs: number; answer: Answer; kmsg: string[]; bootNs: number } {
   const g = {
     id: 3,
     name: 'node3',
     offsetNs,
+    kmsg: [] as string[],
+    bootNs: hostNs() - 30e9,
+    log(text: string) {
+      const local = hostNs() - g.bootNs;
+      g.kmsg.push(`[${String(Math.floor(local / 1e9)).padStart(5)}.${String(Math.floor((local % 1e9) / 1e3)).padStart(6, '0')}] ${text}`);
+    },
     async answer(line: string) {
       await new Promise((r) => setTimeout(r, 2));
-      const nowNs = Math.round((performance.timeOrigin + performance.now()) * 1e6) + g.offsetNs;
+      const nowNs = hostNs() + g.offsetNs;
       const shift = /date -s '([-+]\d+\.\d{9}) seconds'/.exec(line);
-      if (shift) g.offsetNs += Math.round(Number(shift[1]) * 1e9);
+      if (shift) {
+        g.offsetNs += Math.round(Number(shift[1]) * 1e9);
+        g.log(CLOCK_SET);
+      }
+      const mark = line.startsWith('a=$EPOCHREALTIME;');
+      if (mark) {
+        const a = hostNs() + g.offsetNs;
+        g.log(`${CLOCK_MARK} ${epoch(a)}`);
+        await new Promise((r) => setTimeout(r, 1));
+        g.log(`${CLOCK_MARK_END} ${epoch(hostNs() + g.offsetNs)}`);
+      }
       await new Promise((r) => setTimeout(r, 2));
       if (shift) return 'set';
+      if (mark) return 'marked';
       const tag = /^echo (\d+) \$EPOCHREALTIME$/.exec(line)![1];
       return `${tag} ${Math.floor(nowNs / 1e9)}.${String(Math.floor((nowNs % 1e9) / 1e3)).padStart(6, '0')}`;
     },
@@ -64,6 +89,18 @@ t.test('syncClock shifts the guest by the measured offset and reports the residu
   const r = await syncClock(g, 1000, 'boot');
   t.ok(Math.abs(g.offsetNs) < 20_000_000, `guest left ${g.offsetNs} ns off`);
   t.ok(Math.abs(r.offsetNs) < 20_000_000, `reported residual ${r.offsetNs}`);
+});
+
+t.test('each reading marks the kernel log with the wall clock, after the clock was set', async (t) => {
+  const g = fakeGuest(-450_000_000);
+  await syncClock(g, 1000, 'boot');
+  await readClock(g, 1000, 'end');
+  t.match(g.kmsg.join('\n'), new RegExp(`${CLOCK_SET}[^]*${CLOCK_MARK} [^]*${CLOCK_MARK_END} [^]*${CLOCK_MARK} `));
+  const k = kernelClock(g.kmsg.join('\n'))!;
+  // The log's wall clock is the host's at boot plus the guest's offset since its clock was set.
+  const truth = g.bootNs + g.offsetNs;
+  t.equal(k.marks, 2, 'the marks of both readings, none from before the set');
+  t.ok(Math.abs(k.offsetNs - truth) <= k.errorNs + 1e4, `offset ${k.offsetNs - truth} ns from the truth, error ${k.errorNs}`);
 });
 
 t.test('a guest that prints no clock is an error naming it', async (t) => {
