@@ -30,12 +30,13 @@ export interface MarkedBeforeWriteInput {
   mirrors: Record<string, string>;
 }
 
-const ULOG = /dm-log-userspace trace: n=(\d+) uuid=(\S+) luid=([0-9a-f]+) seq=(\d+) type=(\S+) r=(-?\d+) size=\d+ req=(\S+) rep=\S+/;
+const ULOG = /dm-log-userspace trace: n=(\d+) uuid=(\S+) luid=([0-9a-f]+) seq=(\d+) type=(\S+) r=(-?\d+) size=\d+ req=(\S+) rep=(\S+)/;
 const RAID1 = /dm-raid1 trace: n=(\d+) log=([0-9a-f]+) write region=(\d+) sectors=\d+ legs=\d+/;
 
 export type TraceLine =
   /** seq: the transfer layer's sequence number, in the order the node sent its requests (a resent request gets a new one). */
-  | { source: 'ulog'; n: number; line: number; uuid: string; luid: string; seq: number; type: string; r: number; regions: number[]; truncated: boolean }
+  /** regions: the request's words (regions, or region and flag); reply: the answer's words, where it fits in the line. */
+  | { source: 'ulog'; n: number; line: number; uuid: string; luid: string; seq: number; type: string; r: number; regions: number[]; truncated: boolean; reply: number[] }
   | { source: 'raid1'; n: number; line: number; luid: string; region: number };
 
 /** The trace lines of one dmesg, in the order the kernel logged them (line numbers from 1). */
@@ -47,7 +48,8 @@ export function parseTrace(dmesg: string): TraceLine[] {
       const words = u[7]! === '-' ? [] : u[7]!.split(',');
       const truncated = words.at(-1) === '...';
       const regions = (truncated ? words.slice(0, -1) : words).map(Number);
-      out.push({ source: 'ulog', n: Number(u[1]), line: i + 1, uuid: u[2]!, luid: u[3]!, seq: Number(u[4]), type: u[5]!, r: Number(u[6]), regions, truncated });
+      const reply = u[8]! === '-' ? [] : u[8]!.split(',').filter((w) => w !== '...').map(Number);
+      out.push({ source: 'ulog', n: Number(u[1]), line: i + 1, uuid: u[2]!, luid: u[3]!, seq: Number(u[4]), type: u[5]!, r: Number(u[6]), regions, truncated, reply });
       return;
     }
     const w = RAID1.exec(text);
