@@ -108,6 +108,7 @@ export const CHECKS = [
   'kernel-clean',
   'single-writer',
   'marked-before-write',
+  'one-recovery-at-a-time',
   'requests-answered',
   'invalid-tables-refused',
 ] as const;

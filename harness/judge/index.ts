@@ -8,7 +8,7 @@ import { describeJudged, judgedNothing, safeCheck, type Verdict } from '../oracl
 import type { Point } from '../record/layout.ts';
 import type { CaseRecord } from '../record/read.ts';
 import { cleanImpliesEqual, legsConverge } from './disks.ts';
-import { invalidTablesRefused, kernelClean, markedBeforeWrite, nodesAgree, noHang, requestsAnswered, singleWriter } from './nodes.ts';
+import { invalidTablesRefused, kernelClean, markedBeforeWrite, nodesAgree, noHang, oneRecoveryAtATime, requestsAnswered, singleWriter } from './nodes.ts';
 import { dirtyBeforeWrite, noLostWrites, noStaleReads } from './writes.ts';
 
 export type RecordCheck = (rec: CaseRecord, point: Point) => Promise<Verdict>;
@@ -24,6 +24,7 @@ export const CHECK_REGISTRY: Record<CheckName, RecordCheck> = {
   'kernel-clean': kernelClean,
   'single-writer': singleWriter,
   'marked-before-write': markedBeforeWrite,
+  'one-recovery-at-a-time': oneRecoveryAtATime,
   'requests-answered': requestsAnswered,
   'invalid-tables-refused': invalidTablesRefused,
 };

@@ -1,12 +1,14 @@
 /**
- * nodes-agree, kernel-clean, single-writer, marked-before-write, requests-answered and no-hang: what the nodes said about themselves
+ * nodes-agree, kernel-clean, single-writer, marked-before-write, one-recovery-at-a-time, requests-answered and no-hang: what the nodes said about themselves
  * (statuses, dumps, kernel logs and their traces), and the deadlines.
  */
+import { faultSpec } from '../case/fault-kinds.ts';
 import { DM_ULOG_RETRY_TIMEOUT_MS } from '../case/schema.ts';
 import { checkInvalidTablesRefused } from '../oracle/checks/invalid-tables-refused.ts';
 import { checkKernelClean } from '../oracle/checks/kernel-clean.ts';
 import { checkMarkedBeforeWrite } from '../oracle/checks/marked-before-write.ts';
 import { checkNodesAgree } from '../oracle/checks/nodes-agree.ts';
+import { checkOneRecoveryAtATime } from '../oracle/checks/one-recovery-at-a-time.ts';
 import { checkRequestsAnswered } from '../oracle/checks/requests-answered.ts';
 import { checkSingleWriter, type LogWrites, type Membership } from '../oracle/checks/single-writer.ts';
 import { verdictFrom, type Finding, type Verdict } from '../oracle/verdict.ts';
@@ -75,6 +77,29 @@ function mirrorNamesByUuid(rec: CaseRecord): Record<string, string> {
 /** The request and leg-write trace in each live node's kernel log. */
 export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<Verdict> {
   return checkMarkedBeforeWrite({ logs: liveKernelLogs(rec, point), mirrors: mirrorNamesByUuid(rec) });
+}
+
+/**
+ * Every live node's recoveries on one timeline. A node that a fault took out of the log's group (its daemon
+ * or corosync killed, the node fenced, paused or cut off), or that left the ring on its own, may have had
+ * its recovery ended by the others without a line of its own: it is not judged.
+ */
+export async function oneRecoveryAtATime(rec: CaseRecord, point: Point): Promise<Verdict> {
+  const departed = new Map<number, string>();
+  const everyNode = Array.from({ length: rec.case.topology.nodes }, (_, i) => i + 1);
+  for (const f of rec.faults(point)) {
+    if (f.event !== 'start' || f.fault === 'heal-all') continue;
+    const spec = faultSpec(f.fault);
+    if (!(spec.fences || spec.leavesRing || spec.splits)) continue;
+    for (const node of f.nodes.length ? f.nodes : everyNode) if (!departed.has(node)) departed.set(node, f.fault);
+  }
+  for (const e of rec.unplannedEvictions()) if (!departed.has(e.node)) departed.set(e.node, 'left the ring unplanned');
+  return checkOneRecoveryAtATime({
+    logs: liveKernelLogs(rec, point),
+    mirrors: mirrorNamesByUuid(rec),
+    clockSkewNs: rec.clockSkewNs(point),
+    departed: [...departed].map(([node, why]) => ({ node, why })),
+  });
 }
 
 /** The transfer layer's timeouts in each live node's kernel log, unless the case ran a fault that may delay answers. */
