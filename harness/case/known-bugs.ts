@@ -226,8 +226,11 @@ const BUGS: readonly KnownBug[] = [
     fixes: ['0012-cmirrord-end-a-recovery-only-on-its-recoverer-s-answer.patch'],
     // A resync with copies under way, and a member that sets regions out of sync meanwhile.
     needs: ['mirror:create', 'fail-leg'],
-    // The write lands on both legs between the copies; the second copy writes the other leg over it.
+    // The cause, every time: a grant while another member's recovery is on, after a SET_REGION_SYNC that was not
+    // that recovery's end. The consequence, when a write lands between the copies: the second copy writes the
+    // other leg over it.
     findings: [
+      { check: 'one-recovery-at-a-time', kinds: ['same-region', 'overlap'], says: /after node\d+'s SET_REGION_SYNC/ },
       { check: 'no-lost-writes', kinds: ['lost', 'stale'], says: /on clog\d+\/leg1/ },
       { check: 'clean-implies-equal', kinds: ['legs-differ'] },
       { check: 'legs-converge', kinds: ['legs-differ'] },
