@@ -97,7 +97,12 @@ t.test('a check is listed only where the scenario guarantees its evidence', asyn
     t.equal(checks.includes('no-stale-reads'), s.workload.readers);
     if (s.logType === 'clustered-core') t.notOk(checks.includes('clean-implies-equal'), 'no disk-log check on a core log');
     t.notOk(checks.includes('dirty-before-write'), 'dirty-before-write relies on a sample catching a write: never listed');
+    const restarted = new Set(s.events.flatMap((e) => (e.action === 'crash' || e.action === 'reset' ? e.on : [])));
+    if (restarted.size === s.nodes) t.notOk(checks.includes('marked-before-write'), `${s.name}: every node restarted, no trace of the writes kept`);
   }
+  const both: Scenario = { ...draw(7), create: 'create-in-sync', nodes: 2, events: ['crash', 'reset'].map((action, i) => ({ action: action as 'crash' | 'reset', on: [i + 1], role: 'other' as const, moment: 'during-writes' as const, afterMs: 2000, holdMs: 4000, recover: true, overlapsNext: false })) };
+  t.notOk(listedChecks(both).includes('marked-before-write'), 'a crash of node 1 and a reset of node 2 leave no trace of the writes');
+  t.ok(listedChecks({ ...both, events: both.events.slice(0, 1) }).includes('marked-before-write'), 'node 2 kept its trace');
 });
 
 t.test('every reduction is smaller, and a recovery never outlives its fault', async (t) => {
