@@ -8,12 +8,15 @@
  *
  * From the trace (kernel-patches/dm-log-userspace-trace-param.patch; see marked-before-write.ts), each
  * node's recoveries: a GET_RESYNC_WORK answered "1,R" grants R, and the node's SET_REGION_SYNC "R,x" ends
- * it. A trace line is printed once its answer is in, so the log had granted R by the grant's line. A
- * mirror's GET_RESYNC_WORK and IS_REMOTE_RECOVERING come from its kmirrord worker alone (dm-raid1.c
- * do_recovery, do_writes), which also sends the SET_REGION_SYNC that ends a recovery (dm-region-hash.c
- * dm_rh_update_states) and waits for each answer before it sends the next request: so the log had not
- * yet ended the recovery when the last such line before the SET was printed. Between the grant's line and
- * that last line the node certainly held the recovery in the log's eyes. Two nodes' spans that overlap by
+ * it. A trace line is printed once its answer is in, so the log had granted R by the grant's line. The
+ * SET that ends a recovery comes from the mirror's kmirrord worker (dm-region-hash.c dm_rh_update_states),
+ * which sends its requests one at a time, each after the last one's answer; and these come from kmirrord
+ * alone (Linux 6.1): GET_RESYNC_WORK (do_recovery), IS_REMOTE_RECOVERING (do_writes), IN_SYNC that may
+ * block (do_reads, do_writes; the map path never blocks, so never asks), MARK_REGION and CLEAR_REGION
+ * (userspace_flush, from dm_rh_flush and dm_rh_update_states), SET_REGION_SYNC (do_failures,
+ * dm_rh_update_states). FLUSH does not count: with integrated_flush a worker of dm-log-userspace sends
+ * it too. So the log had not yet ended the recovery when the node's last such line before the SET was
+ * printed: between the grant's line and that last line the node certainly held the recovery. Two nodes' spans that overlap by
  * more than the clocks' uncertainty (the guests' wall-clock skew, and how well each kernel log's clock is
  * tied to its wall clock: kernel-clock.ts) are two recoveries at once, whatever the timing of the rest.
  *
@@ -64,7 +67,8 @@ interface SetLine {
   ns: number;
 }
 
-const KMIRRORD_ONLY = new Set(['GET_RESYNC_WORK', 'IS_REMOTE_RECOVERING']);
+/** The requests only a mirror's kmirrord worker sends, one at a time (above). */
+const KMIRRORD_ONLY = new Set(['GET_RESYNC_WORK', 'IS_REMOTE_RECOVERING', 'IN_SYNC', 'MARK_REGION', 'CLEAR_REGION', 'SET_REGION_SYNC']);
 
 function recoveriesOf(node: number, dmesg: string, offsetNs: number, errorNs: number): { recoveries: Recovery[]; sets: SetLine[] } {
   const text = dmesg.split('\n');
@@ -76,14 +80,14 @@ function recoveriesOf(node: number, dmesg: string, offsetNs: number, errorNs: nu
   for (const l of parseTrace(dmesg)) {
     if (l.source !== 'ulog' || stampNs(text[l.line - 1]!) === undefined) continue;
     const held = open.get(l.luid);
-    // Whatever its answer: a SET the log did not take could only make the recovery longer than counted.
     if (l.type === 'SET_REGION_SYNC' && l.regions.length >= 2) {
       sets.push({ node, uuid: l.uuid, region: l.regions[0]!, inSync: l.regions[1]!, line: l.line, ns: at(l.line) });
+      // Whatever its answer: a SET the log did not take could only make the recovery longer than counted.
       if (held && held.region === l.regions[0]) {
         recoveries.push({ ...held, endLine: l.line });
         open.delete(l.luid);
+        continue;
       }
-      continue;
     }
     if (!KMIRRORD_ONLY.has(l.type)) continue;
     const granted = l.type === 'GET_RESYNC_WORK' && l.r === 0 && l.reply[0] === 1 && l.reply.length >= 2 ? l.reply[1]! : undefined;

@@ -25,6 +25,8 @@ function dmesg(node: number, events: Array<[number, string]>): string {
     else if (what === 'nowork') out.push(trace('GET_RESYNC_WORK', '-', '0,0'));
     else if (what === 'irr') out.push(trace('IS_REMOTE_RECOVERING', arg!, '1,11'));
     else if (what === 'set') out.push(trace('SET_REGION_SYNC', arg!, '-'));
+    else if (what === 'insync') out.push(trace('IN_SYNC', arg!, '1'));
+    else if (what === 'flush') out.push(trace('FLUSH', '-', '-'));
   }
   return out.join('\n');
 }
@@ -85,6 +87,14 @@ t.test('an overlap within the clocks\' uncertainty is not a finding; one of othe
   const wide = await checkOneRecoveryAtATime(input(logs, { clockSkewNs: 40e6 }));
   t.match(wide.findings, [{ kind: 'overlap', region: 4, nodes: ['node1', 'node2'] }]);
   t.match(wide.detail, /with no SET_REGION_SYNC of another member or region between the grants/);
+});
+
+t.test('a read\'s IN_SYNC during the copy shows it held; a FLUSH, which a worker of dm-log-userspace may send, does not', async (t) => {
+  const two = dmesg(2, [[0, 'mark'], [10.5, 'grant 4'], [11.5, 'set 4,1']]);
+  const read = await checkOneRecoveryAtATime(input([{ node: 1, dmesg: dmesg(1, [[0, 'mark'], [10, 'grant 3'], [10.9, 'insync 9'], [11, 'set 3,1']]) }, { node: 2, dmesg: two }]));
+  t.match(read.findings, [{ kind: 'overlap', region: 4 }]);
+  const flush = await checkOneRecoveryAtATime(input([{ node: 1, dmesg: dmesg(1, [[0, 'mark'], [10, 'grant 3'], [10.9, 'flush'], [11, 'set 3,1']]) }, { node: 2, dmesg: two }]));
+  t.equal(flush.valid, true, flush.detail);
 });
 
 t.test('nodes that left the group uncleanly, lost trace lines or carry no clock are not judged, and say so', async (t) => {
