@@ -46,6 +46,7 @@ export function keptOutcome(rec: CaseRecord, verdicts: NamedVerdict[]): CaseResu
     ...(kf ? { knownFailure: kf } : {}),
     explainContext: { faultedNodes: rec.faultedNodes() },
     ...(infra ? { infra: String(infra.error) } : {}),
+    ...(verdicts.some((v) => v.valid === false) && rec.outOfModel() ? { outOfModel: rec.outOfModel()! } : {}),
     lastEvents: [],
   });
 }

@@ -9,7 +9,6 @@ import { EXIT, InputError } from '../base/errors.ts';
 import { runsRoot, timestamp } from '../base/paths.ts';
 import { progress, seconds } from '../base/progress.ts';
 import { CaseRecord } from '../record/read.ts';
-import { describeEviction } from '../record/ring.ts';
 import { runCase, type CaseResult } from '../run/run-case.ts';
 import { jsonSummary } from '../report/junit.ts';
 import { EXPLORE_FILE, SUMMARY_FILE } from '../report/report-data.ts';
@@ -232,7 +231,7 @@ class Explorer {
     const failed = this.runs.filter((r) => r.outcome === 'failed').length;
     const outOfModel = this.runs.filter((r) => r.outOfModel).length;
     const coverage = this.cluster.coverage ? `, coverage: ${this.corpus.lines} lines, ${this.corpus.kept.length} scenarios kept` : '';
-    return `${this.runs.length} scenarios (${this.count('passed')} passed, ${failed} failed${outOfModel ? ` (${outOfModel} out of the model: a node back in the ring unfenced)` : ''}, ${this.count('inconclusive')} inconclusive, ${this.count('infra')} infra), findings: ${this.findings.line()}${coverage}`;
+    return `${this.runs.length} scenarios (${this.count('passed')} passed, ${failed} failed, ${this.count('inconclusive')} inconclusive, ${this.count('infra')} infra${outOfModel ? ` (${outOfModel} out of the model: a node back in the ring unfenced)` : ''}), findings: ${this.findings.line()}${coverage}`;
   }
 
   /** Writes the scenario's case file and runs it once; the classification of its failure, if it failed. */
@@ -245,10 +244,9 @@ class Explorer {
     // A drawn scenario the loader refuses is explore's own bug, not the user's.
     if (!loaded.ok) throw new Error(`explore drew a case the loader refuses:\n${loaded.errors.join('\n')}`);
     const result = await runCase(loaded.case, { runDir, seed: s.seed, iteration: 1, cluster: this.cluster, keep: this.keep, fixes: this.fixes, say: progress });
+    if (result.outOfModel) return { file, result, outOfModel: result.outOfModel };
     if (result.outcome !== 'failed') return { file, result };
     const record = CaseRecord.read(result.dir);
-    const evicted = record.unplannedEvictions();
-    if (evicted.length) return { file, result, outOfModel: evicted.map(describeEviction).join('; ') };
     const failure = classifyFailure(result.verdicts, { faultedNodes: record.faultedNodes(), triggers: caseTriggers(loaded.case), bugs: this.bugs });
     return { file, result, failure };
   }

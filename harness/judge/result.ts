@@ -29,6 +29,8 @@ export interface CaseResult {
   known?: KnownResult;
   /** Where its time went (record/phases.ts). */
   phases?: CasePhases;
+  /** A failure put down to the environment: a node came back to the ring unfenced (CaseRecord.outOfModel). */
+  outOfModel?: string;
 }
 
 export interface KnownResult {
@@ -87,6 +89,8 @@ export interface ResultInput extends Pick<CaseResult, 'name' | 'stack' | 'file' 
   explainContext: ExplainContext;
   /** Why the case could not be carried out, if it could not. */
   infra?: string;
+  /** A node came back to the ring unfenced (CaseRecord.outOfModel): a failure then is the environment's. */
+  outOfModel?: string;
   /** The last history entries, for a failure's "what happened just before". */
   lastEvents: readonly HistoryEntry[];
 }
@@ -129,6 +133,11 @@ export function caseResult(i: ResultInput): CaseResult {
     });
     const head = `violated: ${byCheck.join(', ')}; every finding in findings.json and the run's report.html`;
     const message = `${known ? knownLines(known) : ''}${head}\n${failed.map(failureLine).join('\n')}${i.infra ? `\nalso: ${i.infra}` : ''}\nlast events (history.jsonl):\n${before.join('\n')}\n${tail}`;
+    // cmirrord assumes a node that leaves the ring was fenced: findings after one came back unfenced judge the
+    // environment (a starved host), not the log. They are kept in findings.json and not counted.
+    if (i.outOfModel && caseOutcome('failed', known) === 'failed') {
+      return { ...withOutcome('infra', `out of the model, not a finding: ${i.outOfModel}\n${message}`), outOfModel: i.outOfModel };
+    }
     return withOutcome('failed', message);
   }
   if (i.infra) return withOutcome('infra', `infrastructure: ${i.infra}\n${tail}`);

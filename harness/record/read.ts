@@ -13,7 +13,7 @@ import { InputError } from '../base/errors.ts';
 import { parseHistory, type HistoryEntry } from './history.ts';
 import { mirrorLayouts, mirrorUuid, type MirrorLayout } from '../guest/mirror/table.ts';
 import { parseWriterLog, type WriterEvent } from '../oracle/writer-log.ts';
-import { corosyncLogs, ringDepartures, unplannedEvictions, type UnplannedEviction } from './ring.ts';
+import { corosyncLogs, describeEviction, ringDepartures, unplannedEvictions, type UnplannedEviction } from './ring.ts';
 import {
   CASE_START,
   CLUSTER_UP,
@@ -241,6 +241,15 @@ export class CaseRecord {
     const departures = [...corosyncLogs(clusterDir)].flatMap(([node, text]) => ringDepartures(node, text, year));
     // The stamps are whole seconds: one in the second the cluster came up may be its forming, and is not counted.
     return unplannedEvictions(departures, this.entries, from);
+  }
+
+  /**
+   * Why the run fell outside the model cmirrord is written for, when a node came back to the ring unfenced
+   * (its findings then say nothing of the log); undefined when none did.
+   */
+  outOfModel(): string | undefined {
+    const evicted = this.unplannedEvictions();
+    return evicted.length ? evicted.map(describeEviction).join('; ') : undefined;
   }
 
   /** The known failure this run expected: the case's, less the bugs the fixes fix when it ran with --fixes. */

@@ -252,6 +252,8 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     }
   }
   const knownFailure = knownFailureInForce(c.knownFailure, { fixes: opts.fixes });
+  // Read only for a failure: the corosync logs the tear-down pulled.
+  const outOfModel = endRecorded && verdicts.some((v) => v.valid === false) ? CaseRecord.read(dir).outOfModel() : undefined;
   const r: CaseResult = caseResult({
     name: c.name,
     ...(opts.stack ? { stack: opts.stack } : {}),
@@ -265,6 +267,7 @@ export async function runCase(original: Case, opts: RunCaseOptions): Promise<Cas
     ...(knownFailure ? { knownFailure } : {}),
     explainContext: { faultedNodes: faultedNodes(history.entries()) },
     ...(infra ? { infra } : {}),
+    ...(outOfModel ? { outOfModel } : {}),
     lastEvents: history.tail(6),
   });
   writeFileSync(join(dir, FINDINGS_FILE), `${JSON.stringify(findingsOf(verdicts), null, 2)}\n`);

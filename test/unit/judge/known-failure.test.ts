@@ -84,6 +84,16 @@ t.test('a case is failed, infra, inconclusive or passed, in that order of preced
   t.equal(caseResult({ ...base, verdicts: [verdict('kernel-clean', true)] }).outcome, 'passed');
 });
 
+t.test('a failure after a node came back to the ring unfenced is the environment\'s; a known failure stays known', async (t) => {
+  const why = 'node 2 left the corosync ring 1 time(s) as node 1 saw it, and the case\'s faults took it out 0 time(s)';
+  const out = caseResult({ ...base, verdicts: [verdict('legs-converge', false)], outOfModel: why });
+  t.match(out, { status: 'infra', outcome: 'infra', outOfModel: why });
+  t.match(out.message, /^out of the model, not a finding: node 2 left the corosync ring[^\n]*\nviolated: legs-converge/);
+  const known = caseResult({ ...base, verdicts: [verdict('requests-answered', false, [bug11])], knownFailure: { bugs: [11] }, outOfModel: why });
+  t.equal(known.outcome, 'known failure');
+  t.equal(caseResult({ ...base, verdicts: [verdict('kernel-clean', true)], outOfModel: why }).outcome, 'passed', 'a pass is a pass');
+});
+
 t.test('a failure is the known one only when its bugs explain every finding; the message names the others', async (t) => {
   const known = caseResult({ ...base, verdicts: [verdict('requests-answered', false, [bug11])], knownFailure: { bugs: [11] } });
   t.match(known, { status: 'failed', outcome: 'known failure', known: { bugs: [11], explained: [{ bug: 11 }], unexplained: [] } });
