@@ -88,6 +88,17 @@ t.test('an event during the resync gets its moment by construction: leg 1 slowed
   }
 });
 
+t.test('network faults are drawn below what evicted a node: a twelfth of the token in delay, 30 % in loss', async (t) => {
+  let seen = 0;
+  for (let seed = 0; seed < 300; seed++) {
+    for (const e of draw(seed).events) {
+      if (e.action === 'net-delay') t.ok(e.param! >= 50 && e.param! <= 250, `seed ${seed}: delay ${e.param} ms`), seen++;
+      if (e.action === 'net-loss') t.ok(e.param! >= 10 && e.param! <= 30, `seed ${seed}: loss ${e.param} %`), seen++;
+    }
+  }
+  t.ok(seen > 0, `${seen} network faults drawn`);
+});
+
 t.test('a check is listed only where the scenario guarantees its evidence', async (t) => {
   for (let seed = 0; seed < 200; seed++) {
     const s = draw(seed);
