@@ -112,9 +112,21 @@ export function drawScenario(o: DrawOptions): Scenario {
     });
   }
   for (let i = 0; i + 1 < events.length; i++) if (mayOverlap(events[i]!, events[i + 1]!, nodes) && rand() < 0.3) events[i]!.overlapsNext = true;
-  // The writers outlast every event by a few seconds, so every fault lands under writes.
-  workload.durationS = Math.min(60, Math.max(15, Math.ceil(events.reduce((s, e) => s + e.afterMs + e.holdMs, 0) / 1000) + 8));
+  workload.durationS = writersOutlast(events, 15);
   return { name: o.name, origin: o.origin, seed: o.seed, nodes, legs, legSizeMiB, regionSizeKiB, logType, create, workload, ...(slowLeg ? { slowLeg } : {}), events, waitWorkload: true, waitSync: true };
+}
+
+/**
+ * What undoing an event takes besides its hold: a crashed or reset node boots again and rejoins (up to 30 s
+ * under TCG), a killed daemon is started again. A wait for a held write after a node came back found the
+ * writers done when this was left out (explore-20261210-7: the restart took 27 s).
+ */
+const UNDO_MS: Partial<Record<Action, number>> = { crash: 30_000, reset: 30_000, 'kill-daemon': 5_000, 'kill-corosync': 5_000 };
+
+/** The writers' duration, in s: at least `atLeastS`, and outlasting every event and its undoing by a few seconds, so every fault lands under writes. */
+function writersOutlast(events: readonly ScenarioEvent[], atLeastS: number): number {
+  const needS = Math.ceil(events.reduce((n, e) => n + e.afterMs + e.holdMs + (UNDO_MS[e.action] ?? 0), 0) / 1000) + 8;
+  return Math.min(120, Math.max(atLeastS, needS));
 }
 
 function drawAction(rand: Rand, logType: LogType): Action {
@@ -201,7 +213,8 @@ export function scenarioReductions(s: Scenario): Scenario[] {
   if (s.workload.depth > 1) add({ workload: { ...s.workload, depth: 1 } });
   if (s.workload.readers) add({ workload: { ...s.workload, readers: false } });
   if (s.workload.regions !== 'own') add({ workload: { ...s.workload, regions: 'own' } });
-  if (s.workload.durationS > 10) add({ workload: { ...s.workload, durationS: Math.max(10, Math.ceil(s.workload.durationS / 2)) } });
+  // Shorter writers only where they still outlast the events (normalise would lengthen them again).
+  if (s.workload.durationS > writersOutlast(s.events, 10)) add({ workload: { ...s.workload, durationS: Math.max(10, Math.ceil(s.workload.durationS / 2)) } });
   if (s.legSizeMiB > 16 && s.create === 'create-in-sync') add({ legSizeMiB: s.legSizeMiB / 2 });
   if (s.create === 'create' && !s.events.some((e) => e.moment === 'during-resync')) add({ create: 'create-in-sync' });
   return out;
@@ -225,8 +238,7 @@ function normalise(scenario: Scenario): Scenario {
       overlapsNext: e.overlapsNext && i + 1 < s.events.length && mayOverlap(e, s.events[i + 1]!, s.nodes),
     };
   });
-  const needS = Math.ceil(events.reduce((n, e) => n + e.afterMs + e.holdMs, 0) / 1000) + 8;
-  return { ...s, events, workload: { ...s.workload, durationS: Math.min(60, Math.max(s.workload.durationS, needS)) } };
+  return { ...s, events, workload: { ...s.workload, durationS: writersOutlast(events, s.workload.durationS) } };
 }
 
 /**

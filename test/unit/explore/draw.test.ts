@@ -88,6 +88,19 @@ t.test('an event during the resync gets its moment by construction: leg 1 slowed
   }
 });
 
+t.test('the writers outlast every event, a restarted node\'s boot included', async (t) => {
+  let crashes = 0;
+  for (let seed = 0; seed < 300; seed++) {
+    const s = draw(seed);
+    const restarts = s.events.filter((e) => e.action === 'crash' || e.action === 'reset').length;
+    if (!restarts) continue;
+    crashes++;
+    const needS = s.events.reduce((n, e) => n + e.afterMs + e.holdMs, 0) / 1000 + 30 * restarts;
+    t.ok(s.workload.durationS >= Math.min(120, needS), `${s.name}: writers ${s.workload.durationS} s, events and boots ${needS} s`);
+  }
+  t.ok(crashes > 0);
+});
+
 t.test('network faults are drawn below what evicted a node: a twelfth of the token in delay, 30 % in loss', async (t) => {
   let seen = 0;
   for (let seed = 0; seed < 300; seed++) {
