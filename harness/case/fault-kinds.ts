@@ -40,9 +40,15 @@ export interface FaultSpec {
    * it answers a flush. A case that runs one is not judged by requests-answered.
    */
   delaysAnswers: boolean;
+  /**
+   * With delaysAnswers: only its own nodes' answers. A daemon killed or started again takes its node out of
+   * the log's group or brings it back; the others go on with the next server, and a request of theirs that
+   * waits out the retry timeout is a failure of the log.
+   */
+  delaysOwnAnswersOnly: boolean;
 }
 
-const DEFAULTS = { params: [], required: [], fences: false, splits: false, leavesRing: false, disturbs: true, needsLog: false, failsDevice: false, delaysAnswers: false } as const;
+const DEFAULTS = { params: [], required: [], fences: false, splits: false, leavesRing: false, disturbs: true, needsLog: false, failsDevice: false, delaysAnswers: false, delaysOwnAnswersOnly: false } as const;
 
 /** An entry with the defaults filled in; `const` keeps each recovery's literal kind in the table's type. */
 function spec<const S extends Partial<FaultSpec> & Pick<FaultSpec, 'target'>>(s: S): Omit<typeof DEFAULTS, keyof S> & S {
@@ -59,14 +65,14 @@ export const FAULT_SPECS = {
   /** QMP cont: undoes pause */
   resume: spec({ target: 'nodes', disturbs: false }),
   /** SIGKILL cmirrord (SIGTERM is refused while logs exist) */
-  'kill-daemon': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true }),
+  'kill-daemon': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, delaysAnswers: true, delaysOwnAnswersOnly: true }),
   /**
    * SIGTERM cmirrord, as an init script stops it: it exits only when it holds no log and refuses while
    * logs exist, so nothing the log serves may change (restart-daemon starts it again where it exited)
    */
   'stop-daemon': spec({ target: 'nodes', disturbs: false }),
   /** start corosync if it is down, then cmirrord; the kernel re-sends CTR + RESUME itself */
-  'restart-daemon': spec({ target: 'nodes', delaysAnswers: true }),
+  'restart-daemon': spec({ target: 'nodes', delaysAnswers: true, delaysOwnAnswersOnly: true }),
   /** SIGKILL corosync: cmirrord loses CPG; undone by restart-daemon */
   'kill-corosync': spec({ target: 'nodes', recovery: 'restart-daemon', fences: true, leavesRing: true, delaysAnswers: true }),
   /** the hub drops frames between groups; every node is in exactly one group */

@@ -104,11 +104,14 @@ export async function oneRecoveryAtATime(rec: CaseRecord, point: Point): Promise
 
 /** The transfer layer's timeouts in each live node's kernel log, unless the case ran a fault that may delay answers. */
 export async function requestsAnswered(rec: CaseRecord, point: Point): Promise<Verdict> {
-  const excusedBy: string[] = rec.faultsStartedWith(point, 'delaysAnswers').map((f) => f.fault);
+  const delaying = rec.faultsStartedWith(point, 'delaysAnswers');
+  const ownOnly = (f: (typeof delaying)[number]) => f.fault !== 'heal-all' && faultSpec(f.fault).delaysOwnAnswersOnly;
+  const excusedBy: string[] = delaying.filter((f) => !ownOnly(f)).map((f) => f.fault);
+  const excusedNodes = delaying.filter(ownOnly).flatMap((f) => f.nodes.map((node) => ({ node, why: f.fault })));
   // A shorter timeout than the kernel's own is there to let a lost request be sent again sooner; a slow answer then times out too.
   const retry = rec.case.topology.logRetryTimeoutMs;
   if (retry < DM_ULOG_RETRY_TIMEOUT_MS) excusedBy.push(`log-retry-timeout ${retry / 1000}s`);
-  return checkRequestsAnswered({ logs: liveKernelLogs(rec, point), mirrors: mirrorNamesByUuid(rec), excusedBy });
+  return checkRequestsAnswered({ logs: liveKernelLogs(rec, point), mirrors: mirrorNamesByUuid(rec), excusedBy, excusedNodes });
 }
 
 /**

@@ -9,7 +9,9 @@
  *
  * A late answer is legitimate while a fault holds the daemon, its node or the cluster's messages (the fault
  * kinds with `delaysAnswers`), so a case that runs one is not judged: the check then judges nothing, and a
- * case that lists it would be inconclusive. kernel-clean leaves these lines alone for the same reason.
+ * case that lists it would be inconclusive. kernel-clean leaves these lines alone for the same reason. A
+ * daemon killed or started again (`delaysOwnAnswersOnly`) excuses its own node's timeouts only: the
+ * others' requests go to the next server (bug 15: those a killed server left unanswered waited 15 s).
  *
  * Where the node's trace (kernel-patches/dm-log-userspace-trace-param.patch) shows that the request was sent
  * after the same log's POSTSUSPEND, the finding says so: by then cmirrord has left the log's CPG, and
@@ -25,8 +27,10 @@ export interface RequestsAnsweredInput {
   logs: Array<{ node: number; dmesg: string }>;
   /** Mirror name by log UUID, to name the mirror in a finding. */
   mirrors: Record<string, string>;
-  /** The faults of the case that may hold an answer past the timeout; any makes the check judge nothing. */
+  /** The faults of the case that may hold any answer past the timeout; any makes the check judge nothing. */
   excusedBy: string[];
+  /** Nodes whose own answers a fault may hold (its daemon killed or started again), each with the fault: not judged. */
+  excusedNodes?: Array<{ node: number; why: string }>;
 }
 
 /** include/uapi/linux/dm-log-userspace.h, by number. */
@@ -50,7 +54,9 @@ export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
   const findings: Finding[] = [];
   const partial: string[] = [];
   let answered = 0;
-  for (const { node, dmesg } of input.logs) {
+  const excusedNodes = new Map((input.excusedNodes ?? []).map((e) => [e.node, e.why]));
+  const notJudged = [...excusedNodes].filter(([node]) => input.logs.some((l) => l.node === node)).map(([node, why]) => `node${node} (${why})`);
+  for (const { node, dmesg } of input.logs.filter((l) => !excusedNodes.has(l.node))) {
     const lines = parseTrace(dmesg);
     const lost = traceGap(lines, 'ulog');
     // A timeout line is still seen when the trace lost lines; those lost with them are not, so say so.
@@ -80,11 +86,11 @@ export function requestsAnswered(input: RequestsAnsweredInput): Verdict {
       });
     });
   }
-  const nodes = input.logs.length;
+  const nodes = input.logs.length - notJudged.length;
   return verdictFrom(
     INVARIANT,
     findings,
-    `${answered} log requests on ${nodes} node${nodes === 1 ? '' : 's'}, none left waiting for the retry timeout${partial.length ? ` (timeouts in lost lines unseen: ${partial.join('; ')})` : ''}`,
+    `${answered} log requests on ${nodes} node${nodes === 1 ? '' : 's'}, none left waiting for the retry timeout${partial.length ? ` (timeouts in lost lines unseen: ${partial.join('; ')})` : ''}${notJudged.length ? `; not judged: ${notJudged.join(', ')}` : ''}`,
     `in ${nodes} node${nodes === 1 ? '' : 's'}' kernel logs`,
     [{ n: answered, what: 'traced log requests' }, { n: nodes, what: 'nodes' }],
   );

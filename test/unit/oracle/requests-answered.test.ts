@@ -67,3 +67,16 @@ t.test('a request of a reload\'s new table that timed out after it resumed is no
   t.equal(v.valid, false);
   t.notMatch(v.detail, /POSTSUSPEND \(seq/);
 });
+
+t.test('a daemon killed on one node excuses that node\'s timeouts only', async (t) => {
+  const logs = [
+    { node: 1, dmesg: dmesg(['MARK_REGION 1', 'timeout 10/2', 'MARK_REGION 3']) },
+    { node: 2, dmesg: dmesg(['timeout 10/7', 'MARK_REGION 8']) },
+  ];
+  const v = await checkRequestsAnswered({ logs, mirrors, excusedBy: [], excusedNodes: [{ node: 1, why: 'kill-daemon' }] });
+  t.equal(v.valid, false);
+  t.match(v.findings, [{ kind: 'request-timed-out', nodes: ['node2'] }]);
+  t.equal(v.findings.length, 1, 'node 1\'s own timeout is its killed daemon\'s');
+  const ok = await checkRequestsAnswered({ logs: logs.slice(0, 1), mirrors, excusedBy: [], excusedNodes: [{ node: 1, why: 'kill-daemon' }] });
+  t.match(ok.detail, /not judged: node1 \(kill-daemon\)/);
+});
