@@ -236,6 +236,22 @@ const BUGS: readonly KnownBug[] = [
       { check: 'legs-converge', kinds: ['legs-differ'] },
     ],
   },
+  {
+    id: 15,
+    title: 'the requests a log server left unanswered when its daemon died wait out the 15 s timeout, and a mark among them lets its writes land in a region resynced from under them',
+    cause: 'cmirrord cluster.c:cpg_leave_callback (never sets resend_requests; only the server\'s POSTSUSPEND does, in cpg_message_callback), resend_requests',
+    fixes: ['0013-cmirrord-resend-the-requests-a-server-left-unanswered-when-it-leaves-uncleanly.patch'],
+    // The server's daemon leaves without a POSTSUSPEND while its node lives on (a crash is bug 1's ground).
+    needs: ['kill-daemon', 'kill-corosync'],
+    // Every time: another node's request waits out the timeout. When a late write lands in a region under copy,
+    // the copy writes the other leg over it.
+    findings: [
+      { check: 'requests-answered', kinds: ['request-timed-out'] },
+      { check: 'no-lost-writes', kinds: ['lost', 'stale'], says: /on clog\d+\/leg1/ },
+      { check: 'clean-implies-equal', kinds: ['legs-differ'] },
+      { check: 'legs-converge', kinds: ['legs-differ'] },
+    ],
+  },
 ];
 
 export const KNOWN_BUGS: ReadonlyMap<number, KnownBug> = new Map(BUGS.map((b) => [b.id, b]));
