@@ -34,6 +34,7 @@ async function judgeRecord(rec: CaseRecord): Promise<NamedVerdict[]> {
 export function keptOutcome(rec: CaseRecord, verdicts: NamedVerdict[]): CaseResult {
   const kf = rec.knownFailureInForce();
   const infra = rec.entries.find((e) => e.type === 'error' && e.what === 'infrastructure');
+  const outOfModel = verdicts.some((v) => v.valid === false) ? rec.outOfModel() : undefined;
   return caseResult({
     name: rec.case.name,
     file: rec.case.file,
@@ -46,7 +47,7 @@ export function keptOutcome(rec: CaseRecord, verdicts: NamedVerdict[]): CaseResu
     ...(kf ? { knownFailure: kf } : {}),
     explainContext: { faultedNodes: rec.faultedNodes() },
     ...(infra ? { infra: String(infra.error) } : {}),
-    ...(verdicts.some((v) => v.valid === false) && rec.outOfModel() ? { outOfModel: rec.outOfModel()! } : {}),
+    ...(outOfModel ? { outOfModel } : {}),
     lastEvents: [],
   });
 }

@@ -102,7 +102,10 @@ export async function oneRecoveryAtATime(rec: CaseRecord, point: Point): Promise
   });
 }
 
-/** The transfer layer's timeouts in each live node's kernel log, unless the case ran a fault that may delay answers. */
+/**
+ * The transfer layer's timeouts in each live node's kernel log, unless the case ran a fault that may delay any
+ * answer; a fault that holds only its own nodes' answers (a killed daemon) leaves those nodes out.
+ */
 export async function requestsAnswered(rec: CaseRecord, point: Point): Promise<Verdict> {
   const delaying = rec.faultsStartedWith(point, 'delaysAnswers');
   const ownOnly = (f: (typeof delaying)[number]) => f.fault !== 'heal-all' && faultSpec(f.fault).delaysOwnAnswersOnly;
