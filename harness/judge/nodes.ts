@@ -87,11 +87,8 @@ export async function markedBeforeWrite(rec: CaseRecord, point: Point): Promise<
 export async function oneRecoveryAtATime(rec: CaseRecord, point: Point): Promise<Verdict> {
   const departed = new Map<number, string>();
   const everyNode = Array.from({ length: rec.case.topology.nodes }, (_, i) => i + 1);
-  for (const f of rec.faults(point)) {
-    if (f.event !== 'start' || f.fault === 'heal-all') continue;
-    const spec = faultSpec(f.fault);
-    if (!(spec.fences || spec.leavesRing || spec.splits)) continue;
-    for (const node of f.nodes.length ? f.nodes : everyNode) if (!departed.has(node)) departed.set(node, f.fault);
+  for (const flag of ['fences', 'leavesRing', 'splits'] as const) {
+    for (const f of rec.faultsStartedWith(point, flag)) for (const node of f.nodes.length ? f.nodes : everyNode) if (!departed.has(node)) departed.set(node, f.fault);
   }
   for (const e of rec.unplannedEvictions()) if (!departed.has(e.node)) departed.set(e.node, 'left the ring unplanned');
   return checkOneRecoveryAtATime({

@@ -25,7 +25,7 @@
  * Nor a node whose trace lost lines, nor one whose kernel log carries no clock mark.
  */
 import { kernelClock, stampNs } from '../kernel-clock.ts';
-import { parseTrace, traceGap } from './marked-before-write.ts';
+import { parseTrace, traceGap, type TraceLine } from './marked-before-write.ts';
 import { safeCheck, unknownVerdict, verdictFrom, type Finding, type Verdict } from '../verdict.ts';
 
 export const INVARIANT = 'one-recovery-at-a-time';
@@ -70,14 +70,14 @@ interface SetLine {
 /** The requests only a mirror's kmirrord worker sends, one at a time (above). */
 const KMIRRORD_ONLY = new Set(['GET_RESYNC_WORK', 'IS_REMOTE_RECOVERING', 'IN_SYNC', 'MARK_REGION', 'CLEAR_REGION', 'SET_REGION_SYNC']);
 
-function recoveriesOf(node: number, dmesg: string, offsetNs: number, errorNs: number): { recoveries: Recovery[]; sets: SetLine[] } {
+function recoveriesOf(node: number, dmesg: string, trace: readonly TraceLine[], offsetNs: number, errorNs: number): { recoveries: Recovery[]; sets: SetLine[] } {
   const text = dmesg.split('\n');
   const at = (line: number) => stampNs(text[line - 1]!)! + offsetNs;
   const recoveries: Recovery[] = [];
   const sets: SetLine[] = [];
   // The open recovery of each log instance (luid): each is its own mirror with its own kmirrord.
   const open = new Map<string, Recovery>();
-  for (const l of parseTrace(dmesg)) {
+  for (const l of trace) {
     if (l.source !== 'ulog' || stampNs(text[l.line - 1]!) === undefined) continue;
     const held = open.get(l.luid);
     if (l.type === 'SET_REGION_SYNC' && l.regions.length >= 2) {
@@ -118,7 +118,8 @@ export function oneRecoveryAtATime(input: OneRecoveryInput): Verdict {
       skipped.push(`node${node} (${departed.get(node)})`);
       continue;
     }
-    const gap = traceGap(parseTrace(dmesg), 'ulog');
+    const trace = parseTrace(dmesg);
+    const gap = traceGap(trace, 'ulog');
     if (gap) {
       skipped.push(`node${node} (${gap})`);
       continue;
@@ -129,7 +130,7 @@ export function oneRecoveryAtATime(input: OneRecoveryInput): Verdict {
       continue;
     }
     placed++;
-    const r = recoveriesOf(node, dmesg, clock.offsetNs, clock.errorNs);
+    const r = recoveriesOf(node, dmesg, trace, clock.offsetNs, clock.errorNs);
     recoveries.push(...r.recoveries);
     sets.push(...r.sets);
   }
